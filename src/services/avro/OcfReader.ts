@@ -1,0 +1,202 @@
+/**
+ * Incremental reader of Avro Object Container Files (data-model.md §1.1): header (magic, metadata map,
+ * sync marker), then blocks of `long count, long byteLength, data, sync`.
+ *
+ * Bytes are pushed in as they are read from disk and whole blocks are pulled out, so a trace of any size
+ * is read with memory bounded by one block. Faults throw a `TraceError` naming the file and the byte
+ * offset where the fault was found; blocks returned before the fault are complete and valid.
+ */
+import { TraceError } from "../../domain/errors.js"
+import { type Codec, codecFor } from "./Codecs.js"
+
+const MAGIC = [0x4f, 0x62, 0x6a, 0x01] // "Obj\x01"
+
+export interface OcfHeader {
+  readonly schema: unknown
+  readonly codec: Codec
+  readonly sync: Uint8Array
+  readonly metadata: ReadonlyMap<string, Uint8Array>
+  /** Header length in bytes (offset of the first block). */
+  readonly size: number
+}
+
+export interface OcfBlock {
+  /** File offset of the block's first byte. */
+  readonly offset: number
+  readonly count: number
+  /** Decompressed datum bytes. */
+  readonly data: Uint8Array
+}
+
+/** Thrown internally when the buffered bytes end inside an item; the parser waits for more input. */
+const NEED_MORE = Symbol("need more bytes")
+
+class Cursor {
+  pos: number
+  constructor(
+    readonly buf: Uint8Array,
+    start: number
+  ) {
+    this.pos = start
+  }
+
+  long(): number {
+    let n = 0
+    let mul = 1
+    let b: number
+    let i = 0
+    do {
+      if (this.pos >= this.buf.length) throw NEED_MORE
+      b = this.buf[this.pos++]
+      n += (b & 0x7f) * mul
+      mul *= 128
+      if (++i > 10) throw new Error("varint longer than 10 bytes")
+    } while (b & 0x80)
+    return n % 2 === 0 ? n / 2 : -(n + 1) / 2
+  }
+
+  bytes(len: number): Uint8Array {
+    if (len < 0) throw new Error(`negative length ${len}`)
+    if (this.pos + len > this.buf.length) throw NEED_MORE
+    const out = this.buf.subarray(this.pos, this.pos + len)
+    this.pos += len
+    return out
+  }
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: false })
+
+export class OcfParser {
+  private pending: Uint8Array = new Uint8Array(0)
+  /** File offset of `pending[0]`. */
+  private base = 0
+  private hdr: OcfHeader | undefined
+
+  constructor(readonly file: string) {}
+
+  get header(): OcfHeader | undefined {
+    return this.hdr
+  }
+
+  /** Bytes consumed so far (offset of the next unread byte). */
+  get offset(): number {
+    return this.base
+  }
+
+  push(chunk: Uint8Array): void {
+    if (this.pending.length === 0) {
+      this.pending = chunk
+      return
+    }
+    const merged = new Uint8Array(this.pending.length + chunk.length)
+    merged.set(this.pending, 0)
+    merged.set(chunk, this.pending.length)
+    this.pending = merged
+  }
+
+  /** The next complete block, or undefined when more bytes are needed. Parses the header first. */
+  next(): OcfBlock | undefined {
+    if (this.hdr === undefined && !this.parseHeader()) return undefined
+    const hdr = this.hdr!
+    const cur = new Cursor(this.pending, 0)
+    let count: number
+    let data: Uint8Array
+    try {
+      count = cur.long()
+      const len = cur.long()
+      if (count < 0 || len < 0) this.fail("Block", 0, `negative block count ${count} or size ${len}`)
+      data = cur.bytes(len)
+      const sync = cur.bytes(16)
+      if (!sameBytes(sync, hdr.sync)) this.fail("Block", cur.pos - 16, "sync marker mismatch")
+    } catch (e) {
+      if (e === NEED_MORE) return undefined
+      throw this.asTraceError(e, "Block", 0)
+    }
+    const offset = this.base
+    let plain: Uint8Array
+    try {
+      plain = hdr.codec.decompress(data)
+    } catch (e) {
+      throw this.asTraceError(e, "Block", 0)
+    }
+    this.consume(cur.pos)
+    return { offset, count, data: plain }
+  }
+
+  /** Call at end of input: leftover bytes mean the file was truncated. */
+  end(): void {
+    if (this.hdr === undefined) {
+      this.fail("Header", this.pending.length, this.pending.length === 0 ? "empty file" : "truncated header")
+    }
+    if (this.pending.length > 0) {
+      this.fail("Block", 0, `truncated block (${this.pending.length} trailing bytes)`)
+    }
+  }
+
+  private parseHeader(): boolean {
+    const buf = this.pending
+    for (let i = 0; i < MAGIC.length; i++) {
+      if (i >= buf.length) return false
+      if (buf[i] !== MAGIC[i]) this.fail("Header", 0, "not an Avro object container file (bad magic)")
+    }
+    const cur = new Cursor(buf, 4)
+    const metadata = new Map<string, Uint8Array>()
+    let sync: Uint8Array
+    try {
+      for (;;) {
+        let n = cur.long()
+        if (n === 0) break
+        if (n < 0) {
+          n = -n
+          cur.long()
+        }
+        for (let i = 0; i < n; i++) {
+          const key = decoder.decode(cur.bytes(cur.long()))
+          metadata.set(key, cur.bytes(cur.long()))
+        }
+      }
+      sync = cur.bytes(16).slice()
+    } catch (e) {
+      if (e === NEED_MORE) {
+        if (buf.length > 64 * 1024 * 1024) this.fail("Header", buf.length, "header larger than 64 MiB")
+        return false
+      }
+      throw this.asTraceError(e, "Header", cur.pos)
+    }
+    const codecName = metadata.has("avro.codec") ? decoder.decode(metadata.get("avro.codec")) : undefined
+    const codec = codecFor(codecName)
+    if (codec === undefined) this.fail("Codec", 0, `codec '${codecName}' (supported: null, deflate, snappy)`)
+    const rawSchema = metadata.get("avro.schema")
+    if (rawSchema === undefined) this.fail("Header", 0, "no avro.schema in the file metadata")
+    let schema: unknown
+    try {
+      schema = JSON.parse(decoder.decode(rawSchema))
+    } catch (e) {
+      this.fail("Header", 0, `avro.schema is not valid JSON: ${(e as Error).message}`)
+    }
+    this.hdr = { schema, codec: codec!, sync: sync!, metadata, size: cur.pos }
+    this.consume(cur.pos)
+    return true
+  }
+
+  private consume(n: number): void {
+    this.pending = this.pending.subarray(n)
+    this.base += n
+  }
+
+  private fail(reason: TraceError["reason"], relOffset: number, detail: string): never {
+    throw new TraceError({ reason, file: this.file, offset: this.base + relOffset, detail })
+  }
+
+  private asTraceError(e: unknown, reason: TraceError["reason"], relOffset: number): TraceError {
+    if (e instanceof TraceError) return e
+    const detail = e instanceof Error ? e.message : String(e)
+    return new TraceError({ reason, file: this.file, offset: this.base + relOffset, detail })
+  }
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}

@@ -1,0 +1,51 @@
+/**
+ * The `sysflowreader` processor with its handler (pipeline.md §8): SysFlow datums in, flat records out.
+ * The only built-in handler is `flattener`; plugin handlers (`handlerlibpath`) come with the plugin
+ * system.
+ */
+import { Effect } from "effect"
+import { PipelineConfigError } from "../../domain/errors.js"
+import type { FlatRecord } from "../../domain/flatRecord.js"
+import type { SysFlowDatum } from "../../domain/sysflow.js"
+import type { Stage } from "../pipeline/Stage.js"
+import { Flattener } from "./Flattener.js"
+
+export const makeSysFlowReader = (
+  attrs: Readonly<Record<string, unknown>>
+): Effect.Effect<Stage<SysFlowDatum, FlatRecord, never>, PipelineConfigError> =>
+  Effect.gen(function* () {
+    const handler = attrs["handler"]
+    if (typeof handler !== "string" || handler === "") {
+      return yield* new PipelineConfigError({
+        reason: "Attribute",
+        detail: "attribute 'handler' missing from sysflow processor's configuration"
+      })
+    }
+    if (handler !== "flattener") {
+      return yield* new PipelineConfigError({
+        reason: "Plugin",
+        detail: `handler '${handler}' is not a built-in handler (plugin handlers via 'handlerlibpath' are not implemented yet)`
+      })
+    }
+    const flattener = new Flattener()
+    return {
+      name: "sysflowreader",
+      onChunk: (chunk) =>
+        Effect.sync(() => {
+          const out: FlatRecord[] = []
+          flattener.flatten(chunk, out)
+          return out
+        }),
+      onEnd: Effect.suspend(() => {
+        const d = flattener.diagnostics
+        const parts = [
+          d.missingProcess > 0 ? `${d.missingProcess} records without a known process` : "",
+          d.missingContainer > 0 ? `${d.missingContainer} records whose container was never seen` : "",
+          d.missingPod > 0 ? `${d.missingPod} records whose pod was never seen` : "",
+          d.missingFile > 0 ? `${d.missingFile} file references never seen` : ""
+        ].filter((p) => p !== "")
+        const none: ReadonlyArray<FlatRecord> = []
+        return parts.length === 0 ? Effect.succeed(none) : Effect.as(Effect.logWarning(`Reader: ${parts.join(", ")}`), none)
+      })
+    }
+  })

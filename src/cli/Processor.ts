@@ -1,0 +1,54 @@
+/**
+ * The processor's run (pipeline.md §1, order of execution steps 5–13): profiles, load, `-test`, drivers,
+ * run until the input is processed or a signal asks to stop, exit code. Returns the process exit code.
+ */
+import { Effect, Option } from "effect"
+import { TerminalOutput } from "../services/export/Transport.js"
+import { startProfiling } from "../services/Profiling.js"
+import { errorText, initDrivers, loadPipeline } from "../services/pipeline/PipelineLoader.js"
+import { startPipeline } from "../services/pipeline/Runner.js"
+import { type CliArgs, trailingFlagsWarning } from "./Flags.js"
+import { onStopSignals } from "./Signals.js"
+
+export const runProcessor = (
+  args: CliArgs,
+  trailingFlags: ReadonlyArray<string>,
+  env: Readonly<Record<string, string | undefined>>
+): Effect.Effect<number, never, TerminalOutput> =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      if (trailingFlags.length > 0) yield* Effect.logWarning(trailingFlagsWarning(trailingFlags))
+      const profiling = yield* Effect.either(startProfiling(args))
+      if (profiling._tag === "Left") {
+        yield* Effect.logError(profiling.left.message)
+        return 1
+      }
+      const loaded = yield* Effect.either(loadPipeline({ configPath: args.config, driver: args.driver, env }))
+      if (loaded._tag === "Left") {
+        yield* Effect.logError(`Unable to load pipeline error:  ${errorText(loaded.left)}`)
+        return 1
+      }
+      const { graph, built } = loaded.right
+      yield* Effect.logTrace(`Loaded ${graph.stages.length} processors, ${graph.channels.length} channels, ${graph.drivers.length} drivers`)
+      yield* Effect.logInfo("Successfully loaded pipeline configuration")
+      if (args.test) return 0
+
+      const input = Option.getOrElse(args.path, () => "")
+      yield* Effect.logInfo("Starting the processing pipeline")
+      yield* Effect.logInfo(`Initializing ${graph.drivers.length} drivers`)
+      const drivers = yield* Effect.either(initDrivers(loaded.right, input))
+      if (drivers._tag === "Left") {
+        yield* Effect.logError(`Error caught while starting the pipeline:  ${errorText(drivers.left)}`)
+        return 1
+      }
+      yield* Effect.logInfo("Initializing Driver with config file")
+      const run = yield* startPipeline(drivers.right, built.stages)
+      yield* onStopSignals(run.stop)
+      const result = yield* Effect.either(run.done)
+      if (result._tag === "Left") {
+        yield* Effect.logError(`Error caught while starting the pipeline:  ${errorText(result.left)}`)
+        return 1
+      }
+      return 0
+    })
+  )

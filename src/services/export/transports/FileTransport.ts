@@ -1,0 +1,29 @@
+/**
+ * `export: file`: JSON lines appended to `file.path` (pipeline.md §11.3). The file is deleted at init so
+ * each run starts empty, opened for append with mode 0644, and closed when the exporter's scope ends.
+ */
+import { Effect } from "effect"
+import * as fs from "node:fs/promises"
+import { ExportError } from "../../../domain/errors.js"
+import type { Transport } from "../Transport.js"
+
+const fail = (path: string, reason: "Open" | "Write", what: string) => (e: unknown) =>
+  new ExportError({ reason, transport: "file", detail: `${what} ${path}: ${(e as Error).message}`, cause: e })
+
+export const makeFileTransport = (path: string): Effect.Effect<Transport, ExportError, import("effect").Scope.Scope> =>
+  Effect.gen(function* () {
+    yield* Effect.tryPromise({
+      try: () => fs.rm(path, { force: true }),
+      catch: fail(path, "Open", "cannot remove the previous")
+    })
+    const handle = yield* Effect.acquireRelease(
+      Effect.tryPromise({ try: () => fs.open(path, "a", 0o644), catch: fail(path, "Open", "cannot open") }),
+      (h) => Effect.promise(() => h.close())
+    )
+    return {
+      name: "file",
+      write: (batch: string) =>
+        Effect.tryPromise({ try: () => handle.writeFile(batch), catch: fail(path, "Write", "cannot write to") }),
+      test: Effect.void
+    }
+  })

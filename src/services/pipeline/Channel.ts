@@ -1,0 +1,41 @@
+/**
+ * A pipeline channel (`"<name> <type>"` in pipeline.json): a bounded queue of chunks with exactly one
+ * writer and one reader. Backpressure is per chunk; the per-record work stays a plain loop. The writer
+ * ends the stream with `close`, after which the reader drains what is queued and stops.
+ */
+import { Effect, Queue, Stream } from "effect"
+
+/** Records per chunk the built-in stages aim for. */
+export const CHUNK_SIZE = 4096
+
+/** The reference's channel capacity, in records. */
+export const CHANNEL_CAPACITY = 100_000
+
+const END: unique symbol = Symbol("end of stream")
+type Item<A> = ReadonlyArray<A> | typeof END
+
+export interface Channel<A> {
+  readonly name: string
+  readonly type: string
+  readonly queue: Queue.Queue<Item<A>>
+}
+
+/** A channel holding about `capacity` records (in chunks of CHUNK_SIZE). */
+export const makeChannel = <A>(name: string, type: string, capacity = CHANNEL_CAPACITY): Effect.Effect<Channel<A>> =>
+  Effect.map(Queue.bounded<Item<A>>(Math.max(2, Math.ceil(capacity / CHUNK_SIZE))), (queue) => ({ name, type, queue }))
+
+/** Sends a chunk, waiting while the channel is full. Empty chunks are not sent. */
+export const send = <A>(ch: Channel<A>, chunk: ReadonlyArray<A>): Effect.Effect<void> =>
+  chunk.length === 0 ? Effect.void : Queue.offer(ch.queue, chunk)
+
+/** Ends the stream: the reader drains what is queued, then stops. */
+export const close = <A>(ch: Channel<A>): Effect.Effect<void> => Queue.offer(ch.queue, END)
+
+/** The chunks of a channel until it is closed. */
+export const chunks = <A>(ch: Channel<A>): Stream.Stream<ReadonlyArray<A>> =>
+  Stream.fromQueue(ch.queue).pipe(
+    Stream.takeWhile((x): x is ReadonlyArray<A> => x !== END)
+  ) as Stream.Stream<ReadonlyArray<A>>
+
+/** Records currently queued (for metrics and tests). */
+export const depth = <A>(ch: Channel<A>): Effect.Effect<number> => Queue.size(ch.queue)

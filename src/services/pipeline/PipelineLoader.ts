@@ -1,0 +1,85 @@
+/**
+ * Loading a pipeline (pipeline.md §4, §6): read the config, apply the environment overrides and the
+ * manifest, select the drivers, validate the graph, initialise every processor, then run the health
+ * checks. Everything that can be wrong with a configuration fails here, before any record is read.
+ */
+import { Duration, Effect, type Scope } from "effect"
+import { DriverError, type ExportError, PipelineConfigError } from "../../domain/errors.js"
+import { logHealth } from "../logging/SfLogger.js"
+import type { TerminalOutput } from "../export/Transport.js"
+import { loadPipelineConfig } from "./ConfigLoader.js"
+import { applyEnvOverrides } from "./EnvOverrides.js"
+import { type BuiltPipeline, buildDrivers, buildStages } from "./PipelineBuilder.js"
+import { buildPipelineGraph, type PipelineGraph, selectDrivers } from "./PipelineGraph.js"
+import { builtinRegistry, knownKeysOf } from "./Registry.js"
+import type { RunnableDriver } from "./Runner.js"
+
+export interface LoadOptions {
+  readonly configPath: string
+  /** `-driver`; empty = use the config's `drivers` block. */
+  readonly driver: string
+  readonly env: Readonly<Record<string, string | undefined>>
+}
+
+export interface LoadedPipeline {
+  readonly graph: PipelineGraph
+  readonly built: BuiltPipeline
+}
+
+/** A failed or timed-out health check (P5: stops the processor with exit 1). */
+export class HealthCheckError extends PipelineConfigError {}
+
+const HEALTH_TIMEOUT = Duration.seconds(10)
+
+/** Reads and validates the configuration into a graph (no processor initialised yet). */
+export const loadGraph = (options: LoadOptions): Effect.Effect<PipelineGraph, PipelineConfigError> =>
+  Effect.gen(function* () {
+    const raw = yield* loadPipelineConfig(options.configPath)
+    const config = applyEnvOverrides(raw, options.env, knownKeysOf(builtinRegistry))
+    for (const entry of config.pipeline) {
+      if (entry.converted.length > 0) {
+        yield* Effect.logTrace(`pipeline[${entry.index}] (${entry.processor}): non-string values read as text: ${entry.converted.join(", ")}`)
+      }
+    }
+    const drivers = yield* selectDrivers(config, options.driver === "" ? undefined : options.driver)
+    if (options.driver === "") for (const d of drivers) yield* Effect.logInfo(`Loading driver: ${d}`)
+    return yield* buildPipelineGraph(config, builtinRegistry, drivers)
+  })
+
+/** Runs every processor's health check in order, stopping at the first failure (§6). */
+const healthChecks = (built: BuiltPipeline): Effect.Effect<void, PipelineConfigError> =>
+  Effect.forEach(built.stages, ({ stage }) =>
+    stage.test === undefined
+      ? Effect.void
+      : stage.test.pipe(
+          Effect.tapError((e) => Effect.logError(`Health checks for plugin ${stage.name} failed: ${errorText(e)}`)),
+          Effect.mapError((e) => new HealthCheckError({ reason: "Plugin", detail: `health check of ${stage.name} failed: ${errorText(e)}` }))
+        ),
+    { discard: true }
+  ).pipe(
+    Effect.timeoutFail({
+      duration: HEALTH_TIMEOUT,
+      onTimeout: () => new HealthCheckError({ reason: "Plugin", detail: "Health checks timed out:  context deadline exceeded" })
+    }),
+    Effect.tapError((e) => (e.detail.startsWith("Health checks timed out") ? Effect.logError(e.detail) : Effect.void)),
+    Effect.tapBoth({ onFailure: () => logHealth("Health checks: failed"), onSuccess: () => logHealth("Health checks: passed") })
+  )
+
+/** The whole load: graph, processors (scoped), health checks. */
+export const loadPipeline = (
+  options: LoadOptions
+): Effect.Effect<LoadedPipeline, PipelineConfigError | ExportError, Scope.Scope | TerminalOutput> =>
+  Effect.gen(function* () {
+    const graph = yield* loadGraph(options)
+    const built = yield* buildStages(graph)
+    yield* healthChecks(built)
+    return { graph, built }
+  })
+
+/** Initialises the drivers for a loaded pipeline (after a successful load, not under `-test`). */
+export const initDrivers = (
+  loaded: LoadedPipeline,
+  input: string
+): Effect.Effect<ReadonlyArray<RunnableDriver>, DriverError> => buildDrivers(loaded.graph, loaded.built, input)
+
+export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e))

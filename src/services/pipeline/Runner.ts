@@ -1,0 +1,85 @@
+/**
+ * Runs a built pipeline (pipeline.md §5): drivers feed the root channels, each stage is a fiber that
+ * streams its input channel's chunks through the processor and tees the output to its channels.
+ *
+ * Shutdown order falls out of the channels: a driver that ends (input done, stop requested, or error)
+ * closes its output; each stage drains its input, flushes (`onEnd`), then closes its outputs; the run
+ * completes when every stage has finished. A stage that fails stops the drivers, keeps draining (and
+ * discarding) its input so nothing upstream blocks, and closes its outputs so everything downstream
+ * still flushes what it accepted.
+ */
+import { Deferred, Effect, Fiber, Ref, Stream } from "effect"
+import { type Channel, chunks, close, send } from "./Channel.js"
+import type { Stage } from "./Stage.js"
+
+export interface RunnableDriver<E = unknown> {
+  readonly name: string
+  readonly output: Channel<unknown>
+  /** Feeds the output channel; must not close it (the runner does). */
+  readonly run: (output: Channel<unknown>) => Effect.Effect<void, E>
+}
+
+export interface RunnableStage<E = unknown> {
+  readonly stage: Stage<unknown, unknown, E>
+  readonly input: Channel<unknown>
+  readonly outputs: ReadonlyArray<Channel<unknown>>
+}
+
+export interface PipelineRun {
+  /** Asks the drivers to stop; the pipeline then drains (first SIGINT/SIGTERM). */
+  readonly stop: Effect.Effect<void>
+  /** Completes when every stage finished; fails with the first driver or stage error, after draining. */
+  readonly done: Effect.Effect<void, unknown>
+}
+
+const tee = (outputs: ReadonlyArray<Channel<unknown>>, chunk: ReadonlyArray<unknown>) =>
+  outputs.length === 1 ? send(outputs[0], chunk) : Effect.forEach(outputs, (ch) => send(ch, chunk), { discard: true })
+
+/** Starts the stages, then the drivers; the returned handle stops and awaits them. */
+export const startPipeline = (
+  drivers: ReadonlyArray<RunnableDriver>,
+  stages: ReadonlyArray<RunnableStage>
+): Effect.Effect<PipelineRun> =>
+  Effect.gen(function* () {
+    const firstError = yield* Ref.make<{ error: unknown } | undefined>(undefined)
+    const stopRequested = yield* Deferred.make<void>()
+    const recordError = (error: unknown) =>
+      Ref.update(firstError, (cur) => cur ?? { error }).pipe(Effect.zipRight(Deferred.succeed(stopRequested, undefined)))
+
+    const runStage = (s: RunnableStage) =>
+      chunks(s.input).pipe(
+        Stream.mapEffect(s.stage.onChunk),
+        Stream.runForEach((out) => tee(s.outputs, out)),
+        Effect.zipRight(Effect.flatMap(s.stage.onEnd, (out) => tee(s.outputs, out))),
+        Effect.catchAll((error) =>
+          recordError(error).pipe(Effect.zipRight(Stream.runDrain(chunks(s.input))))
+        ),
+        Effect.ensuring(Effect.forEach(s.outputs, close, { discard: true }))
+      )
+
+    const stageFibers = yield* Effect.forEach(stages, (s) => Effect.fork(runStage(s)))
+
+    const driverFibers = yield* Effect.forEach(drivers, (d) =>
+      Effect.fork(
+        d.run(d.output).pipe(
+          Effect.catchAll(recordError),
+          Effect.ensuring(close(d.output))
+        )
+      )
+    )
+
+    // Stop: interrupt the drivers; their finalizers close the root channels and the pipeline drains.
+    const stopper = yield* Effect.fork(
+      Deferred.await(stopRequested).pipe(Effect.zipRight(Fiber.interruptAll(driverFibers)))
+    )
+
+    const done = Effect.gen(function* () {
+      yield* Fiber.awaitAll(driverFibers)
+      yield* Fiber.awaitAll(stageFibers)
+      yield* Fiber.interrupt(stopper)
+      const err = yield* Ref.get(firstError)
+      if (err !== undefined) return yield* Effect.fail(err.error)
+    })
+
+    return { stop: Deferred.succeed(stopRequested, undefined).pipe(Effect.asVoid), done }
+  })

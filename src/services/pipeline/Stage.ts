@@ -1,0 +1,16 @@
+/**
+ * A running pipeline processor: what the runner drives between its input and output channels.
+ *
+ * `onChunk` is called for every input chunk in order and returns the output chunk (sinks return an empty
+ * one); `onEnd` runs once after the input closed and returns the last output (flushing batches). Effect
+ * lives at this chunk boundary; inside, processors run plain loops.
+ */
+import type { Effect } from "effect"
+
+export interface Stage<I = unknown, O = unknown, E = unknown> {
+  readonly name: string
+  readonly onChunk: (chunk: ReadonlyArray<I>) => Effect.Effect<ReadonlyArray<O>, E>
+  readonly onEnd: Effect.Effect<ReadonlyArray<O>, E>
+  /** Health check run at load and by `-test` (pipeline.md §6); absent when the processor has none. */
+  readonly test?: Effect.Effect<void, E>
+}

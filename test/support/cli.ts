@@ -1,0 +1,58 @@
+/** Runs the built `sfprocessor` binary (npm test builds it first) as a user would. */
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..")
+export const binPath = path.join(projectRoot, "bin", "sfprocessor.js")
+
+export interface CliResult {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+export interface RunOptions {
+  readonly cwd?: string
+  readonly env?: Readonly<Record<string, string>>
+  /** Called once the process is spawned (e.g. to send signals). */
+  readonly onSpawn?: (child: import("node:child_process").ChildProcess) => void
+}
+
+export const runCli = (args: ReadonlyArray<string>, options: RunOptions = {}): Promise<CliResult> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [binPath, ...args], {
+      cwd: options.cwd ?? projectRoot,
+      env: { ...process.env, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d))
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d))
+    child.on("error", reject)
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }))
+    options.onSpawn?.(child)
+  })
+
+export const tempDir = (prefix = "sfp-"): string => fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+
+/** Writes a pipeline.json into `dir` and returns its path. */
+export const writePipeline = (dir: string, pipeline: unknown, name = "pipeline.json"): string => {
+  const file = path.join(dir, name)
+  fs.writeFileSync(file, JSON.stringify(pipeline, null, 2))
+  return file
+}
+
+/** reader -> exporter(file, json) writing `out`. */
+export const fileExportPipeline = (out: string, extra: Record<string, unknown> = {}) => ({
+  pipeline: [
+    { processor: "sysflowreader", handler: "flattener", in: "sysflow sysflowchan", out: "flat flattenerchan" },
+    { processor: "exporter", in: "flat flattenerchan", export: "file", format: "json", "file.path": out, ...extra }
+  ]
+})
+
+export const lines = (file: string): string[] => fs.readFileSync(file, "utf8").split("\n").filter((l) => l !== "")

@@ -67,7 +67,10 @@ class Cursor {
 const decoder = new TextDecoder("utf-8", { fatal: false })
 
 export class OcfParser {
+  /** Unread bytes: a window of `store`, which is reused from read to read. */
   private pending: Uint8Array = new Uint8Array(0)
+  private store: Uint8Array = new Uint8Array(0)
+  private storeStart = 0
   /** File offset of `pending[0]`. */
   private base = 0
   private hdr: OcfHeader | undefined
@@ -83,15 +86,18 @@ export class OcfParser {
     return this.base
   }
 
+  /** Appends bytes; they are copied, so the caller may reuse its buffer. */
   push(chunk: Uint8Array): void {
-    if (this.pending.length === 0) {
-      this.pending = chunk
-      return
+    const len = this.pending.length
+    if (this.store.length - this.storeStart - len < chunk.length) {
+      // Compact (and grow if needed) so unread bytes start at 0 again.
+      const store = len + chunk.length > this.store.length ? new Uint8Array(Math.max(2 * this.store.length, len + chunk.length)) : this.store
+      store.set(this.pending, 0)
+      this.store = store
+      this.storeStart = 0
     }
-    const merged = new Uint8Array(this.pending.length + chunk.length)
-    merged.set(this.pending, 0)
-    merged.set(chunk, this.pending.length)
-    this.pending = merged
+    this.store.set(chunk, this.storeStart + len)
+    this.pending = this.store.subarray(this.storeStart, this.storeStart + len + chunk.length)
   }
 
   /** The next complete block, or undefined when more bytes are needed. Parses the header first. */
@@ -115,7 +121,8 @@ export class OcfParser {
     const offset = this.base
     let plain: Uint8Array
     try {
-      plain = hdr.codec.decompress(data)
+      // The null codec returns its input, a view of the reused store: copy it out.
+      plain = hdr.codec.name === "null" ? data.slice() : hdr.codec.decompress(data)
     } catch (e) {
       throw this.asTraceError(e, "Block", 0)
     }
@@ -152,7 +159,7 @@ export class OcfParser {
         }
         for (let i = 0; i < n; i++) {
           const key = decoder.decode(cur.bytes(cur.long()))
-          metadata.set(key, cur.bytes(cur.long()))
+          metadata.set(key, cur.bytes(cur.long()).slice())
         }
       }
       sync = cur.bytes(16).slice()
@@ -181,6 +188,7 @@ export class OcfParser {
 
   private consume(n: number): void {
     this.pending = this.pending.subarray(n)
+    this.storeStart += n
     this.base += n
   }
 

@@ -44,6 +44,14 @@ const defaults: Partial<Record<RecordCode, Readonly<Record<string, unknown>>>> =
 
 const knownContainerTypes = new Set<string>(ContainerTypes)
 
+/**
+ * avsc decodes a `fixed` as a view of the block's buffer. A File stays in the entity cache for the whole
+ * trace, so its FOID is copied: otherwise every cached file would keep its entire block alive.
+ */
+const ownFoid = (rec: Record<string, unknown>): void => {
+  rec.oid = (rec.oid as Uint8Array).slice()
+}
+
 interface Branch {
   readonly code: RecordCode | -1
   readonly name: string
@@ -94,6 +102,7 @@ const compileBranch = (t: avro.Type): Branch => {
     ? (typeField as avro.types.EnumType).symbols
     : []
   const checkContainerType = symbols.some((s) => !knownContainerTypes.has(s))
+  if (code === 3) return { code, name, type: t, project: ownFoid }
   if (fill.length === 0 && !checkContainerType) return { code, name, type: t, project: undefined }
   return {
     code,

@@ -94,11 +94,13 @@ export const readTraceFile = (file: string): Stream.Stream<ReadonlyArray<SysFlow
       const parser = new OcfParser(file)
       const builder = new ChunkBuilder()
       let decoder: SysFlowDecoder | undefined
+      // One read buffer for the whole file: the parser copies what it keeps.
+      const readBuffer = Buffer.allocUnsafe(READ_SIZE)
 
       // Reads up to READ_SIZE bytes and decodes every complete block (plain code: no Effect per record).
       const step: Effect.Effect<Step, TraceError> = Effect.map(
         Effect.tryPromise({
-          try: () => handle.read(Buffer.allocUnsafe(READ_SIZE), 0, READ_SIZE, null),
+          try: () => handle.read(readBuffer, 0, READ_SIZE, null),
           catch: (e) => new TraceError({ reason: "Open", file, offset: parser.offset, detail: (e as Error).message })
         }),
         ({ bytesRead, buffer }) => {

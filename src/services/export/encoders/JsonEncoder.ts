@@ -316,6 +316,12 @@ export const encodeJsonEvent = (ev: PolicyEvent, schemaVersion: string): string 
 /** Several records, one per line, each line ending with `\n`. */
 export const encodeJsonBatch = (events: ReadonlyArray<PolicyEvent>, schemaVersion: string): string => {
   let s = ""
-  for (const ev of events) s += encodeJsonEvent(ev, schemaVersion) + "\n"
+  for (const ev of events) {
+    const line = encodeJsonEvent(ev, schemaVersion)
+    // A line is a rope of ~100 pieces; flattening it now (charCodeAt does) lets the pieces die young
+    // instead of surviving, with the whole batch, into the old generation (halves GC time).
+    line.charCodeAt(0)
+    s += line + "\n"
+  }
   return s
 }

@@ -17,7 +17,7 @@ import { makeTerminalTransport } from "./transports/TerminalTransport.js"
 import type { TerminalOutput, Transport } from "./Transport.js"
 
 const notImplemented = (what: string) =>
-  new ExportError({ reason: "NotImplemented", transport: what, detail: `${what} is not implemented yet in sfprocessor` })
+  new ExportError({ reason: "NotImplemented", transport: "exporter", detail: `${what} is not implemented yet in sfprocessor` })
 
 const makeTransport = (
   config: ExporterConfig
@@ -31,7 +31,7 @@ const makeTransport = (
       return Effect.succeed(nullTransport)
     case "kafka":
       return Effect.fail(
-        new ExportError({ reason: "NotImplemented", transport: "kafka", detail: "export 'kafka' (OTel backend) is not supported by sfprocessor" })
+        new ExportError({ reason: "NotImplemented", transport: "exporter", detail: "export 'kafka' (OTel backend) is not supported by sfprocessor" })
       )
     default:
       return Effect.fail(notImplemented(`export '${config.export}'`))
@@ -46,7 +46,7 @@ const makeEncoder = (config: ExporterConfig): Effect.Effect<Encoder, ExportError
       return Effect.succeed((events) => encodeJsonBatch(events, config.jsonSchemaVersion))
     case "otel":
       return Effect.fail(
-        new ExportError({ reason: "NotImplemented", transport: "otel", detail: "format 'otel' (OTel backend) is not supported by sfprocessor" })
+        new ExportError({ reason: "NotImplemented", transport: "exporter", detail: "format 'otel' (OTel backend) is not supported by sfprocessor" })
       )
     default:
       return Effect.fail(notImplemented(`format '${config.format}'`))

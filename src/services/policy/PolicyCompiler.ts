@@ -1,0 +1,800 @@
+/**
+ * Compiling policy items into predicates (policy-language.md §5–§6).
+ *
+ * Passes, per file in load order (§5.1):
+ * 1. pre-pass: store every list and macro definition (later replaces earlier), so forward references
+ *    within a file work;
+ * 2. main pass, in document order: a list or macro re-stores its definition; a rule or filter is built
+ *    at once against the definitions as they stand (so across files only earlier files are visible, and
+ *    redefinition is positional).
+ *
+ * Building a condition expands macro references recursively (unknown macro → constant false with a
+ * warning, Q5; cycles → error naming the cycle, Q16) and list references in `in`/`pmatch` (§5.2).
+ * Leaves become closures over a per-set `RecordMemo` (each attribute extracted at most once per record);
+ * constant sub-terms (literal against literal, `contains ""`, …) fold at compile time; identical
+ * sub-terms across rules are one node of a `PredicateGraph`, evaluated at most once per record.
+ *
+ * Each rule is also compiled once per record type, with every attribute that is the same on all records
+ * of that type folded to its value (`sf.type`, and e.g. `sf.file.path` on PE, which carries no file:
+ * data-model.md §3.2), and indexed only under the types its prefilter accepts and for which its condition
+ * is not constant false: a record meets only rules that can match it. Rules starting with `attr = const`
+ * / `attr in (consts)` tests also get guards (see `PolicySet`).
+ */
+import { type AttributeDef, attributeTable, trimBoundingQuotes } from "../../domain/attributes.js"
+import type { FlatRecord, RecordType } from "../../domain/flatRecord.js"
+import type { Diagnostic, PolicyErrorReason, SourcePos } from "../../domain/policy/Diagnostic.js"
+import type {
+  Atom,
+  BinaryOp,
+  Condition,
+  Element,
+  Expr,
+  FilterItem,
+  ListItem,
+  MacroItem,
+  PolicyFile,
+  RuleItem,
+  SourceLocation
+} from "../../domain/policy/PolicyAst.js"
+import type { Priority, RuleMatch } from "../../domain/policyEvent.js"
+import { gjsonGet } from "./Gjson.js"
+import { type Guard, PredicateGraph, type Term } from "./PredicateGraph.js"
+import { compareStr, goLower, hasSegment, orAny, parseGoInt, type Pred, RecordMemo, type StrOp } from "./Predicates.js"
+
+export const RECORD_TYPES: ReadonlyArray<RecordType> = ["PE", "FF", "FE", "NF", "KE"]
+
+/** How deeply macro references and list references may nest before the compiler gives up. */
+export const MAX_EXPANSION_DEPTH = 256
+
+/** A compiled rule: what `PolicyEvent.rules` carries, plus what the engine and `-test` need. */
+export interface CompiledRule extends RuleMatch {
+  readonly name: string
+  readonly desc: string
+  readonly priority: Priority
+  /** Flat tag list (`tags: []` gives `[""]`, Q6). */
+  readonly tags: ReadonlyArray<string>
+  /** Action names, in order (run by the engine stage). */
+  readonly actions: ReadonlyArray<string>
+  /** Record types the rule applies to; undefined = all. `[""]` (from `prefilter: []`) matches none. */
+  readonly prefilter: ReadonlyArray<string> | undefined
+  readonly enabled: boolean
+  /** Position of the `rule` key. */
+  readonly position: SourcePos
+  /** 0-based position in rule order (load order). */
+  readonly index: number
+  /** The condition for any record (does not check `enabled` or `prefilter`). */
+  readonly condition: Pred
+  /** The condition specialised per record type; absent where the rule cannot match (index data). */
+  readonly conditionByType: Readonly<Partial<Record<RecordType, Pred>>>
+  /**
+   * Per record type, tests the condition requires (top-level `=`/`in` conjuncts against constants):
+   * the index looks the record's values up once and skips rules whose guards fail (index data).
+   */
+  readonly guardsByType: Readonly<Partial<Record<RecordType, ReadonlyArray<Guard>>>>
+}
+
+export type { Guard } from "./PredicateGraph.js"
+
+/** A compiled `filter` / `drop` item: records for which it is true are dropped (§8.2). */
+export interface CompiledFilter {
+  readonly name: string
+  readonly keyword: "filter" | "drop"
+  readonly enabled: boolean
+  readonly position: SourcePos
+  readonly condition: Pred
+  readonly conditionByType: Readonly<Partial<Record<RecordType, Pred>>>
+}
+
+export interface CompileOptions {
+  /**
+   * Names of the available actions. When given, an unknown action name in a rule gives the warning
+   * `Unknown action identifier '<a>' found in rule '<r>'` (§8.5).
+   */
+  readonly actions?: ReadonlySet<string>
+}
+
+export interface CompileOutput {
+  readonly rules: ReadonlyArray<CompiledRule>
+  readonly filters: ReadonlyArray<CompiledFilter>
+  readonly macroCount: number
+  readonly listCount: number
+  /** Distinct attribute operands (per-record string memo slots). */
+  readonly slotCount: number
+  /** Distinct sub-terms, and how many of them are shared (memoised per record). */
+  readonly nodeCount: number
+  readonly sharedNodeCount: number
+  readonly errors: ReadonlyArray<Diagnostic>
+  readonly warnings: ReadonlyArray<Diagnostic>
+  /** The per-record attribute memo the closures share (guards read slot values through it). */
+  readonly memo: RecordMemo
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Operands (§6.1–§6.3). Every dynamic side has a key naming what it computes, for sharing leaves.
+
+type StrSide = { readonly c: string } | { readonly slot: number }
+type IntSide = { readonly c: bigint } | { readonly get: (r: FlatRecord) => bigint; readonly key: string }
+type ExistsSide = { readonly c: boolean } | { readonly get: (r: FlatRecord) => boolean; readonly key: string }
+
+interface Operand {
+  readonly text: string
+  /** True for a known attribute (with or without a `[path]` suffix). */
+  readonly known: boolean
+  readonly str: StrSide
+  readonly int: IntSide
+  readonly exists: ExistsSide
+}
+
+const strKey = (s: StrSide): string => ("c" in s ? `c${JSON.stringify(s.c)}` : `s${s.slot}`)
+const intKey = (s: IntSide): string => ("c" in s ? `i${s.c}` : s.key)
+
+/**
+ * Entities a record type never carries (data-model.md §3.2): PE and NF have no file, FF no second file,
+ * KE only a header. Reading them on a record of that type always gives `undefined`.
+ */
+const ABSENT: Readonly<Record<RecordType, ReadonlySet<PropertyKey>>> = {
+  PE: new Set(["file", "newFile"]),
+  FF: new Set(["newFile"]),
+  FE: new Set([]),
+  NF: new Set(["file", "newFile"]),
+  KE: new Set(["process", "ptree", "container", "pod", "file", "newFile"])
+}
+
+const NOT_CONSTANT = Symbol("not constant")
+
+/**
+ * A record of type `t` that answers only what every record of that type answers alike (its type, and
+ * `undefined` for the entities the type never carries); reading anything else throws `NOT_CONSTANT`.
+ */
+const probeRecord = (t: RecordType): FlatRecord =>
+  new Proxy({} as FlatRecord, {
+    get: (_, key) => {
+      if (key === "type") return t
+      if (ABSENT[t].has(key)) return undefined
+      throw NOT_CONSTANT
+    },
+    has: () => {
+      throw NOT_CONSTANT
+    },
+    ownKeys: () => {
+      throw NOT_CONSTANT
+    },
+    getOwnPropertyDescriptor: () => {
+      throw NOT_CONSTANT
+    }
+  })
+
+const probes: Readonly<Record<RecordType, FlatRecord>> = {
+  PE: probeRecord("PE"),
+  FF: probeRecord("FF"),
+  FE: probeRecord("FE"),
+  NF: probeRecord("NF"),
+  KE: probeRecord("KE")
+}
+
+const constants = new WeakMap<object, Map<RecordType, { readonly value: unknown } | null>>()
+
+/**
+ * The value an attribute function has on every record of type `t`, when it reads nothing but the
+ * record's type and entities that type never carries (e.g. `sf.file.path` on PE is `""`, `sf.type` on
+ * FF is `FF`, `sf.ret` on NF is 0). Attribute functions are pure, so following the same reads gives the
+ * same result on every record of that type. Undefined when the function reads anything else.
+ */
+const constantOn = <A>(fn: (r: FlatRecord) => A, t: RecordType): { readonly value: A } | undefined => {
+  let byType = constants.get(fn)
+  if (byType === undefined) constants.set(fn, (byType = new Map()))
+  let c = byType.get(t)
+  if (c === undefined) {
+    try {
+      c = { value: fn(probes[t]) }
+    } catch {
+      c = null
+    }
+    byType.set(t, c)
+  }
+  return (c ?? undefined) as { readonly value: A } | undefined
+}
+
+/** First dot-separated segments of known attributes (`sf`, `evt`, `proc`, `fd`, `container`, `user`). */
+const knownRoots: ReadonlySet<string> = new Set(Array.from(attributeTable.keys(), (k) => k.split(".")[0]))
+
+const literal = (text: string): Operand => ({
+  text,
+  known: false,
+  str: { c: trimBoundingQuotes(text) },
+  int: { c: parseGoInt(text) },
+  exists: { c: true }
+})
+
+interface Scope {
+  /** The record type, when compiling for the per-type index. */
+  readonly type: RecordType | undefined
+  /** Per-type compiles repeat the generic compile's diagnostics: they are not reported again. */
+  readonly muted: boolean
+}
+
+type Definition<T> = { readonly item: T; readonly file: string }
+
+interface MacroCacheEntry {
+  version: number
+  readonly byScope: Map<string, Term>
+}
+
+/** A rule or filter whose terms become closures once the whole set is compiled. */
+interface Pending<T> {
+  readonly item: T
+  readonly generic: Term
+  readonly byType: Partial<Record<RecordType, Term>>
+}
+
+class Compiler {
+  readonly memo = new RecordMemo()
+  readonly graph = new PredicateGraph(this.memo)
+  private readonly lists = new Map<string, Definition<ListItem>>()
+  private readonly macros = new Map<string, Definition<MacroItem>>()
+  private version = 0
+  private readonly macroCache = new Map<MacroItem, MacroCacheEntry>()
+  private readonly functionIds = new Map<unknown, number>()
+  private readonly existsGetters = new Map<string, (r: FlatRecord) => boolean>()
+  readonly errors: Array<Diagnostic> = []
+  readonly warnings: Array<Diagnostic> = []
+  private readonly seen = new Set<string>()
+  private readonly rules: Array<Pending<RuleItem>> = []
+  private readonly filters: Array<Pending<FilterItem>> = []
+  macroCount = 0
+  listCount = 0
+
+  constructor(private readonly options: CompileOptions) {}
+
+  // -- diagnostics --------------------------------------------------------------------------------
+
+  private report(severity: "error" | "warning", loc: SourceLocation, message: string, reason?: PolicyErrorReason): void {
+    const key = `${severity}\u0000${loc.file}\u0000${loc.line}\u0000${loc.column}\u0000${message}`
+    if (this.seen.has(key)) return
+    this.seen.add(key)
+    const base = { severity, file: loc.file, line: loc.line, column: loc.column, message, snippet: loc.snippet }
+    if (severity === "error") this.errors.push({ ...base, reason })
+    else this.warnings.push(base)
+  }
+
+  private warn(scope: Scope, loc: SourceLocation, message: string): void {
+    if (!scope.muted) this.report("warning", loc, message)
+  }
+
+  private error(loc: SourceLocation, message: string, reason: PolicyErrorReason): void {
+    this.report("error", loc, message, reason)
+  }
+
+  // -- passes -------------------------------------------------------------------------------------
+
+  private store(item: ListItem | MacroItem, file: string): void {
+    if (item.kind === "list") {
+      if (this.lists.get(item.name)?.item !== item) {
+        this.lists.set(item.name, { item, file })
+        this.version++
+      }
+    } else if (this.macros.get(item.name)?.item !== item) {
+      this.macros.set(item.name, { item, file })
+      this.version++
+    }
+  }
+
+  compileFile(file: PolicyFile): void {
+    for (const item of file.items) {
+      if (item.kind === "list" || item.kind === "macro") this.store(item, file.path)
+      if (item.kind === "list") this.listCount++
+      if (item.kind === "macro") this.macroCount++
+    }
+    for (const item of file.items) {
+      switch (item.kind) {
+        case "list":
+        case "macro":
+          this.store(item, file.path)
+          break
+        case "rule":
+          this.rules.push(this.build(item, item.prefilter))
+          this.checkActions(item)
+          break
+        case "filter":
+          this.filters.push(this.build(item, undefined))
+          break
+        case "required_engine_version":
+          break
+      }
+    }
+  }
+
+  /** The generic term (diagnostics reported) and the per-type terms of the index. */
+  private build<T extends RuleItem | FilterItem>(item: T, prefilter: ReadonlyArray<string> | undefined): Pending<T> {
+    const generic = this.condition(item.condition, { type: undefined, muted: false })
+    const byType: Partial<Record<RecordType, Term>> = {}
+    if (item.enabled) {
+      for (const t of RECORD_TYPES) {
+        if (prefilter !== undefined && !prefilter.includes(t)) continue
+        const term = this.condition(item.condition, { type: t, muted: true })
+        if (term !== false) {
+          byType[t] = term
+          this.graph.root(term, t)
+        }
+      }
+    }
+    return { item, generic, byType }
+  }
+
+  private checkActions(item: RuleItem): void {
+    const known = this.options.actions
+    if (known === undefined) return
+    item.actions.forEach((a, i) => {
+      if (!known.has(a)) this.report("warning", item.actionPos[i] ?? item.pos, `Unknown action identifier '${a}' found in rule '${item.name}'`)
+    })
+  }
+
+  /** Turns every pending term into closures (after all files). */
+  finish(): { rules: Array<CompiledRule>; filters: Array<CompiledFilter> } {
+    this.graph.finish()
+    const preds = (byType: Partial<Record<RecordType, Term>>) => {
+      const out: Partial<Record<RecordType, Pred>> = {}
+      for (const t of RECORD_TYPES) {
+        const term = byType[t]
+        if (term !== undefined) out[t] = this.graph.pred(term)
+      }
+      return out
+    }
+    const guards = (byType: Partial<Record<RecordType, Term>>) => {
+      const out: Partial<Record<RecordType, ReadonlyArray<Guard>>> = {}
+      for (const t of RECORD_TYPES) {
+        const term = byType[t]
+        if (term !== undefined) out[t] = this.graph.guards(term)
+      }
+      return out
+    }
+    const position = (p: SourceLocation): SourcePos => ({ file: p.file, line: p.line, column: p.column })
+    const rules = this.rules.map(
+      ({ item, generic, byType }, index): CompiledRule => ({
+        name: item.name,
+        desc: item.desc,
+        priority: item.priority,
+        tags: item.tags,
+        actions: item.actions,
+        prefilter: item.prefilter,
+        enabled: item.enabled,
+        position: position(item.pos),
+        index,
+        condition: this.graph.pred(generic),
+        conditionByType: preds(byType),
+        guardsByType: guards(byType)
+      })
+    )
+    const filters = this.filters.map(
+      ({ item, generic, byType }): CompiledFilter => ({
+        name: item.name,
+        keyword: item.keyword,
+        enabled: item.enabled,
+        position: position(item.pos),
+        condition: this.graph.pred(generic),
+        conditionByType: preds(byType)
+      })
+    )
+    return { rules, filters }
+  }
+
+  // -- conditions ---------------------------------------------------------------------------------
+
+  private condition(c: Condition, scope: Scope): Term {
+    return this.expr(c.expr, c, scope, [])
+  }
+
+  private expr(e: Expr, c: Condition, scope: Scope, stack: Array<string>): Term {
+    switch (e.kind) {
+      case "and":
+        return this.graph.and(e.operands.map((o) => this.expr(o, c, scope, stack)))
+      case "or":
+        return this.graph.or(e.operands.map((o) => this.expr(o, c, scope, stack)))
+      case "not":
+        return this.graph.not(this.expr(e.operand, c, scope, stack))
+      case "macro":
+        return this.macro(e.name, c.locate(e.offset), scope, stack)
+      case "exists": {
+        const x = this.operand(e.subject, c, scope, true).exists
+        if ("c" in x) return x.c
+        const get = x.get
+        return this.graph.leaf(`exists|${x.key}`, () => get)
+      }
+      case "compare":
+        return this.compare(e.op, this.operand(e.left, c, scope, true), this.operand(e.right, c, scope, false))
+      case "list":
+        return this.list(e.op, this.operand(e.subject, c, scope, true), this.values(e.op, e.elements, c, scope))
+    }
+  }
+
+  private macro(name: string, at: SourceLocation, scope: Scope, stack: Array<string>): Term {
+    const def = this.macros.get(name)
+    if (def === undefined) {
+      this.warn(scope, at, `unknown macro '${name}' (evaluates to false)`)
+      return false
+    }
+    const i = stack.indexOf(name)
+    if (i >= 0) {
+      this.error(at, `macro cycle: ${[...stack.slice(i), name].join(" -> ")}`, "Cycle")
+      return false
+    }
+    if (stack.length >= MAX_EXPANSION_DEPTH) {
+      this.error(at, `macro references nested too deeply (more than ${MAX_EXPANSION_DEPTH} levels)`, "Semantic")
+      return false
+    }
+    const scopeKey = `${scope.type ?? "*"}${scope.muted ? "m" : ""}`
+    let entry = this.macroCache.get(def.item)
+    if (entry !== undefined && entry.version !== this.version) {
+      entry.version = this.version
+      entry.byScope.clear()
+    }
+    const cached = entry?.byScope.get(scopeKey)
+    if (cached !== undefined) return cached
+    stack.push(name)
+    const result = this.expr(def.item.condition.expr, def.item.condition, scope, stack) // positions inside the macro
+    stack.pop()
+    if (entry === undefined) {
+      entry = { version: this.version, byScope: new Map() }
+      this.macroCache.set(def.item, entry)
+    }
+    entry.byScope.set(scopeKey, result)
+    return result
+  }
+
+  // -- operands -----------------------------------------------------------------------------------
+
+  private fnKey(f: unknown): number {
+    let id = this.functionIds.get(f)
+    if (id === undefined) this.functionIds.set(f, (id = this.functionIds.size))
+    return id
+  }
+
+  /**
+   * Resolves an operand (§6.1): a known attribute (its MapStr through the memo), a known attribute with
+   * a `[path]` suffix (gjson on its string value, §6.2), or a literal. Warns about unknown identifiers
+   * as §5.4 says (subjects; right-hand words that look like attributes).
+   */
+  private operand(atom: Atom, c: Condition, scope: Scope, subject: boolean): Operand {
+    const text = atom.text
+    const op = atom.quoted ? literal(text) : this.attributeOperand(text, scope)
+    if (!op.known) {
+      const looksLikeAttribute = !atom.quoted && text.includes(".") && knownRoots.has(text.split(".")[0])
+      if (subject || looksLikeAttribute) {
+        this.warn(scope, c.locate(atom.offset), `'${text}' is not a known attribute; compared as a literal`)
+      }
+    }
+    return op
+  }
+
+  private attributeOperand(text: string, scope: Scope): Operand {
+    const def = attributeTable.get(text)
+    if (def !== undefined) {
+      const t = scope.type
+      const slot = this.memo.slot(def.str, def.str) // aliases share their target's slot
+      // With the record type known, values that are the same on every record of that type fold.
+      const strC = t === undefined ? undefined : constantOn(def.str, t)
+      const str: StrSide = strC !== undefined ? { c: strC.value } : { slot }
+      let int: IntSide = { c: parseGoInt(text) }
+      if (def.int !== undefined) {
+        const intC = t === undefined ? undefined : constantOn(def.int, t)
+        int = intC !== undefined ? { c: intC.value } : { get: def.int, key: `g${this.fnKey(def.int)}` }
+      }
+      let exists = this.existsSide(def, slot)
+      if (t !== undefined) {
+        if (def.kind === "int" || def.kind === "bool") {
+          const getC = constantOn(def.get as (r: FlatRecord) => unknown, t)
+          if (getC !== undefined) exists = { c: def.kind === "int" ? getC.value !== 0n : getC.value === true }
+        } else if (strC !== undefined) exists = { c: strC.value !== "" }
+      }
+      return { text, known: true, str, int, exists }
+    }
+    const bracket = text.indexOf("[")
+    if (bracket > 0) {
+      const base = attributeTable.get(text.slice(0, bracket))
+      if (base !== undefined) {
+        const path = text.slice(bracket + 1, -1)
+        const stringValued = base.kind === "string" || base.kind === "strings" || base.kind === "ints"
+        const lookup = (v: string) => (stringValued && path !== "" && v !== "" ? gjsonGet(v, path) : v)
+        const baseC = scope.type === undefined ? undefined : constantOn(base.str, scope.type)
+        if (baseC !== undefined) {
+          return { text, known: true, str: { c: lookup(baseC.value) }, int: { c: parseGoInt(text) }, exists: { c: true } }
+        }
+        const baseSlot = this.memo.slot(base.str, base.str)
+        const memo = this.memo
+        const getter =
+          stringValued && path !== ""
+            ? (r: FlatRecord) => {
+                const v = memo.str(baseSlot, r)
+                return v === "" ? v : gjsonGet(v, path)
+              }
+            : (r: FlatRecord) => memo.str(baseSlot, r)
+        // MapInt and exists see the operand text (a literal): `x[path] > 1` compares 0, `x[path] exists` is true.
+        const slot = this.memo.slot(`[path]${base.name}[${path}]`, getter)
+        return { text, known: true, str: { slot }, int: { c: parseGoInt(text) }, exists: { c: true } }
+      }
+    }
+    return literal(text)
+  }
+
+  /** `exists` on an attribute: a non-empty string, a non-zero integer, `true` (§6.4). */
+  private existsSide(def: AttributeDef, slot: number): ExistsSide {
+    const key = def.kind === "int" || def.kind === "bool" ? `x${def.kind}${this.fnKey(def.get)}` : `xs${slot}`
+    let get = this.existsGetters.get(key)
+    if (get === undefined) {
+      if (def.kind === "int") {
+        const g = def.get as (r: FlatRecord) => bigint
+        get = (r) => g(r) !== 0n
+      } else if (def.kind === "bool") {
+        const g = def.get as (r: FlatRecord) => boolean
+        get = (r) => g(r) === true
+      } else {
+        const memo = this.memo
+        get = (r) => memo.str(slot, r) !== ""
+      }
+      this.existsGetters.set(key, get)
+    }
+    return { get, key }
+  }
+
+  // -- comparisons (§6.4) -------------------------------------------------------------------------
+
+  private compare(op: BinaryOp, l: Operand, r: Operand): Term {
+    switch (op) {
+      case "<":
+      case "<=":
+      case ">":
+      case ">=": {
+        if ("c" in l.int && "c" in r.int) return relationalConst(op, l.int.c, r.int.c)
+        const li = l.int
+        const ri = r.int
+        return this.graph.leaf(`${op}|${intKey(li)}|${intKey(ri)}`, () => relational(op, li, ri))
+      }
+      case "!=":
+        return this.graph.not(this.strCompare("=", l.str, r.str))
+      default:
+        return this.strCompare(op, l.str, r.str)
+    }
+  }
+
+  private strCompare(op: StrOp, l: StrSide, r: StrSide): Term {
+    if ("c" in l && "c" in r) return compareStr(l.c, r.c, op)
+    if (op === "=" && "c" in l) return this.strCompare(op, r, l) // symmetric: attribute on the left
+    if ("c" in r && op !== "=" && r.c.split(",").includes("")) return true // every string contains, starts and ends with ""
+    const guard = op === "=" && "slot" in l && "c" in r ? { slot: l.slot, values: Array.from(new Set(r.c.split(","))) } : undefined
+    return this.graph.leaf(`${op}|${strKey(l)}|${strKey(r)}`, () => strPredicate(this.memo, op, l, r), guard)
+  }
+
+  // -- in / pmatch (§5.2, §6.4) -------------------------------------------------------------------
+
+  /** The flat value list of an `in`/`pmatch` element list (lists expanded; bracket groups ignored, Q7). */
+  private values(op: string, elements: ReadonlyArray<Element>, c: Condition, scope: Scope): Array<string> {
+    const out: Array<string> = []
+    for (const el of elements) {
+      if (el.kind === "group") {
+        this.warn(scope, c.locate(el.offset), `bracket group in '${op}' list is ignored`)
+        continue
+      }
+      this.expandElement(el.atom.text, c.locate(el.atom.offset), [], out)
+    }
+    return out
+  }
+
+  private expandElement(text: string, at: SourceLocation, stack: Array<string>, out: Array<string>): void {
+    const list = this.lists.get(text)
+    if (list === undefined) {
+      out.push(trimBoundingQuotes(text))
+      return
+    }
+    const i = stack.indexOf(text)
+    if (i >= 0) {
+      this.error(at, `list cycle: ${[...stack.slice(i), text].join(" -> ")}`, "Cycle")
+      return
+    }
+    if (stack.length >= MAX_EXPANSION_DEPTH) {
+      this.error(at, `list references nested too deeply (more than ${MAX_EXPANSION_DEPTH} levels)`, "Semantic")
+      return
+    }
+    stack.push(text)
+    for (const item of list.item.items) this.expandElement(item.text, item.pos, stack, out)
+    stack.pop()
+  }
+
+  private list(op: "in" | "pmatch", subject: Operand, values: ReadonlyArray<string>): Term {
+    const segs = Array.from(new Set(values.flatMap((v) => v.split(",")))).sort()
+    if (segs.length === 0) return false // only bracket groups: nothing to compare with
+    if (op === "in") return this.strCompare("=", subject.str, { c: segs.join(",") })
+    if (segs.includes("")) return true // "" is contained in everything
+    const s = subject.str
+    if ("c" in s) return segs.some((v) => s.c.includes(v))
+    const memo = this.memo
+    const slot = s.slot
+    return this.graph.leaf(`pmatch|${strKey(s)}|${JSON.stringify(segs)}`, () => {
+      if (segs.length === 1) {
+        const v = segs[0]
+        return (x) => memo.str(slot, x).includes(v)
+      }
+      if (segs.length < 4) {
+        const n = segs.length
+        return (x) => {
+          const u = memo.str(slot, x)
+          for (let i = 0; i < n; i++) if (u.includes(segs[i])) return true
+          return false
+        }
+      }
+      const containsAny = multiContains(segs)
+      return (x) => containsAny(memo.str(slot, x))
+    })
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Leaf closures
+
+/** A string comparison with at least one attribute side (constants are folded by the caller). */
+const strPredicate = (memo: RecordMemo, op: StrOp, l: StrSide, r: StrSide): Pred => {
+  if ("c" in l && "slot" in r) {
+    const lc = l.c
+    const s = r.slot
+    return (x) => compareStr(lc, memo.str(s, x), op)
+  }
+  const s = (l as { slot: number }).slot
+  if ("slot" in r) {
+    const b = r.slot
+    if (op === "=") {
+      return (x) => {
+        const u = memo.str(s, x)
+        const v = memo.str(b, x)
+        return u === v || ((u.indexOf(",") >= 0 || v.indexOf(",") >= 0) && compareStr(u, v, "="))
+      }
+    }
+    return (x) => compareStr(memo.str(s, x), memo.str(b, x), op)
+  }
+  // attribute against a literal: the literal is split once, here
+  const segs = r.c.split(",")
+  switch (op) {
+    case "=":
+      if (segs.length === 1) {
+        const v = segs[0]
+        const vc = `${v},`
+        const cv = `,${v}`
+        const cvc = `,${v},`
+        return (x) => hasSegment(memo.str(s, x), v, vc, cv, cvc)
+      } else {
+        const set = new Set(segs)
+        return (x) => {
+          const u = memo.str(s, x)
+          if (set.has(u)) return true
+          if (u.indexOf(",") < 0) return false
+          const parts = memo.segments(s, x)
+          for (let i = 0; i < parts.length; i++) if (set.has(parts[i])) return true
+          return false
+        }
+      }
+    case "contains":
+      return anyOf(segs, (v) => (x) => memo.str(s, x).includes(v))
+    case "icontains":
+      return anyOf(
+        segs.map((v) => goLower(v)),
+        (v) => (x) => memo.lower(s, x).includes(v)
+      )
+    case "startswith":
+      return anyOf(segs, (v) => {
+        const cv = `,${v}`
+        return (x) => {
+          const u = memo.str(s, x)
+          return u.startsWith(v) || u.includes(cv)
+        }
+      })
+    case "endswith":
+      return anyOf(segs, (v) => {
+        const vc = `${v},`
+        return (x) => {
+          const u = memo.str(s, x)
+          return u.endsWith(v) || u.includes(vc)
+        }
+      })
+  }
+}
+
+/**
+ * "Does `u` contain any of `patterns`" (non-empty patterns) in one pass over `u`: patterns are bucketed
+ * by their first UTF-16 code unit, so each position of `u` tries only the patterns that can start there.
+ */
+export const multiContains = (patterns: ReadonlyArray<string>): ((u: string) => boolean) => {
+  const ascii: Array<Array<string> | undefined> = new Array<Array<string> | undefined>(128).fill(undefined)
+  const other = new Map<number, Array<string>>()
+  let minLen = Infinity
+  for (const p of patterns) {
+    minLen = Math.min(minLen, p.length)
+    const c = p.charCodeAt(0)
+    let b = c < 128 ? ascii[c] : other.get(c)
+    if (b === undefined) {
+      b = []
+      if (c < 128) ascii[c] = b
+      else other.set(c, b)
+    }
+    b.push(p)
+  }
+  const hasOther = other.size > 0
+  return (u) => {
+    const last = u.length - minLen
+    for (let i = 0; i <= last; i++) {
+      const c = u.charCodeAt(i)
+      const b = c < 128 ? ascii[c] : hasOther ? other.get(c) : undefined
+      if (b === undefined) continue
+      for (let j = 0; j < b.length; j++) if (u.startsWith(b[j], i)) return true
+    }
+    return false
+  }
+}
+
+const anyOf = (segs: ReadonlyArray<string>, one: (v: string) => Pred): Pred =>
+  segs.length === 1 ? one(segs[0]) : orAny(segs.map(one))
+
+type RelOp = "<" | "<=" | ">" | ">="
+
+const relationalConst = (op: RelOp, a: bigint, b: bigint): boolean =>
+  op === "<" ? a < b : op === "<=" ? a <= b : op === ">" ? a > b : a >= b
+
+/** MapInt(l) op MapInt(r), signed 64-bit (§6.3); at least one side is dynamic. */
+const relational = (op: RelOp, l: IntSide, r: IntSide): Pred => {
+  if ("get" in l && "c" in r) {
+    const g = l.get
+    const b = r.c
+    switch (op) {
+      case "<":
+        return (x) => g(x) < b
+      case "<=":
+        return (x) => g(x) <= b
+      case ">":
+        return (x) => g(x) > b
+      case ">=":
+        return (x) => g(x) >= b
+    }
+  }
+  if ("c" in l && "get" in r) {
+    const a = l.c
+    const g = r.get
+    switch (op) {
+      case "<":
+        return (x) => a < g(x)
+      case "<=":
+        return (x) => a <= g(x)
+      case ">":
+        return (x) => a > g(x)
+      case ">=":
+        return (x) => a >= g(x)
+    }
+  }
+  const f = (l as { get: (r: FlatRecord) => bigint }).get
+  const g = (r as { get: (r: FlatRecord) => bigint }).get
+  switch (op) {
+    case "<":
+      return (x) => f(x) < g(x)
+    case "<=":
+      return (x) => f(x) <= g(x)
+    case ">":
+      return (x) => f(x) > g(x)
+    case ">=":
+      return (x) => f(x) >= g(x)
+  }
+}
+
+/** Compiles parsed policy files, in load order, into rules and filters (§5). */
+export const compilePolicyFiles = (files: ReadonlyArray<PolicyFile>, options: CompileOptions = {}): CompileOutput => {
+  const c = new Compiler(options)
+  for (const f of files) c.compileFile(f)
+  const { rules, filters } = c.finish()
+  return {
+    rules,
+    filters,
+    macroCount: c.macroCount,
+    listCount: c.listCount,
+    slotCount: c.memo.slotCount,
+    nodeCount: c.graph.size,
+    sharedNodeCount: c.graph.memoized,
+    errors: c.errors,
+    warnings: c.warnings,
+    memo: c.memo
+  }
+}

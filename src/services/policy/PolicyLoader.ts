@@ -1,0 +1,624 @@
+/**
+ * Loading policy files (policy-language.md §2–§3): finding them, reading them as YAML (decision Y1) with
+ * the legacy fallback (Y10), and turning each file into typed items with a position for every diagnostic.
+ *
+ * * A path is a file or a directory, walked recursively in Go `filepath.Walk` order (entries sorted by
+ *   name bytes, depth-first), collecting `.yaml` and `.yml` files.
+ * * Each file is parsed with the `yaml` package: failsafe schema (every scalar is a string), unique keys,
+ *   a `LineCounter` for positions. The document must be one sequence of mappings, one item per mapping,
+ *   with exactly one item key and only the keys that item kind allows (Y11).
+ * * Conditions are parsed here (so a syntax error in an unused macro still fails the load), with offsets
+ *   inside the condition mapped back to file positions (§3.5).
+ */
+import { Effect } from "effect"
+import * as fs from "node:fs/promises"
+import * as nodePath from "node:path"
+import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseAllDocuments, type Scalar, visit, type YAMLMap } from "yaml"
+import { trimSpace } from "../../domain/attributes.js"
+import { type Diagnostic, type PolicyError, type PolicyErrorReason, policyError } from "../../domain/policy/Diagnostic.js"
+import type {
+  Condition,
+  ListElement,
+  PolicyFile,
+  PolicyItem,
+  SourceLocation
+} from "../../domain/policy/PolicyAst.js"
+import { Priority } from "../../domain/policyEvent.js"
+import { isValidName, parseCondition } from "./ConditionParser.js"
+import { legacyRewrite, type RewrittenLine } from "./LegacyYaml.js"
+import { parseGoBool } from "./Predicates.js"
+
+// ---------------------------------------------------------------------------------------------------
+// Finding policy files
+
+export const POLICY_EXTENSIONS: ReadonlyArray<string> = [".yaml", ".yml"]
+
+const hasPolicyExtension = (p: string): boolean => POLICY_EXTENSIONS.includes(nodePath.extname(p))
+
+/** Go's byte-wise string order (as `sort.Strings` on UTF-8). */
+const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b))
+
+const readError = (file: string, message: string): PolicyError =>
+  policyError([{ severity: "error", file, line: 0, column: 0, message, reason: "Read" }])
+
+const osMessage = (e: unknown): string => {
+  const err = e as NodeJS.ErrnoException
+  return err.code === "ENOENT" ? "no such file or directory" : err.code === "EACCES" ? "permission denied" : String(err.message)
+}
+
+const walk = async (dir: string, out: Array<string>): Promise<void> => {
+  const names = (await fs.readdir(dir)).sort(byteOrder)
+  for (const name of names) {
+    const p = nodePath.join(dir, name)
+    const st = await fs.lstat(p)
+    if (st.isDirectory()) await walk(p, out)
+    else if (hasPolicyExtension(name)) out.push(p)
+  }
+}
+
+/**
+ * The policy files under `path`, in load order: the file itself, or every `.yaml`/`.yml` file below the
+ * directory (recursive, sorted by name, depth-first). This is also the file set a policy monitor must
+ * watch (Q22).
+ */
+export const listPolicyFiles = (path: string): Effect.Effect<ReadonlyArray<string>, PolicyError> =>
+  Effect.tryPromise({
+    try: async () => {
+      const st = await fs.stat(path)
+      if (!st.isDirectory()) return hasPolicyExtension(path) ? [path] : []
+      const out: Array<string> = []
+      await walk(path, out)
+      return out
+    },
+    catch: (e) => readError(path, `cannot read policy path: ${osMessage(e)}`)
+  }).pipe(
+    Effect.filterOrFail(
+      (files) => files.length > 0,
+      () =>
+        policyError([
+          {
+            severity: "error",
+            file: "",
+            line: 0,
+            column: 0,
+            message: `no policy files with extension .yaml or .yml found in path: ${path}`,
+            reason: "Read"
+          }
+        ])
+    )
+  )
+
+export interface PolicySource {
+  readonly path: string
+  readonly text: string
+}
+
+/** Reads every policy file under `path` (see `listPolicyFiles`). */
+export const readPolicySources = (path: string): Effect.Effect<ReadonlyArray<PolicySource>, PolicyError> =>
+  Effect.flatMap(listPolicyFiles(path), (files) =>
+    Effect.forEach(files, (file) =>
+      Effect.tryPromise({
+        try: () => fs.readFile(file, "utf8"),
+        catch: (e) => readError(file, `cannot read policy file: ${osMessage(e)}`)
+      }).pipe(Effect.map((text): PolicySource => ({ path: file, text })))
+    )
+  )
+
+// ---------------------------------------------------------------------------------------------------
+// Positions
+
+/** Offsets in the parsed text → positions in the original file (they differ in legacy mode). */
+class SourceMap {
+  private origLines: ReadonlyArray<string> | undefined
+
+  constructor(
+    readonly file: string,
+    readonly original: string,
+    readonly parsed: string,
+    readonly lineCounter: LineCounter,
+    readonly legacy: ReadonlyMap<number, RewrittenLine> | undefined
+  ) {}
+
+  locate(offset: number): SourceLocation {
+    const { line, col } = this.lineCounter.linePos(Math.max(0, Math.min(offset, this.parsed.length)))
+    const rl = this.legacy?.get(line)
+    const column = rl === undefined ? col : (rl.columnMap[Math.min(col - 1, rl.columnMap.length - 1)] ?? col - 1) + 1
+    return { file: this.file, line, column, snippet: this.snippet(line) }
+  }
+
+  snippet(line: number): string | undefined {
+    this.origLines ??= this.original.split("\n").map((l) => (l.endsWith("\r") ? l.slice(0, -1) : l))
+    return this.origLines[line - 1]
+  }
+}
+
+const isSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d
+
+/**
+ * Maps offsets in a condition's value back to the file by aligning the value's non-whitespace
+ * characters with the scalar's source (plain and block scalars, and quoted ones without escapes, differ
+ * from their source only in whitespace). Falls back to the scalar's start.
+ */
+const conditionLocator = (node: Scalar, value: string, src: SourceMap): ((offset: number) => SourceLocation) => {
+  const [start, end] = node.range ?? [0, 0]
+  const text = src.parsed
+  let from = start
+  switch (node.type) {
+    case "QUOTE_DOUBLE":
+    case "QUOTE_SINGLE": {
+      const inner = text.slice(start + 1, end - 1)
+      if (node.type === "QUOTE_DOUBLE" ? inner.includes("\\") : inner.includes("''")) return () => src.locate(start)
+      from = start + 1
+      break
+    }
+    case "BLOCK_FOLDED":
+    case "BLOCK_LITERAL": {
+      const nl = text.indexOf("\n", start)
+      from = nl < 0 ? end : nl + 1
+      break
+    }
+    default:
+      break
+  }
+  let table: Array<number> | undefined // value index of each non-ws char → source offset
+  const build = (): Array<number> | undefined => {
+    const t: Array<number> = []
+    let j = from
+    for (let i = 0; i < value.length; i++) {
+      const c = value.charCodeAt(i)
+      if (isSpace(c)) continue
+      while (j < end && isSpace(text.charCodeAt(j))) j++
+      if (j >= end || text.charCodeAt(j) !== c) return undefined
+      t.push(j++)
+    }
+    return t
+  }
+  return (offset) => {
+    table ??= build() ?? []
+    if (table.length === 0) return src.locate(start)
+    let k = 0 // non-ws characters before offset
+    for (let i = 0; i < offset && i < value.length; i++) if (!isSpace(value.charCodeAt(i))) k++
+    const atNonWs = offset < value.length && !isSpace(value.charCodeAt(offset))
+    if (atNonWs && k < table.length) return src.locate(table[k])
+    return k === 0 ? src.locate(table[0]) : src.locate(table[k - 1] + 1)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// YAML → items
+
+const YAML_OPTIONS = { schema: "failsafe", uniqueKeys: true, prettyErrors: false, strict: true } as const
+
+const ITEM_KEYS = ["rule", "filter", "drop", "macro", "list", "required_engine_version"] as const
+type ItemKey = (typeof ITEM_KEYS)[number]
+const isItemKey = (k: string): k is ItemKey => (ITEM_KEYS as ReadonlyArray<string>).includes(k)
+
+const ALLOWED_KEYS: Readonly<Record<ItemKey, ReadonlyArray<string>>> = {
+  rule: ["desc", "condition", "priority", "tags", "actions", "prefilter", "enabled", "output", "warn_evttypes", "skip-if-unknown-filter"],
+  filter: ["condition", "enabled"],
+  drop: ["condition", "enabled"],
+  macro: ["condition", "append"],
+  list: ["items"],
+  required_engine_version: []
+}
+
+/** Priority words, lowercased (§3.2, Q14). */
+const PRIORITIES: ReadonlyMap<string, Priority> = new Map([
+  ["emergency", Priority.High],
+  ["critical", Priority.High],
+  ["error", Priority.High],
+  ["high", Priority.High],
+  ["warning", Priority.Medium],
+  ["medium", Priority.Medium],
+  ["notice", Priority.Low],
+  ["info", Priority.Low],
+  ["informational", Priority.Low],
+  ["low", Priority.Low],
+  ["debug", Priority.Low],
+  ["alert", Priority.Low]
+])
+
+const nodeKind = (n: unknown): string =>
+  n === null || n === undefined ? "nothing" : isMap(n) ? "a mapping" : isSeq(n) ? "a sequence" : isScalar(n) ? "a scalar" : "an alias"
+
+export interface ReadResult {
+  readonly file: PolicyFile
+  readonly errors: ReadonlyArray<Diagnostic>
+  readonly warnings: ReadonlyArray<Diagnostic>
+}
+
+interface Parsed {
+  readonly docs: ReadonlyArray<Document.Parsed>
+  readonly lineCounter: LineCounter
+}
+
+const parseYaml = (text: string): Parsed => {
+  const lineCounter = new LineCounter()
+  const docs = parseAllDocuments(text, { ...YAML_OPTIONS, lineCounter })
+  return { docs: Array.from(docs as Iterable<Document.Parsed>), lineCounter }
+}
+
+/** The text of the mapping key whose node starts at `offset` (for duplicate-key messages). */
+const keyAt = (doc: Document.Parsed, offset: number): string | undefined => {
+  let found: string | undefined
+  visit(doc, {
+    Pair(_, pair) {
+      const k = pair.key
+      if (isScalar(k) && k.range?.[0] === offset) {
+        found = String(k.value)
+        return visit.BREAK
+      }
+      return undefined
+    }
+  })
+  return found
+}
+
+const hasErrors = (p: Parsed): boolean => p.docs.some((d) => d.errors.length > 0)
+
+/**
+ * Parses one policy file into items. Pure: `path` is only used to name the file in diagnostics.
+ * Errors mean the file (and so the whole load) is rejected.
+ */
+export const readPolicyFile = (path: string, text: string): ReadResult => {
+  const errors: Array<Diagnostic> = []
+  const warnings: Array<Diagnostic> = []
+  let parsed = parseYaml(text)
+  let src = new SourceMap(path, text, text, parsed.lineCounter, undefined)
+
+  if (hasErrors(parsed)) {
+    const rewrite = legacyRewrite(text)
+    const retry = rewrite === undefined ? undefined : parseYaml(rewrite.text)
+    if (rewrite === undefined || retry === undefined || hasErrors(retry)) {
+      for (const d of parsed.docs) {
+        for (const e of d.errors) {
+          const loc = src.locate(e.pos[0])
+          const dup = e.code === "DUPLICATE_KEY"
+          errors.push({
+            severity: "error",
+            ...loc,
+            message: dup ? `duplicate key '${keyAt(d, e.pos[0]) ?? text.slice(e.pos[0], e.pos[1])}'` : `invalid YAML: ${e.message.split("\n")[0]}`,
+            reason: dup ? "Duplicate" : "Yaml"
+          })
+        }
+      }
+      return { file: { path, items: [] }, errors, warnings }
+    }
+    parsed = retry
+    src = new SourceMap(path, text, rewrite.text, retry.lineCounter, rewrite.lines)
+    for (const rl of rewrite.lines.values()) {
+      warnings.push({
+        severity: "warning",
+        file: path,
+        line: rl.line,
+        column: rl.column,
+        message: `not valid YAML, accepted in legacy mode (${rl.rules.join(", ")})`,
+        snippet: src.snippet(rl.line)
+      })
+    }
+  }
+
+  const r = new ItemReader(src, errors, warnings)
+  for (const d of parsed.docs) for (const w of d.warnings) r.warn(w.pos[0], w.message.split("\n")[0])
+  const items = r.document(parsed.docs)
+  return { file: { path, items }, errors, warnings }
+}
+
+class ItemReader {
+  constructor(
+    private readonly src: SourceMap,
+    private readonly errors: Array<Diagnostic>,
+    private readonly warnings: Array<Diagnostic>
+  ) {}
+
+  private doc: Document.Parsed | undefined
+
+  at(offset: number): SourceLocation {
+    return this.src.locate(offset)
+  }
+
+  posOf(node: Node | null | undefined, fallback: number): SourceLocation {
+    return this.at(node?.range?.[0] ?? fallback)
+  }
+
+  error(loc: SourceLocation, message: string, reason: PolicyErrorReason = "Semantic"): void {
+    this.errors.push({ severity: "error", ...loc, message, reason })
+  }
+
+  warn(offset: number, message: string): void {
+    this.warnings.push({ severity: "warning", ...this.at(offset), message })
+  }
+
+  resolve(n: unknown): unknown {
+    return isAlias(n) && this.doc !== undefined ? n.resolve(this.doc) : n
+  }
+
+  document(docs: ReadonlyArray<Document.Parsed>): ReadonlyArray<PolicyItem> {
+    if (docs.length > 1) {
+      this.error(this.at(docs[1].range[0]), "more than one YAML document in a policy file", "Yaml")
+      return []
+    }
+    const doc = docs[0]
+    this.doc = doc
+    const contents = doc === undefined ? null : this.resolve(doc.contents)
+    if (contents === null || contents === undefined) {
+      this.warn(0, "policy file has no items")
+      return []
+    }
+    if (!isSeq(contents)) {
+      this.error(this.posOf(contents as Node, 0), `a policy file must be a sequence of items, found ${nodeKind(contents)}`)
+      return []
+    }
+    const items: Array<PolicyItem> = []
+    for (const raw of contents.items) {
+      const node = this.resolve(raw)
+      if (!isMap(node)) {
+        this.error(this.posOf(raw as Node, contents.range?.[0] ?? 0), `a policy item must be a mapping, found ${nodeKind(node)}`)
+        continue
+      }
+      const item = this.item(node)
+      if (item !== undefined) items.push(item)
+    }
+    if (items.length === 0 && contents.items.length === 0) this.warn(contents.range?.[0] ?? 0, "policy file has no items")
+    return items
+  }
+
+  /** One item mapping. */
+  item(map: YAMLMap): PolicyItem | undefined {
+    const fields = new Map<string, { key: Scalar; value: unknown }>()
+    let itemKey: { name: ItemKey; key: Scalar; value: unknown } | undefined
+    const mapStart = map.range?.[0] ?? 0
+    const others: Array<{ name: string; key: Scalar }> = []
+    let ok = true
+    for (const pair of map.items) {
+      const key = this.resolve(pair.key)
+      if (!isScalar(key)) {
+        this.error(this.posOf(pair.key as Node, mapStart), `item keys must be scalars, found ${nodeKind(key)}`)
+        ok = false
+        continue
+      }
+      const name = String(key.value ?? "")
+      const value = this.resolve(pair.value)
+      if (isItemKey(name)) {
+        if (itemKey !== undefined) {
+          this.error(this.posOf(key, mapStart), `an item has exactly one item key, found '${itemKey.name}' and '${name}'`, "Duplicate")
+          ok = false
+          continue
+        }
+        itemKey = { name, key, value }
+      } else {
+        fields.set(name, { key, value })
+        others.push({ name, key })
+      }
+    }
+    if (itemKey === undefined) {
+      if (ok) this.error(this.at(mapStart), `an item needs one of the keys ${ITEM_KEYS.join(", ")}`)
+      return undefined
+    }
+    const allowed = ALLOWED_KEYS[itemKey.name]
+    for (const o of others) {
+      if (!allowed.includes(o.name)) {
+        this.error(
+          this.posOf(o.key, mapStart),
+          `key '${o.name}' is not allowed in a ${itemKey.name} item (allowed: ${allowed.length === 0 ? "none" : allowed.join(", ")})`,
+          "UnknownKey"
+        )
+        ok = false
+      }
+    }
+    if (!ok) return undefined
+    const pos = this.posOf(itemKey.key, mapStart)
+    const keyOffset = itemKey.key.range?.[0] ?? mapStart
+    const f = new Fields(this, fields, itemKey.name, keyOffset)
+
+    switch (itemKey.name) {
+      case "required_engine_version": {
+        const value = this.scalar(itemKey.value, itemKey.name, keyOffset)
+        return value === undefined ? undefined : { kind: "required_engine_version", pos, value }
+      }
+      case "rule": {
+        const name = this.name(itemKey.value, "rule", keyOffset)
+        const desc = f.scalar("desc", name ?? null)
+        const condition = f.condition(name)
+        const priority = f.priority()
+        const tags = f.sequence("tags")
+        const actions = f.sequence("actions")
+        const prefilter = f.sequence("prefilter")
+        const enabled = f.enabled()
+        if (name === undefined || desc === undefined || condition === undefined || !f.ok) return undefined
+        return {
+          kind: "rule",
+          pos,
+          name,
+          desc: trimSpace(desc),
+          condition,
+          priority: priority ?? Priority.Low,
+          tags: tags?.values ?? [],
+          actions: actions?.values ?? [],
+          actionPos: actions?.positions ?? [],
+          prefilter: prefilter?.values,
+          enabled: enabled ?? true
+        }
+      }
+      case "filter":
+      case "drop": {
+        const name = this.name(itemKey.value, itemKey.name, keyOffset)
+        const condition = f.condition(name)
+        const enabled = f.enabled()
+        if (name === undefined || condition === undefined || !f.ok) return undefined
+        return { kind: "filter", keyword: itemKey.name, pos, name, condition, enabled: enabled ?? true }
+      }
+      case "macro": {
+        const name = this.name(itemKey.value, "macro", keyOffset)
+        const condition = f.condition(name)
+        if (name === undefined || condition === undefined || !f.ok) return undefined
+        return { kind: "macro", pos, name, condition }
+      }
+      case "list": {
+        const name = this.name(itemKey.value, "list", keyOffset)
+        const items = f.sequence("items", name ?? null)
+        if (name === undefined || items === undefined || !f.ok) return undefined
+        const elements: Array<ListElement> = items.values.map((text, i) => ({ text, pos: items.positions[i] }))
+        return { kind: "list", pos, name, items: elements }
+      }
+    }
+  }
+
+  /** A scalar value's text; error (and undefined) for any other shape. */
+  scalar(value: unknown, key: string, keyOffset: number): string | undefined {
+    if (value === null || value === undefined) return ""
+    if (!isScalar(value)) {
+      this.error(this.posOf(value as Node, keyOffset), `'${key}' must be a scalar, found ${nodeKind(value)}`)
+      return undefined
+    }
+    return String(value.value ?? "")
+  }
+
+  /** The item's name: trimmed; non-empty; macros and lists need a valid bare word. */
+  name(value: unknown, kind: "rule" | "filter" | "drop" | "macro" | "list", keyOffset: number): string | undefined {
+    const raw = this.scalar(value, `${kind} name`, keyOffset)
+    if (raw === undefined) return undefined
+    const name = trimSpace(raw)
+    const loc = this.posOf(value as Node, keyOffset)
+    if (name === "") {
+      this.error(loc, `empty ${kind} name`)
+      return undefined
+    }
+    if ((kind === "macro" || kind === "list") && !isValidName(name)) {
+      this.error(loc, `invalid ${kind} name '${name}': a ${kind} name must be a bare word that is not a reserved word`)
+      return undefined
+    }
+    return name
+  }
+
+  /** Parses a condition scalar (errors at their position in the file). */
+  condition(value: unknown, owner: string, keyOffset: number): Condition | undefined {
+    const text = this.scalar(value, "condition", keyOffset)
+    if (text === undefined) return undefined
+    const node = value as Scalar | null
+    if (node === null || trimSpace(text) === "") {
+      this.error(this.posOf(node, keyOffset), `empty condition in ${owner}`)
+      return undefined
+    }
+    const locate = conditionLocator(node, text, this.src)
+    const parsed = parseCondition(text)
+    if (parsed._tag === "Left") {
+      this.error(locate(parsed.left.offset), parsed.left.message, "Syntax")
+      return undefined
+    }
+    return { text, expr: parsed.right, locate }
+  }
+}
+
+/** The non-item keys of one item. */
+class Fields {
+  ok = true
+
+  constructor(
+    private readonly r: ItemReader,
+    private readonly fields: ReadonlyMap<string, { key: Scalar; value: unknown }>,
+    private readonly kind: ItemKey,
+    private readonly keyOffset: number
+  ) {}
+
+  private missing(key: string, owner: string): void {
+    this.r.error(this.r.at(this.keyOffset), `missing '${key}' in ${owner}`)
+    this.ok = false
+  }
+
+  private owner(name: string | undefined): string {
+    return name === undefined ? `${this.kind} item` : `${this.kind} '${name}'`
+  }
+
+  /** A scalar field; `requiredBy` (the item's name, if known) makes it required. */
+  scalar(key: string, requiredBy?: string | null): string | undefined {
+    const f = this.fields.get(key)
+    if (f === undefined) {
+      if (requiredBy !== undefined) this.missing(key, this.owner(requiredBy ?? undefined))
+      return undefined
+    }
+    const v = this.r.scalar(f.value, key, f.key.range?.[0] ?? this.keyOffset)
+    if (v === undefined) this.ok = false
+    return v
+  }
+
+  condition(name: string | undefined): Condition | undefined {
+    const owner = this.owner(name)
+    const f = this.fields.get("condition")
+    if (f === undefined) {
+      this.missing("condition", owner)
+      return undefined
+    }
+    const c = this.r.condition(f.value, owner, f.key.range?.[0] ?? this.keyOffset)
+    if (c === undefined) this.ok = false
+    return c
+  }
+
+  /** A sequence of scalars; `[]` gives `[""]` (Q6). */
+  sequence(key: string, requiredBy?: string | null): { values: Array<string>; positions: Array<SourceLocation> } | undefined {
+    const f = this.fields.get(key)
+    if (f === undefined) {
+      if (requiredBy !== undefined) this.missing(key, this.owner(requiredBy ?? undefined))
+      return undefined
+    }
+    const keyOffset = f.key.range?.[0] ?? this.keyOffset
+    const seq = f.value
+    if (!isSeq(seq)) {
+      this.r.error(this.r.posOf(seq as Node, keyOffset), `'${key}' must be a sequence of scalars, found ${nodeKind(seq)}`)
+      this.ok = false
+      return undefined
+    }
+    const values: Array<string> = []
+    const positions: Array<SourceLocation> = []
+    for (const raw of seq.items) {
+      const el = this.r.resolve(raw)
+      if (!isScalar(el)) {
+        this.r.error(this.r.posOf(raw as Node, keyOffset), `'${key}' elements must be scalars, found ${nodeKind(el)}`)
+        this.ok = false
+        continue
+      }
+      values.push(String(el.value ?? ""))
+      positions.push(this.r.posOf(el, keyOffset))
+    }
+    if (seq.items.length === 0) {
+      values.push("")
+      positions.push(this.r.posOf(seq, keyOffset))
+    }
+    return { values, positions }
+  }
+
+  priority(): Priority | undefined {
+    const f = this.fields.get("priority")
+    if (f === undefined) return undefined
+    const text = this.scalar("priority")
+    if (text === undefined) return undefined
+    const word = trimSpace(text).toLowerCase()
+    const p = PRIORITIES.get(word)
+    const at = (f.value as Node | null)?.range?.[0] ?? f.key.range?.[0] ?? this.keyOffset
+    if (p === undefined) {
+      this.r.error(
+        this.r.at(at),
+        `unknown priority '${text}' (expected one of emergency, critical, error, high, warning, medium, notice, info, informational, low, debug)`
+      )
+      this.ok = false
+      return undefined
+    }
+    if (word === "alert") this.r.warn(at, `Unrecognized priority value '${text}' (using low)`)
+    return p
+  }
+
+  /** Go `ParseBool`; anything else warns and means true (Q15). */
+  enabled(): boolean | undefined {
+    const f = this.fields.get("enabled")
+    if (f === undefined) return undefined
+    const text = this.scalar("enabled")
+    if (text === undefined) return undefined
+    const b = parseGoBool(text)
+    if (b === undefined) {
+      const at = (f.value as Node | null)?.range?.[0] ?? f.key.range?.[0] ?? this.keyOffset
+      this.r.warn(at, `unrecognized 'enabled' value '${text}' (expected true or false); the ${this.kind} stays enabled`)
+      return true
+    }
+    return b
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * Compiled conditions as a shared graph (common subexpressions), turned into closures at the end.
+ *
+ * Every leaf (`sf.opflags = EXEC`, `sf.proc.name in (…)`) and every `and`/`or`/`not` node is interned by
+ * its structure, so the same test written in many rules, or a macro expanded into many rules, is one
+ * node. After all conditions are built, nodes referenced from more than one place (two parents, or a
+ * parent and a rule) get a per-record result memo: `open_write` used by 20 rules is evaluated at most once
+ * per record; the other 19 uses are a stamp check. Evaluation stays pure and order-free: a memoised
+ * node returns exactly what evaluating it again would.
+ *
+ * Terms are `true`/`false` (folded at compile time) or nodes.
+ */
+import type { FlatRecord } from "../../domain/flatRecord.js"
+import { alwaysFalse, alwaysTrue, andAll, orAny, type Pred, type RecordMemo } from "./Predicates.js"
+
+interface NodeBase {
+  readonly id: number
+  /**
+   * References from distinct reachable parents and from roots, in the root group where the node is
+   * most shared (set by `finish`).
+   */
+  refs: number
+  /** The closure, once generated. */
+  fn: Pred | undefined
+}
+
+/**
+ * A leaf that is true exactly when some comma-separated segment of memo slot `slot` is one of `values`
+ * (`=` / `in` against constants): rules can be pre-selected by looking the record's value up.
+ */
+export interface Guard {
+  readonly slot: number
+  readonly values: ReadonlyArray<string>
+}
+
+interface Leaf extends NodeBase {
+  readonly kind: "leaf"
+  readonly build: () => Pred
+  readonly guard: Guard | undefined
+}
+
+interface Junction extends NodeBase {
+  readonly kind: "and" | "or"
+  readonly children: ReadonlyArray<Node>
+}
+
+interface Negation extends NodeBase {
+  readonly kind: "not"
+  readonly child: Node
+}
+
+export type Node = Leaf | Junction | Negation
+
+export type Term = boolean | Node
+
+export class PredicateGraph {
+  private readonly nodes = new Map<string, Node>()
+  private readonly roots = new Map<string, Array<Node>>()
+  private finished = false
+  private stamps = new Float64Array(0)
+  private values = new Uint8Array(0)
+  /** Nodes that got a per-record memo. */
+  memoized = 0
+
+  constructor(private readonly memo: RecordMemo) {}
+
+  get size(): number {
+    return this.nodes.size
+  }
+
+  /** A leaf test, identified by `key` (operator and operands); `build` runs once per distinct key. */
+  leaf(key: string, build: () => Pred, guard?: Guard): Node {
+    const k = `L${key}`
+    let n = this.nodes.get(k)
+    if (n === undefined) {
+      n = { kind: "leaf", id: this.nodes.size, refs: 0, fn: undefined, build, guard }
+      this.nodes.set(k, n)
+    }
+    return n
+  }
+
+  /**
+   * The guards a term starts with: the leading top-level conjuncts that are guard leaves. Each must hold
+   * for the term to hold, and evaluating the term would test them first anyway, so looking their values
+   * up in advance costs nothing the rule would not have spent.
+   */
+  guards(t: Term): ReadonlyArray<Guard> {
+    if (typeof t === "boolean") return []
+    const conjuncts = t.kind === "and" ? t.children : [t]
+    const out: Array<Guard> = []
+    for (const c of conjuncts) {
+      if (c.kind !== "leaf" || c.guard === undefined) break
+      out.push(c.guard)
+    }
+    return out
+  }
+
+  and(children: ReadonlyArray<Term>): Term {
+    if (children.includes(false)) return false
+    const nodes = children.filter((c): c is Node => c !== true)
+    return nodes.length === 0 ? true : nodes.length === 1 ? nodes[0] : this.junction("and", nodes)
+  }
+
+  or(children: ReadonlyArray<Term>): Term {
+    if (children.includes(true)) return true
+    const nodes = children.filter((c): c is Node => c !== false)
+    return nodes.length === 0 ? false : nodes.length === 1 ? nodes[0] : this.junction("or", nodes)
+  }
+
+  not(child: Term): Term {
+    if (typeof child === "boolean") return !child
+    if (child.kind === "not") return child.child
+    const k = `N${child.id}`
+    let n = this.nodes.get(k)
+    if (n === undefined) {
+      n = { kind: "not", id: this.nodes.size, refs: 0, fn: undefined, child }
+      this.nodes.set(k, n)
+    }
+    return n
+  }
+
+  private junction(kind: "and" | "or", children: ReadonlyArray<Node>): Node {
+    const k = `${kind === "and" ? "A" : "O"}${children.map((c) => c.id).join(",")}`
+    let n = this.nodes.get(k)
+    if (n === undefined) {
+      n = { kind, id: this.nodes.size, refs: 0, fn: undefined, children }
+      this.nodes.set(k, n)
+    }
+    return n
+  }
+
+  /**
+   * Declares a term evaluated on its own (a rule or filter condition) in `group`: the terms one record
+   * may meet (one record type's index). Sharing is counted within a group.
+   */
+  root(t: Term, group: string): void {
+    if (this.finished) throw new Error("PredicateGraph: root() after finish()")
+    if (typeof t === "boolean") return
+    let g = this.roots.get(group)
+    if (g === undefined) this.roots.set(group, (g = []))
+    g.push(t)
+  }
+
+  /** Counts references within each root group and allocates the result memo. */
+  finish(): void {
+    if (this.finished) return
+    this.finished = true
+    const shared = new Set<Node>()
+    for (const roots of this.roots.values()) {
+      const counts = new Map<Node, number>()
+      const visit = (n: Node): void => {
+        const c = (counts.get(n) ?? 0) + 1
+        counts.set(n, c)
+        if (c > n.refs) n.refs = c
+        if (c > 1) {
+          shared.add(n)
+          return
+        }
+        if (n.kind === "and" || n.kind === "or") for (const ch of n.children) visit(ch)
+        else if (n.kind === "not") visit(n.child)
+      }
+      for (const r of roots) visit(r)
+    }
+    this.stamps = new Float64Array(shared.size)
+    this.values = new Uint8Array(shared.size)
+  }
+
+  /** The closure of a term (after `finish`). */
+  pred(t: Term): Pred {
+    if (t === true) return alwaysTrue
+    if (t === false) return alwaysFalse
+    if (!this.finished) throw new Error("PredicateGraph: pred() before finish()")
+    return this.generate(t)
+  }
+
+  private generate(n: Node): Pred {
+    if (n.fn !== undefined) return n.fn
+    let f: Pred
+    switch (n.kind) {
+      case "leaf":
+        f = n.build()
+        break
+      case "and":
+        f = andAll(n.children.map((c) => this.generate(c)))
+        break
+      case "or":
+        f = orAny(n.children.map((c) => this.generate(c)))
+        break
+      case "not": {
+        const c = this.generate(n.child)
+        f = (r) => !c(r)
+        break
+      }
+    }
+    if (n.refs > 1) f = this.memoize(this.memoized++, f)
+    n.fn = f
+    return f
+  }
+
+  private memoize(k: number, f: Pred): Pred {
+    const m = this.memo
+    const stamps = this.stamps
+    const values = this.values
+    return (r: FlatRecord) => {
+      if (r !== m.rec) m.begin(r)
+      const g = m.gen
+      if (stamps[k] === g) return values[k] === 1
+      const v = f(r)
+      stamps[k] = g
+      values[k] = v ? 1 : 0
+      return v
+    }
+  }
+}

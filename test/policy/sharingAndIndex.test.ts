@@ -1,0 +1,190 @@
+/**
+ * What makes evaluation cheap, and must never change a result: shared sub-terms evaluated once per
+ * record, per-type constant folding (data-model.md §3.2), guard dispatch, multi-pattern pmatch, cached
+ * comma splits. Every optimisation is checked against the generic (unoptimised) condition.
+ */
+import { describe, expect, it } from "vitest"
+import { attributeTable } from "../../src/domain/attributes.js"
+import type { FlatRecord } from "../../src/domain/flatRecord.js"
+import { multiContains } from "../../src/services/policy/PolicyCompiler.js"
+import { PredicateGraph } from "../../src/services/policy/PredicateGraph.js"
+import { RecordMemo, splitCommas } from "../../src/services/policy/Predicates.js"
+import { evaluate } from "../../src/services/policy/PolicySet.js"
+import { bash, compiled, fe, ff, file, holds, ke, matchNames, nf, OP, pe, proc } from "./fixtures.js"
+
+const rule = (name: string, condition: string, extra = "") => `- rule: ${name}\n  desc: d\n  condition: ${condition}\n${extra}`
+
+describe("shared sub-terms (PredicateGraph)", () => {
+  it("evaluates a node shared by two rules once per record", () => {
+    const memo = new RecordMemo()
+    const g = new PredicateGraph(memo)
+    let calls = 0
+    const leaf = g.leaf("counted", () => () => {
+      calls++
+      return true
+    })
+    const other = g.leaf("other", () => () => true)
+    const a = g.and([leaf, other])
+    const b = g.or([g.not(other), leaf])
+    g.root(a, "PE")
+    g.root(b, "PE")
+    g.finish()
+    const [pa, pb] = [g.pred(a), g.pred(b)]
+    const r = pe()
+    expect([pa(r), pb(r), pa(r)]).toEqual([true, true, true])
+    expect(calls).toBe(1)
+    pa(pe())
+    expect(calls).toBe(2)
+  })
+
+  it("interns identical terms and folds constants", () => {
+    const g = new PredicateGraph(new RecordMemo())
+    const x = g.leaf("x", () => () => true)
+    expect(g.leaf("x", () => () => false)).toBe(x)
+    expect(g.and([true, x, true])).toBe(x)
+    expect(g.and([x, false])).toBe(false)
+    expect(g.or([false, false])).toBe(false)
+    expect(g.or([x, true])).toBe(true)
+    expect(g.not(g.not(x))).toBe(x)
+    expect(g.and([x, g.leaf("y", () => () => true)])).toBe(g.and([x, g.leaf("y", () => () => true)]))
+  })
+
+  it("shares macros expanded into many rules", () => {
+    const set = compiled(
+      "- macro: open_write\n  condition: sf.opflags in (WRITE, SEND) or (sf.opflags = OPEN and sf.file.openflags in (CREAT))\n" +
+        rule("a", "open_write and sf.file.path startswith /etc") +
+        rule("b", "open_write and sf.file.path startswith /bin") +
+        rule("c", "sf.file.name = out.txt and open_write")
+    )
+    expect(matchNames(set, ff())).toEqual(["c"])
+    expect(matchNames(set, ff({ file: file("/etc/x") }))).toEqual(["a"])
+  })
+})
+
+describe("per-type constant folding (data-model §3.2)", () => {
+  const names = (set: ReturnType<typeof compiled>, t: "PE" | "FF" | "FE" | "NF" | "KE") => set.index[t].rules.map((r) => r.name)
+
+  it("drops rules that cannot match a record type", () => {
+    const set = compiled(
+      rule("file", "sf.file.path pmatch (/etc/passwd)") +
+        rule("second file", "sf.file.newpath = /etc/shadow") +
+        rule("process", "sf.proc.name = python") +
+        rule("network", "sf.net.dport = 443") +
+        rule("k8s", "sf.ke.kind = K8S_PODS")
+    )
+    // sf.net.dport is 0 on every record but NF; KE carries no process (its name is ".")
+    expect(names(set, "PE")).toEqual(["process"])
+    expect(names(set, "FF")).toEqual(["file", "process"])
+    expect(names(set, "FE")).toEqual(["file", "second file", "process"])
+    expect(names(set, "NF")).toEqual(["process", "network"])
+    expect(names(set, "KE")).toEqual(["k8s"])
+  })
+
+  it("agrees with the generic condition for every attribute on every record type", () => {
+    const orphan = proc({ exe: "/bin/orphan" })
+    const records: ReadonlyArray<FlatRecord> = [
+      pe(),
+      pe({ process: undefined, ptree: undefined, container: undefined }, -1),
+      pe({ process: orphan, ptree: [orphan] }),
+      ff(),
+      ff({ file: undefined, opFlags: OP.OPEN }, 3),
+      ff({ file: file("/a/b", "4") }, 0x1fff, { rb: 5n }),
+      fe({ newFile: file("/etc/shadow") }),
+      fe({ file: undefined }),
+      nf(),
+      nf({ opFlags: OP.ACCEPT | OP.READ_RECV }, 80),
+      ke(JSON.stringify({ items: [{ namespace: "ns" }] })),
+      ke("", { kind: "K8S_SERVICES", action: "K8S_COMPONENT_DELETED" })
+    ]
+    for (const [name, def] of attributeTable) {
+      for (const r of records) {
+        const v = def.str(r)
+        if (/['\n\r]/.test(v)) continue
+        expect(holds(`${name} = '${v}'`, r), `${name} = '${v}' on ${r.type}`).toBe(true)
+        holds(`${name} exists`, r)
+        holds(`${name} > 0 or ${name} < 0`, r)
+        holds(`${name}[0] = ''`, r)
+      }
+    }
+  })
+})
+
+describe("guard dispatch", () => {
+  const set = compiled(
+    rule("exec python", "sf.opflags = EXEC and sf.proc.name in (python, perl) and sf.container.name = node-app") +
+      rule("exec shell", "sf.opflags = EXEC and sf.proc.name in (bash, sh)") +
+      rule("any exec", "sf.opflags = EXEC") +
+      rule("clone", "sf.opflags = CLONE and sf.proc.name = python") +
+      rule("write", "sf.opflags = WRITE and sf.file.path startswith /tmp") +
+      rule("ancestor bash", "sf.proc.aname = bash and sf.proc.name != bash") +
+      rule("unguarded", "sf.proc.name startswith py")
+  )
+
+  it("guards the rules that start with `attr = const` / `attr in (…)` tests", () => {
+    // `write` is not in the PE index: sf.file.path is "" on PE (no file), so it cannot match
+    expect(set.index.PE.rules.map((r) => r.name)).toEqual(["exec python", "exec shell", "any exec", "clone", "ancestor bash", "unguarded"])
+    expect(Array.from(set.index.PE.dispatch!.need)).toEqual([3, 2, 1, 2, 1, 0])
+  })
+
+  it("selects exactly the rules the generic conditions select", () => {
+    const sh = proc({ exe: "/bin/sh", parent: bash })
+    const records = [
+      pe(),
+      pe({ opFlags: OP.CLONE }),
+      pe({ opFlags: OP.CLONE | OP.EXEC }),
+      pe({ process: sh, ptree: [sh, bash] }),
+      pe({ container: undefined }),
+      ff(),
+      ff({ file: file("/var/x") }),
+      nf(),
+      fe()
+    ]
+    for (const r of records) {
+      const generic = set.rules.filter((x) => x.condition(r)).map((x) => x.name)
+      expect(matchNames(set, r), `${r.type} ${r.process?.exe}`).toEqual(generic)
+    }
+    expect(matchNames(set, pe({ opFlags: OP.CLONE | OP.EXEC }))).toEqual(["exec python", "any exec", "clone", "ancestor bash", "unguarded"])
+  })
+
+  it("is repeatable on the same record and across records", () => {
+    const r = pe()
+    const first = evaluate(set, r).matches
+    expect(evaluate(set, r).matches).toEqual(first)
+    evaluate(set, ff())
+    expect(evaluate(set, r).matches).toEqual(first)
+  })
+})
+
+describe("multiContains (pmatch with many patterns)", () => {
+  const any = multiContains(["apt", "dpkg", "yum", "rpm", "é", "😀x"])
+
+  it.each([
+    ["apt-get", true],
+    ["/usr/bin/dpkg", true],
+    ["xyum", true],
+    ["rp", false],
+    ["", false],
+    ["café", true],
+    ["a😀x", true],
+    ["a😀", false],
+    ["pip3", false]
+  ])("%j → %s", (u, want) => expect(any(u)).toBe(want))
+
+  it("agrees with a loop of includes", () => {
+    const patterns = ["ab", "b", "abc", "zz", "a"]
+    const f = multiContains(patterns)
+    for (const u of ["", "a", "b", "ab", "ba", "zz", "z", "cab", "xyz", "zzz"]) {
+      expect(f(u), u).toBe(patterns.some((p) => u.includes(p)))
+    }
+  })
+})
+
+describe("splitCommas", () => {
+  it("splits like String.split and shares the result", () => {
+    expect(splitCommas("OPEN,READ,CLOSE")).toEqual(["OPEN", "READ", "CLOSE"])
+    expect(splitCommas("")).toEqual([""])
+    expect(splitCommas("a,,b,")).toEqual(["a", "", "b", ""])
+    expect(splitCommas("x,y")).toBe(splitCommas("x,y"))
+    expect(Object.isFrozen(splitCommas("x,y"))).toBe(true)
+  })
+})

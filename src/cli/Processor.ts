@@ -7,6 +7,7 @@ import { TerminalOutput } from "../services/export/Transport.js"
 import { startProfiling } from "../services/Profiling.js"
 import { errorText, initDrivers, loadPipeline } from "../services/pipeline/PipelineLoader.js"
 import { startPipeline } from "../services/pipeline/Runner.js"
+import { TestMode } from "../services/pipeline/TestMode.js"
 import { type CliArgs, trailingFlagsWarning } from "./Flags.js"
 import { onStopSignals } from "./Signals.js"
 
@@ -23,7 +24,9 @@ export const runProcessor = (
         yield* Effect.logError(profiling.left.message)
         return 1
       }
-      const loaded = yield* Effect.either(loadPipeline({ configPath: args.config, driver: args.driver, env }))
+      const loaded = yield* Effect.either(
+        loadPipeline({ configPath: args.config, driver: args.driver, env }).pipe(Effect.provideService(TestMode, args.test))
+      )
       if (loaded._tag === "Left") {
         yield* Effect.logError(`Unable to load pipeline error:  ${errorText(loaded.left)}`)
         return 1

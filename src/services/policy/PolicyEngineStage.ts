@@ -1,39 +1,161 @@
 /**
- * The `policyengine` processor (pipeline.md §8, policy-language.md §8). `mode` is `alert` when absent,
- * `enrich` for any other value (a warning for unknown ones, Q21). Enrich without `policies` forwards
- * every record untouched; alert needs policies.
+ * The `policyengine` processor (pipeline.md §8, policy-language.md §8): drop filters first, then every
+ * enabled rule in order; `alert` emits records that matched a rule, `enrich` every record not dropped.
+ * One output per input, in input order, carrying every matched rule; actions run for each matched rule
+ * in rule order. With `monitor: local` a new rule set, compiled and validated in the background,
+ * replaces the running one at a chunk boundary once `monitor.interval` has passed.
+ *
+ * Evaluation is a plain loop over the chunk (compiled closures); Effect only wraps the chunk.
  */
-import { Effect } from "effect"
+import { Clock, Console, Duration, Effect, type Scope } from "effect"
 import { PipelineConfigError } from "../../domain/errors.js"
 import type { FlatRecord } from "../../domain/flatRecord.js"
+import { renderDiagnostic } from "../../domain/policy/Diagnostic.js"
 import { bareEvent, type PolicyEvent } from "../../domain/policyEvent.js"
+import { formatLine } from "../logging/SfLogger.js"
 import type { Stage } from "../pipeline/Stage.js"
+import { TestMode } from "../pipeline/TestMode.js"
+import { type ActionFunc, loadActions } from "./Actions.js"
+import { decodePolicyEngineConfig, type PolicyEngineConfig } from "./PolicyEngineConfig.js"
+import { startPolicyMonitor } from "./PolicyMonitor.js"
+import { type CompiledPolicySet, type CompiledRule, evaluate, loadPolicies } from "./PolicySet.js"
+
+/** A rule set with the actions loaded for it (actions are reloaded with every rule set, §8.5). */
+interface RuleSet {
+  readonly policies: CompiledPolicySet
+  readonly actions: ReadonlyMap<string, ActionFunc>
+}
+
+const buildRuleSet = (config: PolicyEngineConfig, path: string) =>
+  Effect.gen(function* () {
+    const actions = yield* loadActions(config.actionDir)
+    const policies = yield* loadPolicies(path, { actions: new Set(actions.keys()) })
+    return { policies, actions }
+  })
+
+/** Runs the actions of the matched rules on a record; returns the event and any pending async work. */
+const withActions = (
+  record: FlatRecord,
+  matches: ReadonlyArray<CompiledRule>,
+  actions: ReadonlyMap<string, ActionFunc>,
+  pending: Array<Promise<unknown>>,
+  errors: Array<string>
+): PolicyEvent => {
+  const rules: CompiledRule[] = []
+  const ctx = { record, rules, tags: [] as string[] }
+  for (const rule of matches) {
+    rules.push(rule)
+    for (const name of rule.actions) {
+      const fn = actions.get(name)
+      if (fn === undefined) continue // unknown at run time: skipped silently (warned at compile time)
+      try {
+        const r = fn(ctx)
+        if (r instanceof Promise) pending.push(r.catch((e: unknown) => errors.push(String(e))))
+      } catch (e) {
+        errors.push(e instanceof Error ? e.message : String(e))
+      }
+    }
+  }
+  return ctx
+}
+
+const hasActions = (matches: ReadonlyArray<CompiledRule>): boolean => {
+  for (const m of matches) if (m.actions.length > 0) return true
+  return false
+}
 
 export const makePolicyEngineStage = (
   attrs: Readonly<Record<string, unknown>>
-): Effect.Effect<Stage<FlatRecord, PolicyEvent, never>, PipelineConfigError> =>
+): Effect.Effect<Stage<FlatRecord, PolicyEvent, never>, PipelineConfigError, Scope.Scope> =>
   Effect.gen(function* () {
-    const modeAttr = attrs["mode"]
-    const mode = modeAttr === undefined || modeAttr === "alert" ? "alert" : "enrich"
-    if (modeAttr !== undefined && modeAttr !== "alert" && modeAttr !== "enrich") {
-      yield* Effect.logWarning(`policyengine: unknown mode '${String(modeAttr)}', using enrich`)
-    }
-    const policies = attrs["policies"]
-    if (policies === undefined || policies === "") {
-      if (mode === "alert") {
+    const config = yield* decodePolicyEngineConfig(attrs)
+    for (const w of config.warnings) yield* Effect.logWarning(w)
+    if (config.policies === undefined) {
+      if (config.mode === "alert") {
         return yield* new PipelineConfigError({
           reason: "Attribute",
           detail: "configuration attribute 'policies' missing from policy engine plugin settings"
         })
       }
-      return {
-        name: "policyengine",
-        onChunk: (chunk) => Effect.sync(() => chunk.map(bareEvent)),
-        onEnd: Effect.succeed([])
-      }
+      // Enrich without policies: every record passes untouched.
+      return { name: "policyengine", onChunk: (chunk) => Effect.sync(() => chunk.map(bareEvent)), onEnd: Effect.succeed([]) }
     }
-    return yield* new PipelineConfigError({
-      reason: "Plugin",
-      detail: `policyengine: evaluating policies (${String(policies)}) is not implemented yet`
+    if (config.language === "sigma") {
+      return yield* new PipelineConfigError({ reason: "Plugin", detail: "policyengine: language 'sigma' is not implemented yet" })
+    }
+    const path = config.policies
+    yield* Effect.logInfo(`Loading policies from: ${path}`)
+    yield* Effect.logInfo("Creating falco policy interpreter")
+    const initial = yield* buildRuleSet(config, path).pipe(
+      Effect.mapError((e) => new PipelineConfigError({ reason: "Plugin", detail: `Unable to compile local policies from ${path}:\n${e.message}` }))
+    )
+    const testMode = yield* TestMode
+    for (const w of initial.policies.warnings) {
+      const line = renderDiagnostic(w)
+      // P23: -test shows every compile warning whatever -log says.
+      yield* testMode ? Console.log(formatLine("Warn", "policyengine", line, new Date()).trimEnd()) : Effect.logWarning(line)
+    }
+    yield* Effect.logInfo(`Policy engine loaded ${initial.policies.enabledRuleCount} rules and ${initial.policies.prefilterCount} prefilters`)
+
+    let current: RuleSet = initial
+    let next: RuleSet | undefined
+    let lastCheck = yield* Clock.currentTimeMillis
+    const intervalMs = Duration.toMillis(config.monitorInterval)
+    if (config.monitor === "local") {
+      yield* startPolicyMonitor({
+        path,
+        debounce: config.monitorDebounce,
+        compile: buildRuleSet(config, path),
+        onNewSet: (set) =>
+          Effect.zipRight(
+            Effect.sync(() => void (next = set)),
+            Effect.logInfo(`New rule set compiled: ${set.policies.enabledRuleCount} rules; it replaces the running one within ${config.monitorInterval.toString()}`)
+          )
+      })
+    }
+
+    // At a chunk boundary, once monitor.interval has passed, a pending rule set replaces the running one.
+    const swapIfDue = Effect.gen(function* () {
+      if (next === undefined) return
+      const now = yield* Clock.currentTimeMillis
+      if (now - lastCheck < intervalMs) return
+      lastCheck = now
+      current = next
+      next = undefined
+      yield* Effect.logInfo(`Policy engine reloaded: ${current.policies.enabledRuleCount} rules and ${current.policies.prefilterCount} prefilters`)
     })
+
+    const mode = config.mode
+    const evaluateChunk = (chunk: ReadonlyArray<FlatRecord>) => {
+      const { policies, actions } = current
+      const out: PolicyEvent[] = []
+      const pending: Array<Promise<unknown>> = []
+      const errors: string[] = []
+      for (let i = 0; i < chunk.length; i++) {
+        const r = chunk[i]
+        const e = evaluate(policies, r)
+        if (e.dropped || (mode === "alert" && e.matches.length === 0)) continue
+        out.push(
+          actions.size > 0 && hasActions(e.matches)
+            ? withActions(r, e.matches, actions, pending, errors)
+            : { record: r, rules: e.matches, tags: noTags }
+        )
+      }
+      return { out, pending, errors }
+    }
+
+    return {
+      name: "policyengine",
+      onChunk: (chunk) =>
+        Effect.gen(function* () {
+          yield* swapIfDue
+          const { out, pending, errors } = evaluateChunk(chunk)
+          if (pending.length > 0) yield* Effect.promise(() => Promise.all(pending))
+          for (const e of errors) yield* Effect.logError(`Error in action: ${e}`)
+          return out
+        }),
+      onEnd: Effect.succeed([])
+    }
   })
+
+const noTags: ReadonlyArray<string> = []

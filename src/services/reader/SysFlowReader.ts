@@ -9,6 +9,7 @@ import type { FlatRecord } from "../../domain/flatRecord.js"
 import type { SysFlowDatum } from "../../domain/sysflow.js"
 import type { Stage } from "../pipeline/Stage.js"
 import { Flattener } from "./Flattener.js"
+import { makeRateFilter } from "./RateFilter.js"
 
 export const makeSysFlowReader = (
   attrs: Readonly<Record<string, unknown>>
@@ -27,7 +28,11 @@ export const makeSysFlowReader = (
         detail: `handler '${handler}' is not a built-in handler (plugin handlers via 'handlerlibpath' are not implemented yet)`
       })
     }
-    const flattener = new Flattener()
+    // filter.enabled: "on" enables the rate filter; any other value means off (data-model.md §3.4).
+    const maxAge = Number(attrs["filter.maxage"] ?? 86_400)
+    const flattener = new Flattener(
+      attrs["filter.enabled"] === "on" ? makeRateFilter((Number.isFinite(maxAge) && maxAge >= 0 ? maxAge : 86_400) * 1000) : undefined
+    )
     return {
       name: "sysflowreader",
       onChunk: (chunk) =>

@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest"
+import type { FlatRecord } from "../../src/domain/flatRecord.js"
+import { Flattener } from "../../src/services/reader/Flattener.js"
+import { makeRateFilter } from "../../src/services/reader/RateFilter.js"
+import { bash, ff, file, nf, pe, proc } from "../policy/fixtures.js"
+
+describe("flattener rate filter (filter.enabled: on)", () => {
+  it("drops a record whose semantic twin was first seen less than maxage ago", () => {
+    let now = 0
+    const keep = makeRateFilter(10_000, () => now)
+    expect(keep(ff({ file: file("/etc/hosts") }))).toBe(true)
+    now = 5_000
+    expect(keep(ff({ file: file("/etc/hosts") }))).toBe(false)
+    expect(keep(ff({ file: file("/etc/passwd") }))).toBe(true)
+    // Seeing it again did not extend the time: 10 s after the first sighting it passes again.
+    now = 10_000
+    expect(keep(ff({ file: file("/etc/hosts") }))).toBe(true)
+  })
+
+  it("ignores pid, ports other than dport, and timestamps; distinguishes exe, args, user, flags", () => {
+    const keep = makeRateFilter(60_000, () => 0)
+    expect(keep(nf({}, 443))).toBe(true)
+    expect(keep(nf({ process: proc({ pid: 999n, parent: bash }) }, 443))).toBe(false)
+    expect(keep(nf({}, 80))).toBe(true)
+    expect(keep(pe({ process: proc({ exeArgs: "other.py", parent: bash }) }))).toBe(true)
+    expect(keep(pe({ process: proc({ exeArgs: "other.py", uid: 0, parent: bash }) }))).toBe(true)
+    expect(keep(pe({ process: proc({ exeArgs: "other.py", uid: 0, parent: bash }) }))).toBe(false)
+  })
+
+  it("is not applied to K8s events: the flattener sends them past any filter", () => {
+    const flattener = new Flattener(() => false)
+    const out: FlatRecord[] = []
+    flattener.flatten(
+      [
+        { code: 0, rec: { version: 4n, exporter: "n", ip: "NA", filename: "" } },
+        { code: 11, rec: { kind: "K8S_PODS", action: "K8S_COMPONENT_ADDED", ts: 1n, message: "{}\n\u0000" } }
+      ],
+      out
+    )
+    expect(out.map((r) => r.type)).toEqual(["KE"])
+  })
+})

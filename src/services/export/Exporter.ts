@@ -1,56 +1,46 @@
 /**
  * The `exporter` processor (pipeline.md §11): encodes the events it receives and hands them to its
- * transport in batches. A batch is written once it holds `buffer` records (so `buffer: 0` writes every
- * chunk as it arrives); an idle ticker writes a non-empty batch that waited more than a second; the
- * rest is written when the input closes, before the transport's scope closes it.
+ * transport in batches. A batch is sent once it holds `buffer` records (so `buffer: 0` sends every
+ * chunk as it arrives); an idle ticker sends a non-empty batch that waited more than a second; the
+ * rest is sent when the input closes (with whatever the encoder held back), before the transport's
+ * scope closes it.
  */
 import { Effect, Schedule, type Scope } from "effect"
-import { ExportError, PipelineConfigError } from "../../domain/errors.js"
+import { ExportError, type PipelineConfigError } from "../../domain/errors.js"
 import type { FlatRecord } from "../../domain/flatRecord.js"
 import { bareEvent, type PolicyEvent } from "../../domain/policyEvent.js"
 import type { Stage } from "../pipeline/Stage.js"
-import { encodeJsonBatch } from "./encoders/JsonEncoder.js"
-import { decodeExporterConfig, type ExporterConfig } from "./ExporterConfig.js"
+import type { EncoderFactory } from "./Encoder.js"
+import { makeEcsEncoder } from "./encoders/EcsEncoder.js"
+import { encodeJsonLines } from "./encoders/JsonEncoder.js"
+import { makeOccurrenceEncoder } from "./encoders/OccurrenceEncoder.js"
+import { decodeExporterConfig, type ExportKind, type FormatKind } from "./ExporterConfig.js"
+import type { ExportBatch, TerminalOutput, TransportFactory } from "./Transport.js"
+import { makeEsTransport } from "./transports/EsTransport.js"
 import { makeFileTransport } from "./transports/FileTransport.js"
-import { nullTransport } from "./transports/NullTransport.js"
+import { makeFindingsTransport } from "./transports/FindingsTransport.js"
+import { makeNullTransport } from "./transports/NullTransport.js"
+import { makeSyslogTransport } from "./transports/SyslogTransport.js"
 import { makeTerminalTransport } from "./transports/TerminalTransport.js"
-import type { TerminalOutput, Transport } from "./Transport.js"
 
-const notImplemented = (what: string) =>
-  new ExportError({ reason: "NotImplemented", transport: "exporter", detail: `${what} is not implemented yet in sfprocessor` })
+const unsupported = (what: string) => () =>
+  Effect.fail(new ExportError({ reason: "NotImplemented", transport: "exporter", detail: `${what} (OTel backend) is not supported by sfprocessor` }))
 
-const makeTransport = (
-  config: ExporterConfig
-): Effect.Effect<Transport, ExportError, Scope.Scope | TerminalOutput> => {
-  switch (config.export) {
-    case "terminal":
-      return makeTerminalTransport
-    case "file":
-      return makeFileTransport(config.filePath)
-    case "null":
-      return Effect.succeed(nullTransport)
-    case "kafka":
-      return Effect.fail(
-        new ExportError({ reason: "NotImplemented", transport: "exporter", detail: "export 'kafka' (OTel backend) is not supported by sfprocessor" })
-      )
-    default:
-      return Effect.fail(notImplemented(`export '${config.export}'`))
-  }
+const transports: Record<ExportKind, TransportFactory> = {
+  terminal: makeTerminalTransport,
+  file: makeFileTransport,
+  null: makeNullTransport,
+  syslog: makeSyslogTransport,
+  es: makeEsTransport,
+  findings: makeFindingsTransport,
+  kafka: unsupported("export 'kafka'")
 }
 
-type Encoder = (events: ReadonlyArray<PolicyEvent>) => string
-
-const makeEncoder = (config: ExporterConfig): Effect.Effect<Encoder, ExportError> => {
-  switch (config.format) {
-    case "json":
-      return Effect.succeed((events) => encodeJsonBatch(events, config.jsonSchemaVersion))
-    case "otel":
-      return Effect.fail(
-        new ExportError({ reason: "NotImplemented", transport: "exporter", detail: "format 'otel' (OTel backend) is not supported by sfprocessor" })
-      )
-    default:
-      return Effect.fail(notImplemented(`format '${config.format}'`))
-  }
+const encoders: Record<FormatKind, EncoderFactory> = {
+  json: (_attrs, config) => Effect.succeed({ encode: (events) => ({ lines: encodeJsonLines(events, config.jsonSchemaVersion) }) }),
+  ecs: makeEcsEncoder,
+  occurrence: makeOccurrenceEncoder,
+  otel: unsupported("format 'otel'")
 }
 
 /** The element an exporter reads: an event from a policy engine, or (our extension) a bare flat record. */
@@ -59,31 +49,46 @@ export type ExporterInput = PolicyEvent | FlatRecord
 const asEvents = (chunk: ReadonlyArray<ExporterInput>): ReadonlyArray<PolicyEvent> =>
   chunk.length > 0 && "record" in chunk[0] ? (chunk as ReadonlyArray<PolicyEvent>) : (chunk as ReadonlyArray<FlatRecord>).map(bareEvent)
 
+/** Batches of encoded records waiting to be sent. */
+class Pending {
+  private batches: ExportBatch[] = []
+  count = 0
+  add(batch: ExportBatch): void {
+    if (batch.lines.length === 0) return
+    this.batches.push(batch)
+    this.count += batch.lines.length
+  }
+  take(): ExportBatch | undefined {
+    const bs = this.batches
+    if (bs.length === 0) return undefined
+    this.batches = []
+    this.count = 0
+    if (bs.length === 1) return bs[0]
+    const withIds = bs.every((b) => b.ids !== undefined)
+    return { lines: bs.flatMap((b) => b.lines), ids: withIds ? bs.flatMap((b) => b.ids!) : undefined }
+  }
+}
+
 export const makeExporter = (
   attrs: Readonly<Record<string, unknown>>
 ): Effect.Effect<Stage<ExporterInput, never, ExportError>, PipelineConfigError | ExportError, Scope.Scope | TerminalOutput> =>
   Effect.gen(function* () {
     const config = yield* decodeExporterConfig(attrs)
     for (const w of config.warnings) yield* Effect.logWarning(w)
-    const encode = yield* makeEncoder(config)
-    const transport = yield* makeTransport(config)
+    const encoder = yield* encoders[config.format](attrs, config)
+    const transport = yield* transports[config.export](attrs, config)
     const lock = yield* Effect.makeSemaphore(1)
-
-    let pending: string[] = []
-    let pendingCount = 0
+    const pending = new Pending()
     let lastFlush = Date.now()
 
     const flushUnlocked = Effect.suspend(() => {
-      if (pending.length === 0) return Effect.void
-      const batch = pending.length === 1 ? pending[0] : pending.join("")
-      pending = []
-      pendingCount = 0
+      const batch = pending.take()
       lastFlush = Date.now()
-      return transport.write(batch)
+      return batch === undefined ? Effect.void : transport.send(batch)
     })
     const flush = lock.withPermits(1)(flushUnlocked)
 
-    // The reference's 1-s ticker: flush a waiting batch when more than a second passed since the last flush.
+    // The reference's 1-s ticker: send a waiting batch when more than a second passed since the last send.
     yield* Effect.forkScoped(
       Effect.repeat(
         lock.withPermits(1)(Effect.suspend(() => (Date.now() - lastFlush > 1000 ? flushUnlocked : Effect.void))),
@@ -97,13 +102,18 @@ export const makeExporter = (
       onChunk: (chunk) =>
         lock.withPermits(1)(
           Effect.suspend(() => {
-            const events = asEvents(chunk)
-            pending.push(encode(events))
-            pendingCount += events.length
-            return pendingCount >= config.buffer ? flushUnlocked : Effect.void
+            pending.add(encoder.encode(asEvents(chunk)))
+            return pending.count >= config.buffer && pending.count > 0 ? flushUnlocked : Effect.void
           })
         ).pipe(Effect.as(none)),
-      onEnd: Effect.as(flush, none),
+      onEnd: Effect.gen(function* () {
+        if (encoder.flush !== undefined) {
+          const held = yield* encoder.flush
+          yield* lock.withPermits(1)(Effect.sync(() => pending.add(held)))
+        }
+        yield* flush
+        return none
+      }),
       test: transport.test
     }
   })

@@ -1,18 +1,38 @@
 /**
  * An exporter transport (pipeline.md §11): where encoded records go. The exporter hands it whole
- * encoded batches (JSON lines, each ending in "\n"); the transport owns its connection or file, which
- * its scope closes.
+ * batches; the transport owns its connection or file, which its scope closes.
  */
-import { Context, Effect, Layer } from "effect"
-import type { ExportError } from "../../domain/errors.js"
+import { Context, Effect, Layer, type Scope } from "effect"
+import type { ExportError, PipelineConfigError } from "../../domain/errors.js"
+import type { ExporterConfig } from "./ExporterConfig.js"
+
+/** Encoded records: one serialised document per record, in order. */
+export interface ExportBatch {
+  /** The documents (JSON text, no trailing newline). */
+  readonly lines: ReadonlyArray<string>
+  /** Per-document ids (the ECS `_id`), when the format defines them; same length as `lines`. */
+  readonly ids?: ReadonlyArray<string>
+}
 
 export interface Transport {
   readonly name: string
-  /** Delivers one encoded batch; resolves when the bytes were handed to the OS (backpressure). */
-  readonly write: (batch: string) => Effect.Effect<void, ExportError>
-  /** Health check (`Test()` in the reference). */
+  /**
+   * Delivers a batch, retrying transient failures as the transport defines; resolves once the records
+   * were handed over (backpressure), fails with an ExportError when they cannot be delivered.
+   */
+  readonly send: (batch: ExportBatch) => Effect.Effect<void, ExportError>
+  /** Health check (`Test()` in the reference): connect, authenticate, index exists, ... */
   readonly test: Effect.Effect<void, ExportError>
 }
+
+/** Creates a transport from the exporter's attributes (each transport decodes its own keys, P2). */
+export type TransportFactory = (
+  attrs: Readonly<Record<string, unknown>>,
+  config: ExporterConfig
+) => Effect.Effect<Transport, ExportError | PipelineConfigError, Scope.Scope | TerminalOutput>
+
+/** Joins a batch as JSON lines, each ending in "\n". */
+export const asJsonLines = (batch: ExportBatch): string => (batch.lines.length === 0 ? "" : batch.lines.join("\n") + "\n")
 
 /** Where the `terminal` transport writes: stdout in the live layer, a buffer in tests. */
 export class TerminalOutput extends Context.Tag("sfprocessor/TerminalOutput")<

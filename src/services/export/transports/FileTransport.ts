@@ -5,25 +5,22 @@
 import { Effect } from "effect"
 import * as fs from "node:fs/promises"
 import { ExportError } from "../../../domain/errors.js"
-import type { Transport } from "../Transport.js"
+import { asJsonLines, type TransportFactory } from "../Transport.js"
 
 const fail = (path: string, reason: "Open" | "Write", what: string) => (e: unknown) =>
   new ExportError({ reason, transport: "file", detail: `${what} ${path}: ${(e as Error).message}`, cause: e })
 
-export const makeFileTransport = (path: string): Effect.Effect<Transport, ExportError, import("effect").Scope.Scope> =>
+export const makeFileTransport: TransportFactory = (_attrs, config) =>
   Effect.gen(function* () {
-    yield* Effect.tryPromise({
-      try: () => fs.rm(path, { force: true }),
-      catch: fail(path, "Open", "cannot remove the previous")
-    })
+    const path = config.filePath
+    yield* Effect.tryPromise({ try: () => fs.rm(path, { force: true }), catch: fail(path, "Open", "cannot remove the previous") })
     const handle = yield* Effect.acquireRelease(
       Effect.tryPromise({ try: () => fs.open(path, "a", 0o644), catch: fail(path, "Open", "cannot open") }),
       (h) => Effect.promise(() => h.close())
     )
     return {
       name: "file",
-      write: (batch: string) =>
-        Effect.tryPromise({ try: () => handle.writeFile(batch), catch: fail(path, "Write", "cannot write to") }),
+      send: (batch) => Effect.tryPromise({ try: () => handle.writeFile(asJsonLines(batch)), catch: fail(path, "Write", "cannot write to") }),
       test: Effect.void
     }
   })

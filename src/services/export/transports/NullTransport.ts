@@ -1,5 +1,5 @@
 /** `export: null`: the encoder still runs (so its cost is measured); nothing is written. */
 import { Effect } from "effect"
-import type { Transport } from "../Transport.js"
+import type { TransportFactory } from "../Transport.js"
 
-export const nullTransport: Transport = { name: "null", write: () => Effect.void, test: Effect.void }
+export const makeNullTransport: TransportFactory = () => Effect.succeed({ name: "null", send: () => Effect.void, test: Effect.void })

@@ -1,8 +1,6 @@
 /** `export: terminal`: each record on its own line on stdout (pipeline.md §11.3). */
 import { Effect } from "effect"
-import { TerminalOutput, type Transport } from "../Transport.js"
+import { asJsonLines, TerminalOutput, type TransportFactory } from "../Transport.js"
 
-export const makeTerminalTransport: Effect.Effect<Transport, never, TerminalOutput> = Effect.map(
-  TerminalOutput,
-  (out) => ({ name: "terminal", write: out.write, test: Effect.void })
-)
+export const makeTerminalTransport: TransportFactory = () =>
+  Effect.map(TerminalOutput, (out) => ({ name: "terminal", send: (batch) => out.write(asJsonLines(batch)), test: Effect.void }))

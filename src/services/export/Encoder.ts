@@ -1,0 +1,20 @@
+/**
+ * An exporter encoder (`format`): turns events into serialised documents. Plain functions over the
+ * batch (hot path); `flush` hands over what an encoder holds back (the occurrence encoder's pools) when
+ * the exporter ends.
+ */
+import type { Effect, Scope } from "effect"
+import type { ExportError, PipelineConfigError } from "../../domain/errors.js"
+import type { PolicyEvent } from "../../domain/policyEvent.js"
+import type { ExporterConfig } from "./ExporterConfig.js"
+import type { ExportBatch } from "./Transport.js"
+
+export interface Encoder {
+  readonly encode: (events: ReadonlyArray<PolicyEvent>) => ExportBatch
+  readonly flush?: Effect.Effect<ExportBatch, ExportError>
+}
+
+export type EncoderFactory = (
+  attrs: Readonly<Record<string, unknown>>,
+  config: ExporterConfig
+) => Effect.Effect<Encoder, ExportError | PipelineConfigError, Scope.Scope>

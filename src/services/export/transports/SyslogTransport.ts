@@ -1,0 +1,7 @@
+/** `export: syslog` (pipeline.md §11). */
+import { Effect } from "effect"
+import { ExportError } from "../../../domain/errors.js"
+import type { TransportFactory } from "../Transport.js"
+
+export const makeSyslogTransport: TransportFactory = () =>
+  Effect.fail(new ExportError({ reason: "NotImplemented", transport: "exporter", detail: "export 'syslog' is not implemented yet in sfprocessor" }))

@@ -80,11 +80,12 @@ export const makeExporter = (
     const lock = yield* Effect.makeSemaphore(1)
     const pending = new Pending()
     let lastFlush = Date.now()
+    let dropped = 0
 
     const flushUnlocked = Effect.suspend(() => {
       const batch = pending.take()
       lastFlush = Date.now()
-      return batch === undefined ? Effect.void : transport.send(batch)
+      return batch === undefined ? Effect.void : Effect.map(transport.send(batch), (n) => void (dropped += n))
     })
     const flush = lock.withPermits(1)(flushUnlocked)
 
@@ -112,6 +113,7 @@ export const makeExporter = (
           yield* lock.withPermits(1)(Effect.sync(() => pending.add(held)))
         }
         yield* flush
+        if (dropped > 0) yield* Effect.logError(`Exporter (${transport.name}) dropped ${dropped} records after permanent errors`)
         return none
       }),
       test: transport.test

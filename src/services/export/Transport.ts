@@ -17,10 +17,12 @@ export interface ExportBatch {
 export interface Transport {
   readonly name: string
   /**
-   * Delivers a batch, retrying transient failures as the transport defines; resolves once the records
-   * were handed over (backpressure), fails with an ExportError when they cannot be delivered.
+   * Delivers a batch, retrying transient failures (with backoff) as the transport defines, and resolves
+   * once the records were handed over (so a slow peer slows the pipeline: backpressure) with the number
+   * of records it had to drop after permanent per-record failures (e.g. a document Elasticsearch
+   * rejects). Fails with an ExportError only when the transport cannot go on at all.
    */
-  readonly send: (batch: ExportBatch) => Effect.Effect<void, ExportError>
+  readonly send: (batch: ExportBatch) => Effect.Effect<number, ExportError>
   /** Health check (`Test()` in the reference): connect, authenticate, index exists, ... */
   readonly test: Effect.Effect<void, ExportError>
 }

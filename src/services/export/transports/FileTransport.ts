@@ -20,7 +20,8 @@ export const makeFileTransport: TransportFactory = (_attrs, config) =>
     )
     return {
       name: "file",
-      send: (batch) => Effect.tryPromise({ try: () => handle.writeFile(asJsonLines(batch)), catch: fail(path, "Write", "cannot write to") }),
+      send: (batch) =>
+        Effect.tryPromise({ try: () => handle.writeFile(asJsonLines(batch)), catch: fail(path, "Write", "cannot write to") }).pipe(Effect.as(0)),
       test: Effect.void
     }
   })

@@ -2,4 +2,4 @@
 import { Effect } from "effect"
 import type { TransportFactory } from "../Transport.js"
 
-export const makeNullTransport: TransportFactory = () => Effect.succeed({ name: "null", send: () => Effect.void, test: Effect.void })
+export const makeNullTransport: TransportFactory = () => Effect.succeed({ name: "null", send: () => Effect.succeed(0), test: Effect.void })

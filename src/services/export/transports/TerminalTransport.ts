@@ -3,4 +3,4 @@ import { Effect } from "effect"
 import { asJsonLines, TerminalOutput, type TransportFactory } from "../Transport.js"
 
 export const makeTerminalTransport: TransportFactory = () =>
-  Effect.map(TerminalOutput, (out) => ({ name: "terminal", send: (batch) => out.write(asJsonLines(batch)), test: Effect.void }))
+  Effect.map(TerminalOutput, (out) => ({ name: "terminal", send: (batch) => Effect.as(out.write(asJsonLines(batch)), 0), test: Effect.void }))

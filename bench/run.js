@@ -50,23 +50,31 @@ const measure = (args) => {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
-const pipelineFile = (name, exporter) => {
+const sharedPolicies = path.resolve(root, "..", "shared", "conformance", "policies", "runtimeintegrity")
+const hasShared = fs.existsSync(sharedPolicies)
+const ourPolicies = path.join(root, "policies", "runtimeintegrity")
+
+/** reader -> [policyengine(alert, policies)] -> exporter(...) */
+const pipelineFile = (name, exporter, policies) => {
   const file = path.join(work, `${name}.json`)
-  fs.writeFileSync(
-    file,
-    JSON.stringify({
-      pipeline: [
-        { processor: "sysflowreader", handler: "flattener", in: "sysflow sysflowchan", out: "flat flattenerchan" },
-        { processor: "exporter", in: "flat flattenerchan", format: "json", ...exporter }
-      ]
-    })
-  )
+  const reader = { processor: "sysflowreader", handler: "flattener", in: "sysflow sysflowchan", out: "flat flattenerchan" }
+  const engine = { processor: "policyengine", in: "flat flattenerchan", out: "evt eventchan", mode: "alert", policies }
+  const exp = { processor: "exporter", in: policies ? "evt eventchan" : "flat flattenerchan", format: "json", ...exporter }
+  fs.writeFileSync(file, JSON.stringify({ pipeline: policies ? [reader, engine, exp] : [reader, exp] }))
   return file
 }
 
+const exportFile = { export: "file", "file.path": path.join(work, "export.out") }
 const pipelines = [
   { name: "reader -> exporter(null, json)", config: pipelineFile("null", { export: "null" }) },
-  { name: "reader -> exporter(file, json)", config: pipelineFile("file", { export: "file", "file.path": path.join(work, "export.out") }) }
+  { name: "reader -> exporter(file, json)", config: pipelineFile("file", exportFile) },
+  { name: "reader -> policyengine(alert, ours) -> exporter(null)", config: pipelineFile("ours-null", { export: "null" }, ourPolicies) },
+  ...(hasShared
+    ? [
+        { name: "reader -> policyengine(alert, conformance RI) -> exporter(null)", config: pipelineFile("ri-null", { export: "null" }, sharedPolicies) },
+        { name: "reader -> policyengine(alert, conformance RI) -> exporter(file)", config: pipelineFile("ri-file", exportFile, sharedPolicies) }
+      ]
+    : [])
 ]
 
 const bin = path.join(root, "bin", "sfprocessor.js")
@@ -92,12 +100,24 @@ for (const p of pipelines) rows.push({ name: p.name, ...run([bin, "-log", "error
 
 const floorRate = datums / (floor.wallMs / 1000)
 const pad = (s, n) => String(s).padEnd(n)
+if (!hasShared) console.log("(../shared is absent: the conformance runtimeintegrity pipelines are skipped)\n")
 const lpad = (s, n) => String(s).padStart(n)
-console.log(`${pad("pipeline", 36)} ${lpad("records/s", 11)} ${lpad("wall s", 8)} ${lpad("CPU s", 8)} ${lpad("peak RSS MiB", 13)} ${lpad("vs floor", 9)}`)
+console.log(`${pad("pipeline", 62)} ${lpad("records/s", 11)} ${lpad("wall s", 8)} ${lpad("CPU s", 8)} ${lpad("peak RSS MiB", 13)} ${lpad("vs floor", 9)}`)
 for (const r of rows) {
   const rate = datums / (r.wallMs / 1000)
   console.log(
-    `${pad(r.name, 36)} ${lpad(Math.round(rate).toLocaleString("en-US"), 11)} ${lpad((r.wallMs / 1000).toFixed(2), 8)} ${lpad((r.cpuMs / 1000).toFixed(2), 8)} ${lpad(r.rssMiB.toFixed(0), 13)} ${lpad((rate / floorRate).toFixed(2), 9)}`
+    `${pad(r.name, 62)} ${lpad(Math.round(rate).toLocaleString("en-US"), 11)} ${lpad((r.wallMs / 1000).toFixed(2), 8)} ${lpad((r.cpuMs / 1000).toFixed(2), 8)} ${lpad(r.rssMiB.toFixed(0), 13)} ${lpad((rate / floorRate).toFixed(2), 9)}`
+  )
+}
+
+// The policy engine alone (evaluate only, timed inside the process), against the decode of the same file.
+const sets = ["gen:10", "gen:100", "gen:500", ourPolicies, ...(hasShared ? [sharedPolicies] : [])]
+const engine = measure([path.join(root, "bench", "policy-engine.js"), file, ...sets]).stdout.trim().split("\n").map((l) => JSON.parse(l))
+console.log(`\n${pad("policy engine alone (evaluate)", 40)} ${lpad("rules", 6)} ${lpad("rule evals/s", 14)} ${lpad("records/s", 11)} ${lpad("engine s", 9)} ${lpad("engine/decode", 14)}`)
+for (const e of engine) {
+  const label = e.set.startsWith("gen:") ? `${e.set.slice(4)} generated rules` : e.set === ourPolicies ? "policies/runtimeintegrity (ours)" : "conformance runtimeintegrity"
+  console.log(
+    `${pad(label, 40)} ${lpad(e.rules, 6)} ${lpad(Math.round(e.evalsPerSec).toLocaleString("en-US"), 14)} ${lpad(Math.round(e.records / e.seconds).toLocaleString("en-US"), 11)} ${lpad(e.seconds.toFixed(2), 9)} ${lpad((e.seconds / (floor.wallMs / 1000)).toFixed(2), 14)}`
   )
 }
 

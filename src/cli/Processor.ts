@@ -7,7 +7,7 @@ import { TerminalOutput } from "../services/export/Transport.js"
 import { startProfiling } from "../services/Profiling.js"
 import { errorText, initDrivers, loadPipeline } from "../services/pipeline/PipelineLoader.js"
 import { startPipeline } from "../services/pipeline/Runner.js"
-import { TestMode } from "../services/pipeline/TestMode.js"
+import { RunOptions } from "../services/pipeline/RunOptions.js"
 import { type CliArgs, trailingFlagsWarning } from "./Flags.js"
 import { onStopSignals } from "./Signals.js"
 
@@ -25,7 +25,7 @@ export const runProcessor = (
         return 1
       }
       const loaded = yield* Effect.either(
-        loadPipeline({ configPath: args.config, driver: args.driver, env }).pipe(Effect.provideService(TestMode, args.test))
+        loadPipeline({ configPath: args.config, driver: args.driver, env }).pipe(Effect.provideService(RunOptions, { test: args.test, perflog: args.perflog }))
       )
       if (loaded._tag === "Left") {
         yield* Effect.logError(`Unable to load pipeline error:  ${errorText(loaded.left)}`)

@@ -9,6 +9,7 @@ import * as path from "node:path"
 import { describe, expect } from "vitest"
 import type { FlatRecord } from "../../src/domain/flatRecord.js"
 import type { PolicyEvent } from "../../src/domain/policyEvent.js"
+import { RunOptions } from "../../src/services/pipeline/RunOptions.js"
 import { makePolicyEngineStage } from "../../src/services/policy/PolicyEngineStage.js"
 import { tempDir } from "../support/cli.js"
 import { bash, fe, ff, nf, pe, proc } from "./fixtures.js"
@@ -106,6 +107,22 @@ describe("policyengine processor", () => {
       const err = yield* Effect.flip(makePolicyEngineStage({ policies: dir }))
       expect(err.message).toContain(`Unable to compile local policies from ${dir}`)
       expect(err.message).toMatch(new RegExp(`${dir}/rules\\.yaml:3:\\d+: error: `))
+    })
+  )
+
+  it.scopedLive("with -perflog, bench.ruleindex and bench.rulesetsize evaluate only the chosen rules", () =>
+    Effect.gen(function* () {
+      const logs: string[] = []
+      const perflog = Effect.provideService(RunOptions, { test: false, perflog: true })
+      const onlySecond = yield* makePolicyEngineStage({ policies: policyDir(rules), "bench.ruleindex": "1" }).pipe(perflog, Effect.provide(captureLogs(logs)))
+      expect(logs).toContain("Benchmarking 1 rule(s)")
+      expect(logs).toContain("Rule Name: Python activity, Description: anything python does")
+      expect((yield* onlySecond.onChunk([shellRecord(), ff()])).map(names)).toEqual([["Python activity"]])
+      const firstOne = yield* makePolicyEngineStage({ policies: policyDir(rules), "bench.rulesetsize": "1" }).pipe(perflog)
+      expect((yield* firstOne.onChunk([shellRecord(), ff()])).map(names)).toEqual([["Shell exec"]])
+      // Without -perflog the keys do nothing, as in the reference.
+      const all = yield* makePolicyEngineStage({ policies: policyDir(rules), "bench.ruleindex": "1" })
+      expect((yield* all.onChunk([shellRecord(), ff()])).map(names)).toEqual([["Shell exec"], ["Python activity"]])
     })
   )
 

@@ -298,3 +298,16 @@ describe("diagnostic values", () => {
     expect(failure("- rule: r\n  desc: d\n  condition: x = y\n  priority: nope\n").reason).toBe("Semantic")
   })
 })
+
+describe("prefilter entries", () => {
+  it("warn when an entry is not a record type the engine sees (a typo would disable the rule)", () => {
+    const text = "- rule: R\n  desc: d\n  condition: sf.type = PE\n  priority: low\n  prefilter: [PE, pe]\n"
+    expect(warningsOf(text)).toEqual([
+      "test.yaml:5:19: warning: prefilter entry 'pe' is not a record type the engine sees (PE, FF, FE, NF, KE): the rule never applies to it"
+    ])
+  })
+  it("stay quiet for record types and for the empty list (Q6)", () => {
+    expect(warningsOf("- rule: R\n  desc: d\n  condition: sf.type = PE\n  priority: low\n  prefilter: [PE, FF, FE, NF, KE]\n")).toEqual([])
+    expect(warningsOf("- rule: R\n  desc: d\n  condition: sf.type = PE\n  priority: low\n  prefilter: []\n")).toEqual([])
+  })
+})

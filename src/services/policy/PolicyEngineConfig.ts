@@ -13,7 +13,9 @@ const Raw = Schema.Struct({
   "monitor.interval": Schema.optional(Schema.String),
   "monitor.debounce": Schema.optional(Schema.String),
   concurrency: Schema.optional(Schema.String),
-  actiondir: Schema.optional(Schema.String)
+  actiondir: Schema.optional(Schema.String),
+  "bench.rulesetsize": Schema.optional(Schema.String),
+  "bench.ruleindex": Schema.optional(Schema.String)
 })
 
 /** Q20: a positive integer, or a configuration error (the reference deadlocked on 0). */
@@ -33,6 +35,9 @@ export interface PolicyEngineConfig {
   readonly monitorDebounce: Duration.Duration
   readonly concurrency: number
   readonly actionDir: string
+  /** `bench.rulesetsize` / `bench.ruleindex` (-1 = off; used only with -perflog). */
+  readonly benchRuleSetSize: number
+  readonly benchRuleIndex: number
   /** Fallbacks taken, to log as warnings. */
   readonly warnings: ReadonlyArray<string>
 }
@@ -41,6 +46,11 @@ const seconds = (text: string | undefined, fallback: number): number => {
   if (text === undefined) return fallback
   const n = Number(text)
   return Number.isFinite(n) && n >= 0 ? n : fallback
+}
+
+const wholeOr = (text: string | undefined, fallback: number): number => {
+  const n = Number(text)
+  return text !== undefined && Number.isInteger(n) ? n : fallback
 }
 
 export const decodePolicyEngineConfig = (
@@ -78,6 +88,8 @@ export const decodePolicyEngineConfig = (
       monitorDebounce: Duration.seconds(seconds(raw["monitor.debounce"], 10)),
       concurrency,
       actionDir: raw.actiondir ?? "../resources/actions",
+      benchRuleSetSize: wholeOr(raw["bench.rulesetsize"], -1),
+      benchRuleIndex: wholeOr(raw["bench.ruleindex"], -1),
       warnings
     }
   })

@@ -14,11 +14,11 @@ import { renderDiagnostic } from "../../domain/policy/Diagnostic.js"
 import { bareEvent, type PolicyEvent } from "../../domain/policyEvent.js"
 import { formatLine } from "../logging/SfLogger.js"
 import type { Stage } from "../pipeline/Stage.js"
-import { TestMode } from "../pipeline/TestMode.js"
+import { RunOptions } from "../pipeline/RunOptions.js"
 import { type ActionFunc, loadActions } from "./Actions.js"
 import { decodePolicyEngineConfig, type PolicyEngineConfig } from "./PolicyEngineConfig.js"
 import { startPolicyMonitor } from "./PolicyMonitor.js"
-import { type CompiledPolicySet, type CompiledRule, evaluate, loadPolicies } from "./PolicySet.js"
+import { type CompiledPolicySet, type CompiledRule, evaluate, loadPolicies, selectRules } from "./PolicySet.js"
 
 /** A rule set with the actions loaded for it (actions are reloaded with every rule set, §8.5). */
 interface RuleSet {
@@ -26,11 +26,26 @@ interface RuleSet {
   readonly actions: ReadonlyMap<string, ActionFunc>
 }
 
-const buildRuleSet = (config: PolicyEngineConfig, path: string) =>
+const buildRuleSet = (config: PolicyEngineConfig, path: string, benchmark: boolean) =>
   Effect.gen(function* () {
     const actions = yield* loadActions(config.actionDir)
-    const policies = yield* loadPolicies(path, { actions: new Set(actions.keys()) })
-    return { policies, actions }
+    const all = yield* loadPolicies(path, { actions: new Set(actions.keys()) })
+    return { policies: benchmark ? yield* benchmarkSelection(all, config) : all, actions }
+  })
+
+/**
+ * With `-perflog`, `bench.ruleindex` keeps only rule #i and `bench.rulesetsize` the first N rules
+ * (the reference's rule benchmarks, §8.1); filters are kept.
+ */
+const benchmarkSelection = (set: CompiledPolicySet, config: PolicyEngineConfig) =>
+  Effect.gen(function* () {
+    if (config.benchRuleIndex < 0 && config.benchRuleSetSize < 0) return set
+    const selected = config.benchRuleIndex >= 0
+      ? selectRules(set, (_r, i) => i === config.benchRuleIndex)
+      : selectRules(set, (_r, i) => i < config.benchRuleSetSize)
+    yield* Effect.logInfo(`Benchmarking ${selected.rules.length} rule(s)`)
+    for (const r of selected.rules) yield* Effect.logInfo(`Rule Name: ${r.name}, Description: ${r.desc}`)
+    return selected
   })
 
 /** Runs the actions of the matched rules on a record; returns the event and any pending async work. */
@@ -86,14 +101,14 @@ export const makePolicyEngineStage = (
     const path = config.policies
     yield* Effect.logInfo(`Loading policies from: ${path}`)
     yield* Effect.logInfo("Creating falco policy interpreter")
-    const initial = yield* buildRuleSet(config, path).pipe(
+    const run = yield* RunOptions
+    const initial = yield* buildRuleSet(config, path, run.perflog).pipe(
       Effect.mapError((e) => new PipelineConfigError({ reason: "Plugin", detail: `Unable to compile local policies from ${path}:\n${e.message}` }))
     )
-    const testMode = yield* TestMode
     for (const w of initial.policies.warnings) {
       const line = renderDiagnostic(w)
       // P23: -test shows every compile warning whatever -log says.
-      yield* testMode ? Console.log(formatLine("Warn", "policyengine", line, new Date()).trimEnd()) : Effect.logWarning(line)
+      yield* run.test ? Console.log(formatLine("Warn", "policyengine", line, new Date()).trimEnd()) : Effect.logWarning(line)
     }
     yield* Effect.logInfo(`Policy engine loaded ${initial.policies.enabledRuleCount} rules and ${initial.policies.prefilterCount} prefilters`)
 
@@ -105,7 +120,7 @@ export const makePolicyEngineStage = (
       yield* startPolicyMonitor({
         path,
         debounce: config.monitorDebounce,
-        compile: buildRuleSet(config, path),
+        compile: buildRuleSet(config, path, run.perflog),
         onNewSet: (set) =>
           Effect.zipRight(
             Effect.sync(() => void (next = set)),

@@ -31,6 +31,9 @@ import { parseGoBool } from "./Predicates.js"
 // ---------------------------------------------------------------------------------------------------
 // Finding policy files
 
+/** The record types that reach the policy engine (`sf.type` of flat records). */
+const ENGINE_RECORD_TYPES: ReadonlySet<string> = new Set(["PE", "FF", "FE", "NF", "KE"])
+
 export const POLICY_EXTENSIONS: ReadonlyArray<string> = [".yaml", ".yml"]
 
 const hasPolicyExtension = (p: string): boolean => POLICY_EXTENSIONS.includes(nodePath.extname(p))
@@ -424,6 +427,16 @@ class ItemReader {
         const tags = f.sequence("tags")
         const actions = f.sequence("actions")
         const prefilter = f.sequence("prefilter")
+        prefilter?.values.forEach((t, i) => {
+          // A typo (`pe`) would silently disable the rule; `[]` (Q6) is deliberate and stays quiet.
+          if (t !== "" && !ENGINE_RECORD_TYPES.has(t)) {
+            this.warnings.push({
+              severity: "warning",
+              ...prefilter.positions[i],
+              message: `prefilter entry '${t}' is not a record type the engine sees (PE, FF, FE, NF, KE): the rule never applies to it`
+            })
+          }
+        })
         const enabled = f.enabled()
         if (name === undefined || desc === undefined || condition === undefined || !f.ok) return undefined
         return {

@@ -7,7 +7,22 @@
  * import { loadPolicies, evaluate, readTraceRecords } from "sfprocessor"
  * ```
  */
-export type { Action, ActionContext } from "./domain/plugins.js"
+export type {
+  Action,
+  ActionContext,
+  Driver,
+  Handler,
+  HandlerCache,
+  HandlerContext,
+  PipelineApi,
+  Plugin,
+  PluginCache,
+  PluginChannel,
+  PluginConfig,
+  PluginLogger,
+  Processor
+} from "./domain/plugins.js"
+export * as attributes from "./domain/attributes.js"
 export type { FlatRecord, RecordType } from "./domain/flatRecord.js"
 export type { PolicyEvent, RuleMatch } from "./domain/policyEvent.js"
 export { Priority } from "./domain/policyEvent.js"

@@ -25,7 +25,7 @@ export const runProcessor = (
         return 1
       }
       const loaded = yield* Effect.either(
-        loadPipeline({ configPath: args.config, driver: args.driver, env }).pipe(Effect.provideService(RunOptions, { test: args.test, perflog: args.perflog }))
+        loadPipeline({ configPath: args.config, driver: args.driver, env, plugdir: args.plugdir, driverdir: args.driverdir }).pipe(Effect.provideService(RunOptions, { test: args.test, perflog: args.perflog }))
       )
       if (loaded._tag === "Left") {
         yield* Effect.logError(`Unable to load pipeline error:  ${errorText(loaded.left)}`)

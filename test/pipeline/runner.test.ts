@@ -2,7 +2,7 @@ import { it } from "@effect/vitest"
 import { Deferred, Effect } from "effect"
 import { describe, expect } from "vitest"
 import { type Channel, makeChannel, send } from "../../src/services/pipeline/Channel.js"
-import { type RunnableDriver, type RunnableStage, startPipeline } from "../../src/services/pipeline/Runner.js"
+import { type RunnableDriver, type RunnableStage, startPipeline, streamStage } from "../../src/services/pipeline/Runner.js"
 import type { Stage } from "../../src/services/pipeline/Stage.js"
 
 const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i)
@@ -46,11 +46,8 @@ const doubler: Stage<number, number, never> = {
   onEnd: Effect.succeed([])
 }
 
-const runnable = (stage: Stage<never, unknown, unknown>, input: Channel<unknown>, outputs: Channel<unknown>[]): RunnableStage => ({
-  stage: stage as Stage<unknown, unknown, unknown>,
-  input,
-  outputs
-})
+const runnable = (stage: Stage<never, unknown, unknown>, input: Channel<unknown>, outputs: Channel<unknown>[]): RunnableStage =>
+  streamStage(stage as Stage<unknown, unknown, unknown>, input, outputs)
 
 describe("pipeline runner", () => {
   it.effect("delivers every record in order, flushing the sink's tail on end of input", () =>
@@ -142,6 +139,21 @@ describe("pipeline runner", () => {
       const err = yield* Effect.flip(run.done)
       expect(err).toBe("disk full")
       expect(got).toEqual(range(0, 200))
+    })
+  )
+})
+
+describe("pipeline runner: failures at the end of input", () => {
+  it.effect("a stage whose final flush fails still ends the run (no hang) with that error", () =>
+    Effect.gen(function* () {
+      const root = yield* makeChannel<unknown>("root", "t", 300)
+      const failingFlush: Stage<number, never, string> = {
+        name: "exporter",
+        onChunk: () => Effect.succeed([]),
+        onEnd: Effect.fail("final write failed")
+      }
+      const run = yield* startPipeline([counter(root, 3)], [runnable(failingFlush as never, root, [])])
+      expect(yield* Effect.flip(run.done)).toBe("final write failed")
     })
   )
 })

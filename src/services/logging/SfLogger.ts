@@ -98,6 +98,11 @@ export const makePlainLogger = (settings: LogSettings, sink: LogSink = processSi
 /** The plain logger of the installed settings, for handing to non-Effect code. */
 export class SfLog extends Context.Tag("sfprocessor/SfLog")<SfLog, PlainLogger>() {}
 
+/** The installed plain logger, or one with the default settings (`-log info`) where none is installed. */
+export const currentPlainLogger: Effect.Effect<PlainLogger> = Effect.map(Effect.serviceOption(SfLog), (o) =>
+  Option.getOrElse(o, () => makePlainLogger({ level: "info", perflog: false }))
+)
+
 const sfLevelOf = (logLevel: LogLevel.LogLevel, annotations: HashMap.HashMap<string, unknown>): SfLevel => {
   switch (logLevel._tag) {
     case "Trace":

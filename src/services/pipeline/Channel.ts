@@ -22,24 +22,55 @@ export interface Channel<A> {
   readonly name: string
   readonly type: string
   readonly queue: Queue.Queue<Item<A>>
+  /** `closed`: set by the first `close` (later closes do nothing); `ended`: the reader saw the end. */
+  readonly state: { closed: boolean; ended: boolean }
 }
 
 /** A channel holding about `capacity` records (in chunks of CHUNK_SIZE). */
 export const makeChannel = <A>(name: string, type: string, capacity = CHANNEL_CAPACITY): Effect.Effect<Channel<A>> =>
-  Effect.map(Queue.bounded<Item<A>>(Math.max(2, Math.ceil(capacity / CHUNK_SIZE))), (queue) => ({ name, type, queue }))
+  Effect.map(Queue.bounded<Item<A>>(Math.max(2, Math.ceil(capacity / CHUNK_SIZE))), (queue) => ({
+    name,
+    type,
+    queue,
+    state: { closed: false, ended: false }
+  }))
 
 /** Sends a chunk, waiting while the channel is full. Empty chunks are not sent. */
 export const send = <A>(ch: Channel<A>, chunk: ReadonlyArray<A>): Effect.Effect<void> =>
   chunk.length === 0 ? Effect.void : Queue.offer(ch.queue, chunk)
 
-/** Ends the stream: the reader drains what is queued, then stops. */
-export const close = <A>(ch: Channel<A>): Effect.Effect<void> => Queue.offer(ch.queue, END)
+/** Ends the stream: the reader drains what is queued, then stops. Closing twice is harmless. */
+export const close = <A>(ch: Channel<A>): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    if (ch.state.closed) return Effect.void
+    ch.state.closed = true
+    return Queue.offer(ch.queue, END)
+  })
 
 /** The chunks of a channel until it is closed. */
 export const chunks = <A>(ch: Channel<A>): Stream.Stream<ReadonlyArray<A>> =>
-  Stream.fromQueue(ch.queue).pipe(
-    Stream.takeWhile((x): x is ReadonlyArray<A> => x !== END)
-  ) as Stream.Stream<ReadonlyArray<A>>
+  ch.state.ended
+    ? Stream.empty
+    : (Stream.fromQueue(ch.queue).pipe(
+        Stream.takeWhile((x): x is ReadonlyArray<A> => {
+          if (x !== END) return true
+          ch.state.ended = true
+          return false
+        })
+      ) as Stream.Stream<ReadonlyArray<A>>)
 
 /** Records currently queued (for metrics and tests). */
 export const depth = <A>(ch: Channel<A>): Effect.Effect<number> => Queue.size(ch.queue)
+
+/** The next chunk, or undefined once the channel was closed and drained. */
+export const takeChunk = <A>(ch: Channel<A>): Effect.Effect<ReadonlyArray<A> | undefined> =>
+  ch.state.ended
+    ? Effect.succeed(undefined)
+    : Effect.map(Queue.take(ch.queue), (x) => {
+        if (x !== END) return x as ReadonlyArray<A>
+        ch.state.ended = true
+        return undefined
+      })
+
+/** Offers a chunk without waiting; false when the channel is full. */
+export const trySend = <A>(ch: Channel<A>, chunk: ReadonlyArray<A>): boolean => Queue.unsafeOffer(ch.queue, chunk)

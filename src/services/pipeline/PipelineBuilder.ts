@@ -1,7 +1,8 @@
 /**
  * Turns a validated `PipelineGraph` into running parts: one channel per graph channel, one initialised
  * processor per stage (in topological order; scoped, so files and connections close when the run
- * ends), and the drivers bound to their output channels.
+ * ends), and the drivers bound to their output channels. Built-in processors and drivers come from the
+ * tables below; plugins from what the loader registered.
  */
 import { Effect, type Scope } from "effect"
 import { DriverError, type ExportError, PipelineConfigError } from "../../domain/errors.js"
@@ -10,28 +11,33 @@ import type { SysFlowDatum } from "../../domain/sysflow.js"
 import { runFileDriver } from "../drivers/FileDriver.js"
 import { makeExporter } from "../export/Exporter.js"
 import type { TerminalOutput } from "../export/Transport.js"
+import { initPluginDriver } from "../plugins/PluginDriver.js"
+import { makePluginHandlerStage } from "../plugins/PluginHandlerStage.js"
+import { loadHandlerPlugin, type PluginRegistrations } from "../plugins/PluginLoader.js"
+import { makePluginProcessorStage } from "../plugins/PluginProcessorStage.js"
 import { makePolicyEngineStage } from "../policy/PolicyEngineStage.js"
 import { makeSysFlowReader } from "../reader/SysFlowReader.js"
 import { type Channel, makeChannel } from "./Channel.js"
 import type { PipelineGraph } from "./PipelineGraph.js"
-import type { RunnableDriver, RunnableStage } from "./Runner.js"
+import { type RunnableDriver, type RunnableStage, streamStage } from "./Runner.js"
 import type { Stage } from "./Stage.js"
 
 type InitError = PipelineConfigError | ExportError
 
-/** Creates an initialised processor from its entry's attributes (`Init(conf)` in the reference). */
+/** Creates an initialised built-in processor from its entry's attributes (`Init(conf)` in the reference). */
 export type ProcessorFactory = (
   attrs: Readonly<Record<string, unknown>>
 ) => Effect.Effect<Stage<never, unknown, unknown>, InitError, Scope.Scope | TerminalOutput>
 
-/** Creates a driver's run function from the CLI path and its `drivers[]` block, if any. */
+/** Creates a built-in driver's run function from the CLI path and its `drivers[]` block, if any. */
 export type DriverFactory = (
   input: string,
   config: DriverEntry | undefined
 ) => Effect.Effect<(output: Channel<unknown>) => Effect.Effect<void, unknown>, DriverError>
 
-const notSupported = (what: string) => new PipelineConfigError({ reason: "Plugin", detail: `${what} is not supported by sfprocessor` })
 const notYet = (what: string) => new PipelineConfigError({ reason: "Plugin", detail: `${what} is not implemented yet` })
+const unsupported = (driver: string) => () =>
+  Effect.fail(new DriverError({ reason: "Init", driver, detail: `driver '${driver}' (OTel backend) is not supported by sfprocessor` }))
 
 export const builtinProcessors: ReadonlyMap<string, ProcessorFactory> = new Map<string, ProcessorFactory>([
   ["sysflowreader", makeSysFlowReader as ProcessorFactory],
@@ -50,8 +56,8 @@ export const builtinDrivers: ReadonlyMap<string, DriverFactory> = new Map<string
     }
   ],
   ["socket", () => Effect.fail(new DriverError({ reason: "Init", driver: "socket", detail: "driver 'socket' is not implemented yet" }))],
-  ["otelfile", () => Effect.fail(new DriverError({ reason: "Init", driver: "otelfile", detail: "driver 'otelfile' (OTel backend) is not supported by sfprocessor" }))],
-  ["otelkafka", () => Effect.fail(new DriverError({ reason: "Init", driver: "otelkafka", detail: "driver 'otelkafka' (OTel backend) is not supported by sfprocessor" }))]
+  ["otelfile", unsupported("otelfile")],
+  ["otelkafka", unsupported("otelkafka")]
 ])
 
 export interface BuiltPipeline {
@@ -59,10 +65,12 @@ export interface BuiltPipeline {
   readonly channels: ReadonlyMap<string, Channel<unknown>>
 }
 
+const attributesOf = (s: PipelineGraph["stages"][number]) => Object.fromEntries(s.entry.attributes)
+
 /** Initialises every processor of the graph (load step 4 of pipeline.md §4) and creates the channels. */
 export const buildStages = (
   graph: PipelineGraph,
-  processors: ReadonlyMap<string, ProcessorFactory> = builtinProcessors
+  plugins: PluginRegistrations
 ): Effect.Effect<BuiltPipeline, InitError, Scope.Scope | TerminalOutput> =>
   Effect.gen(function* () {
     const channels = new Map<string, Channel<unknown>>()
@@ -70,19 +78,21 @@ export const buildStages = (
     const stages: RunnableStage[] = []
     for (const s of graph.stages) {
       const name = s.entry.processor!
-      const factory = processors.get(name)
-      if (factory === undefined) return yield* notSupported(`processor '${name}'`)
-      if (name === "policyengine" && s.entry.attributes.get("language") === "sigma") {
-        return yield* notYet("policy language 'sigma'")
-      }
-      const stage = yield* factory(Object.fromEntries(s.entry.attributes)).pipe(
-        Effect.annotateLogs("component", name)
-      )
-      stages.push({
-        stage: stage as Stage<unknown, unknown, unknown>,
-        input: channels.get(s.inputs[0].name)!,
-        outputs: s.outputs.map((o) => channels.get(o.name)!)
-      })
+      const attrs = attributesOf(s)
+      const input = channels.get(s.inputs[0].name)!
+      const outputs = s.outputs.map((o) => channels.get(o.name)!)
+      const handler = attrs["handler"]
+      const init: Effect.Effect<RunnableStage, InitError, Scope.Scope | TerminalOutput> =
+        name === "sysflowreader" && typeof handler === "string" && handler !== "" && handler !== "flattener"
+          ? Effect.flatMap(loadHandlerPlugin(attrs["handlerlibpath"] as string | undefined, handler), (h) =>
+              makePluginHandlerStage(handler, h, attrs, input, outputs)
+            )
+          : builtinProcessors.has(name)
+            ? Effect.map(builtinProcessors.get(name)!(attrs), (stage) =>
+                streamStage(stage as Stage<unknown, unknown, unknown>, input, outputs)
+              )
+            : makePluginProcessorStage(name, plugins.processors.get(name)!, attrs, input, outputs)
+      stages.push(yield* init.pipe(Effect.annotateLogs("component", name)))
     }
     return { stages, channels }
   })
@@ -92,20 +102,24 @@ export const buildDrivers = (
   graph: PipelineGraph,
   built: BuiltPipeline,
   input: string,
-  drivers: ReadonlyMap<string, DriverFactory> = builtinDrivers
+  plugins: PluginRegistrations
 ): Effect.Effect<ReadonlyArray<RunnableDriver>, DriverError> =>
   Effect.forEach(graph.drivers, (d) =>
     Effect.gen(function* () {
-      const factory = drivers.get(d.spec.name)
-      if (factory === undefined) {
-        return yield* new DriverError({ reason: "Init", driver: d.spec.name, detail: `driver '${d.spec.name}' not found in plugin cache` })
-      }
-      const run = yield* factory(input, d.config)
+      const name = d.spec.name
       const output = built.channels.get(d.output.name)!
-      return {
-        name: d.spec.name,
-        output,
-        run: (out: Channel<unknown>) => run(out).pipe(Effect.annotateLogs("component", d.spec.name))
+      const builtin = builtinDrivers.get(name)
+      const pluginFactory = plugins.drivers.get(name)
+      let run: (out: Channel<unknown>) => Effect.Effect<void, unknown>
+      if (builtin !== undefined) {
+        run = yield* builtin(input, d.config)
+      } else if (pluginFactory !== undefined) {
+        const conf = d.config === undefined ? null : Object.fromEntries(d.config.attributes)
+        const start = yield* initPluginDriver(name, pluginFactory, conf, output, built.channels)
+        run = () => start(input)
+      } else {
+        return yield* new DriverError({ reason: "Init", driver: name, detail: `driver '${name}' not found in plugin cache` })
       }
+      return { name, output, run: (out: Channel<unknown>) => run(out).pipe(Effect.annotateLogs("component", name)) }
     })
   )

@@ -10,8 +10,9 @@ import type { TerminalOutput } from "../export/Transport.js"
 import { loadPipelineConfig } from "./ConfigLoader.js"
 import { applyEnvOverrides } from "./EnvOverrides.js"
 import { type BuiltPipeline, buildDrivers, buildStages } from "./PipelineBuilder.js"
-import { buildPipelineGraph, type PipelineGraph, selectDrivers } from "./PipelineGraph.js"
-import { builtinRegistry, knownKeysOf } from "./Registry.js"
+import { buildPipelineGraph, type PipelineGraph, selectDrivers, unknownProcessors } from "./PipelineGraph.js"
+import { builtinRegistry, extendRegistry, knownKeysOf, pluginDriver, pluginProcessor } from "./Registry.js"
+import { emptyRegistrations, loadDriverPlugins, loadProcessorPlugin, type PluginRegistrations } from "../plugins/PluginLoader.js"
 import type { RunnableDriver } from "./Runner.js"
 
 export interface LoadOptions {
@@ -19,11 +20,21 @@ export interface LoadOptions {
   /** `-driver`; empty = use the config's `drivers` block. */
   readonly driver: string
   readonly env: Readonly<Record<string, string | undefined>>
+  /** `-plugdir`: where unknown processors are looked up as plugins. */
+  readonly plugdir: string
+  /** `-driverdir`: every driver module in it is loaded. */
+  readonly driverdir: string
 }
 
 export interface LoadedPipeline {
   readonly graph: PipelineGraph
   readonly built: BuiltPipeline
+  readonly plugins: PluginRegistrations
+}
+
+export interface LoadedGraph {
+  readonly graph: PipelineGraph
+  readonly plugins: PluginRegistrations
 }
 
 /** A failed or timed-out health check (P5: stops the processor with exit 1). */
@@ -31,11 +42,23 @@ export class HealthCheckError extends PipelineConfigError {}
 
 const HEALTH_TIMEOUT = Duration.seconds(10)
 
-/** Reads and validates the configuration into a graph (no processor initialised yet). */
-export const loadGraph = (options: LoadOptions): Effect.Effect<PipelineGraph, PipelineConfigError> =>
+/**
+ * Reads the configuration, loads the plugin drivers and the plugin processors it names, and validates
+ * the whole graph (no processor initialised yet).
+ */
+export const loadGraph = (options: LoadOptions): Effect.Effect<LoadedGraph, PipelineConfigError> =>
   Effect.gen(function* () {
     const raw = yield* loadPipelineConfig(options.configPath)
-    const config = applyEnvOverrides(raw, options.env, knownKeysOf(builtinRegistry))
+    const plugins = emptyRegistrations()
+    const builtins = new Set([...builtinRegistry.processors.keys(), ...builtinRegistry.drivers.keys()])
+    yield* loadDriverPlugins(options.driverdir, plugins, builtins)
+    let registry = extendRegistry(builtinRegistry, { drivers: [...plugins.drivers.keys()].map(pluginDriver) })
+    for (const name of unknownProcessors(raw, registry)) yield* loadProcessorPlugin(options.plugdir, name, plugins, builtins)
+    registry = extendRegistry(registry, {
+      processors: [...plugins.processors.keys()].map(pluginProcessor),
+      channelTypes: [...plugins.channelTypes]
+    })
+    const config = applyEnvOverrides(raw, options.env, knownKeysOf(registry))
     for (const entry of config.pipeline) {
       if (entry.converted.length > 0) {
         yield* Effect.logTrace(`pipeline[${entry.index}] (${entry.processor}): non-string values read as text: ${entry.converted.join(", ")}`)
@@ -43,12 +66,13 @@ export const loadGraph = (options: LoadOptions): Effect.Effect<PipelineGraph, Pi
     }
     const drivers = yield* selectDrivers(config, options.driver === "" ? undefined : options.driver)
     if (options.driver === "") for (const d of drivers) yield* Effect.logInfo(`Loading driver: ${d}`)
-    return yield* buildPipelineGraph(config, builtinRegistry, drivers)
+    const graph = yield* buildPipelineGraph(config, registry, drivers)
+    return { graph, plugins }
   })
 
 /** Runs every processor's health check in order, stopping at the first failure (§6). */
 const healthChecks = (built: BuiltPipeline): Effect.Effect<void, PipelineConfigError> =>
-  Effect.forEach(built.stages, ({ stage }) =>
+  Effect.forEach(built.stages, (stage) =>
     stage.test === undefined
       ? Effect.void
       : stage.test.pipe(
@@ -70,16 +94,16 @@ export const loadPipeline = (
   options: LoadOptions
 ): Effect.Effect<LoadedPipeline, PipelineConfigError | ExportError, Scope.Scope | TerminalOutput> =>
   Effect.gen(function* () {
-    const graph = yield* loadGraph(options)
-    const built = yield* buildStages(graph)
+    const { graph, plugins } = yield* loadGraph(options)
+    const built = yield* buildStages(graph, plugins)
     yield* healthChecks(built)
-    return { graph, built }
+    return { graph, built, plugins }
   })
 
 /** Initialises the drivers for a loaded pipeline (after a successful load, not under `-test`). */
 export const initDrivers = (
   loaded: LoadedPipeline,
   input: string
-): Effect.Effect<ReadonlyArray<RunnableDriver>, DriverError> => buildDrivers(loaded.graph, loaded.built, input)
+): Effect.Effect<ReadonlyArray<RunnableDriver>, DriverError> => buildDrivers(loaded.graph, loaded.built, input, loaded.plugins)
 
 export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e))

@@ -130,6 +130,7 @@ const exporterKeys = [
   "findings.s3bucket",
   "findings.s3prefix",
   "findings.path",
+  "findings.iamurl",
   "findings.pool.capacity",
   "findings.pool.maxage"
 ] as const

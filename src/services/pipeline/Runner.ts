@@ -19,11 +19,36 @@ export interface RunnableDriver<E = unknown> {
   readonly run: (output: Channel<unknown>) => Effect.Effect<void, E>
 }
 
+/**
+ * A running processor: `run` reads its input channel to the end and writes its outputs (built-in
+ * processors through `streamStage`; plugins drive their channels themselves). The runner closes the
+ * outputs afterwards, whatever happened.
+ */
 export interface RunnableStage<E = unknown> {
-  readonly stage: Stage<unknown, unknown, E>
+  readonly name: string
   readonly input: Channel<unknown>
   readonly outputs: ReadonlyArray<Channel<unknown>>
+  readonly run: Effect.Effect<void, E>
+  /** Health check run at load and by `-test` (pipeline.md §6). */
+  readonly test?: Effect.Effect<void, E>
 }
+
+/** A built-in processor as a runnable stage: its input's chunks through `onChunk`, then `onEnd`, teed to the outputs. */
+export const streamStage = <E>(
+  stage: Stage<unknown, unknown, E>,
+  input: Channel<unknown>,
+  outputs: ReadonlyArray<Channel<unknown>>
+): RunnableStage<E> => ({
+  name: stage.name,
+  input,
+  outputs,
+  test: stage.test,
+  run: chunks(input).pipe(
+    Stream.mapEffect(stage.onChunk),
+    Stream.runForEach((out) => tee(outputs, out)),
+    Effect.zipRight(Effect.flatMap(stage.onEnd, (out) => tee(outputs, out)))
+  )
+})
 
 export interface PipelineRun {
   /** Asks the drivers to stop; the pipeline then drains (first SIGINT/SIGTERM). */
@@ -47,10 +72,7 @@ export const startPipeline = (
       Ref.update(firstError, (cur) => cur ?? { error }).pipe(Effect.zipRight(Deferred.succeed(stopRequested, undefined)))
 
     const runStage = (s: RunnableStage) =>
-      chunks(s.input).pipe(
-        Stream.mapEffect(s.stage.onChunk),
-        Stream.runForEach((out) => tee(s.outputs, out)),
-        Effect.zipRight(Effect.flatMap(s.stage.onEnd, (out) => tee(s.outputs, out))),
+      s.run.pipe(
         Effect.catchAll((error) =>
           recordError(error).pipe(Effect.zipRight(Stream.runDrain(chunks(s.input))))
         ),

@@ -48,19 +48,19 @@ export class Flattener {
           cache.setHeader(d.rec)
           break
         case 1:
-          trimContainer(d.rec)
+          trimEntity(d)
           cache.putContainer(d.rec)
           break
         case 2:
-          trimProcess(d.rec)
+          trimEntity(d)
           cache.putProcess(d.rec)
           break
         case 3:
-          trimFile(d.rec)
+          trimEntity(d)
           cache.putFile(d.rec)
           break
         case 10:
-          trimPod(d.rec)
+          trimEntity(d)
           cache.putPod(d.rec)
           break
         case 11:
@@ -157,4 +157,18 @@ const trimPod = (p: Pod): void => {
 
 const trimFile = (f: File): void => {
   ;(f as Mutable<File>).path = f.path.trim()
+}
+
+/** Trims an entity record in place before it is cached (a no-op for other records). */
+export const trimEntity = (d: SysFlowDatum): void => {
+  switch (d.code) {
+    case 1:
+      return trimContainer(d.rec)
+    case 2:
+      return trimProcess(d.rec)
+    case 3:
+      return trimFile(d.rec)
+    case 10:
+      return trimPod(d.rec)
+  }
 }

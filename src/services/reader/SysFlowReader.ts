@@ -1,7 +1,6 @@
 /**
- * The `sysflowreader` processor with its handler (pipeline.md §8): SysFlow datums in, flat records out.
- * The only built-in handler is `flattener`; plugin handlers (`handlerlibpath`) come with the plugin
- * system.
+ * The `sysflowreader` processor with the built-in `flattener` handler (pipeline.md §8): SysFlow datums
+ * in, flat records out. Plugin handlers (`handlerlibpath`) run in `PluginHandlerStage`.
  */
 import { Effect } from "effect"
 import { PipelineConfigError } from "../../domain/errors.js"
@@ -20,12 +19,6 @@ export const makeSysFlowReader = (
       return yield* new PipelineConfigError({
         reason: "Attribute",
         detail: "attribute 'handler' missing from sysflow processor's configuration"
-      })
-    }
-    if (handler !== "flattener") {
-      return yield* new PipelineConfigError({
-        reason: "Plugin",
-        detail: `handler '${handler}' is not a built-in handler (plugin handlers via 'handlerlibpath' are not implemented yet)`
       })
     }
     // filter.enabled: "on" enables the rate filter; any other value means off (data-model.md §3.4).

@@ -1,7 +1,6 @@
 /**
  * The `exporter` processor (pipeline.md §11): encodes the events it receives and hands them to its
- * transport in batches. A batch is sent once it holds `buffer` records (so `buffer: 0` sends every
- * chunk as it arrives); an idle ticker sends a non-empty batch that waited more than a second; the
+ * transport in batches of exactly `buffer` records (`buffer: 0` sends every chunk as it arrives); an idle ticker sends a non-empty batch that waited more than a second; the
  * rest is sent when the input closes (with whatever the encoder held back), before the transport's
  * scope closes it.
  */
@@ -49,6 +48,11 @@ export type ExporterInput = PolicyEvent | FlatRecord
 const asEvents = (chunk: ReadonlyArray<ExporterInput>): ReadonlyArray<PolicyEvent> =>
   chunk.length > 0 && "record" in chunk[0] ? (chunk as ReadonlyArray<PolicyEvent>) : (chunk as ReadonlyArray<FlatRecord>).map(bareEvent)
 
+const joinBatches = (bs: ReadonlyArray<ExportBatch>): ExportBatch => {
+  const withIds = bs.every((b) => b.ids !== undefined)
+  return { lines: bs.flatMap((b) => b.lines), ids: withIds ? bs.flatMap((b) => b.ids!) : undefined }
+}
+
 /** Batches of encoded records waiting to be sent. */
 class Pending {
   private batches: ExportBatch[] = []
@@ -58,14 +62,19 @@ class Pending {
     this.batches.push(batch)
     this.count += batch.lines.length
   }
-  take(): ExportBatch | undefined {
+  /** Everything pending, or (with `max`) the first `max` records, as one batch. */
+  take(max = Number.POSITIVE_INFINITY): ExportBatch | undefined {
     const bs = this.batches
     if (bs.length === 0) return undefined
-    this.batches = []
-    this.count = 0
-    if (bs.length === 1) return bs[0]
-    const withIds = bs.every((b) => b.ids !== undefined)
-    return { lines: bs.flatMap((b) => b.lines), ids: withIds ? bs.flatMap((b) => b.ids!) : undefined }
+    const all = bs.length === 1 ? bs[0] : joinBatches(bs)
+    if (all.lines.length <= max) {
+      this.batches = []
+      this.count = 0
+      return all
+    }
+    this.batches = [{ lines: all.lines.slice(max), ids: all.ids?.slice(max) }]
+    this.count = all.lines.length - max
+    return { lines: all.lines.slice(0, max), ids: all.ids?.slice(0, max) }
   }
 }
 
@@ -82,10 +91,21 @@ export const makeExporter = (
     let lastFlush = Date.now()
     let dropped = 0
 
+    const sendBatch = (batch: ExportBatch | undefined) =>
+      batch === undefined ? Effect.void : Effect.map(transport.send(batch), (n) => void (dropped += n))
     const flushUnlocked = Effect.suspend(() => {
-      const batch = pending.take()
       lastFlush = Date.now()
-      return batch === undefined ? Effect.void : Effect.map(transport.send(batch), (n) => void (dropped += n))
+      return sendBatch(pending.take())
+    })
+    // As the reference: a batch goes out as soon as it holds `buffer` records (every chunk with 0).
+    const sendFullBatches = Effect.suspend(() => {
+      if (config.buffer === 0) return flushUnlocked
+      lastFlush = Date.now()
+      return Effect.whileLoop({
+        while: () => pending.count >= config.buffer,
+        body: () => sendBatch(pending.take(config.buffer)),
+        step: () => undefined
+      })
     })
     const flush = lock.withPermits(1)(flushUnlocked)
 
@@ -104,7 +124,7 @@ export const makeExporter = (
         lock.withPermits(1)(
           Effect.suspend(() => {
             pending.add(encoder.encode(asEvents(chunk)))
-            return pending.count >= config.buffer && pending.count > 0 ? flushUnlocked : Effect.void
+            return sendFullBatches
           })
         ).pipe(Effect.as(none)),
       onEnd: Effect.gen(function* () {

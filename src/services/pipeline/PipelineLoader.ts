@@ -76,7 +76,7 @@ const healthChecks = (built: BuiltPipeline): Effect.Effect<void, PipelineConfigE
     stage.test === undefined
       ? Effect.void
       : stage.test.pipe(
-          Effect.tapError((e) => Effect.logError(`Health checks for plugin ${stage.name} failed: ${errorText(e)}`)),
+          Effect.tapError((e) => Effect.logError(`Health checks for plugin ${stage.name} failed: ${errorText(e)}`).pipe(Effect.annotateLogs("component", stage.name))),
           Effect.mapError((e) => new HealthCheckError({ reason: "Plugin", detail: `health check of ${stage.name} failed: ${errorText(e)}` }))
         ),
     { discard: true }

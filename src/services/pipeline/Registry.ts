@@ -131,6 +131,7 @@ const exporterKeys = [
   "findings.s3prefix",
   "findings.path",
   "findings.iamurl",
+  "es.index.autocreate",
   "findings.pool.capacity",
   "findings.pool.maxage"
 ] as const

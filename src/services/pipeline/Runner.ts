@@ -73,6 +73,7 @@ export const startPipeline = (
 
     const runStage = (s: RunnableStage) =>
       s.run.pipe(
+        Effect.annotateLogs("component", s.name),
         Effect.catchAll((error) =>
           recordError(error).pipe(Effect.zipRight(Stream.runDrain(chunks(s.input))))
         ),

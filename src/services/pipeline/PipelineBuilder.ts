@@ -9,6 +9,7 @@ import { DriverError, type ExportError, PipelineConfigError } from "../../domain
 import type { DriverEntry } from "../../domain/pipelineConfig.js"
 import type { SysFlowDatum } from "../../domain/sysflow.js"
 import { runFileDriver } from "../drivers/FileDriver.js"
+import { initSocketDriver, runSocketDriver } from "../drivers/SocketDriver.js"
 import { makeExporter } from "../export/Exporter.js"
 import type { TerminalOutput } from "../export/Transport.js"
 import { initPluginDriver } from "../plugins/PluginDriver.js"
@@ -55,7 +56,12 @@ export const builtinDrivers: ReadonlyMap<string, DriverFactory> = new Map<string
       return Effect.succeed((output) => runFileDriver(path, output as unknown as Channel<SysFlowDatum>))
     }
   ],
-  ["socket", () => Effect.fail(new DriverError({ reason: "Init", driver: "socket", detail: "driver 'socket' is not implemented yet" }))],
+  [
+    "socket",
+    (input, config) =>
+      Effect.map(initSocketDriver(input, config), (options) => (output: Channel<unknown>) =>
+        runSocketDriver(input, output as unknown as Channel<SysFlowDatum>, options))
+  ],
   ["otelfile", unsupported("otelfile")],
   ["otelkafka", unsupported("otelkafka")]
 ])

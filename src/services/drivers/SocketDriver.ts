@@ -1,0 +1,350 @@
+/**
+ * The `socket` driver (pipeline.md §10.2, data-model.md §1.5): a unix `SOCK_SEQPACKET` server at the
+ * given path that receives the collector's stream, one raw Avro binary `SysFlow` datum per packet (v4
+ * layout as writer and reader; no OCF header, no length prefix), and feeds the root channel in chunks.
+ *
+ * * Path (P20, P25): missing parent directories are created with mode 0o700; a stale socket file is
+ *   replaced; a directory, regular file or anything else at the path is an init error. The socket file
+ *   is created owner-only (0600) and removed when the driver stops.
+ * * One collector at a time (P22); after a disconnect the driver waits for the next one. A zero-length
+ *   packet or EOF ends a stream; a read error ends it with a `Read error:` line.
+ * * Each packet is decoded on its own bytes (P10); a packet that does not decode is logged with its
+ *   size (never its content), counted and skipped, and the stream goes on. A packet that fills the read
+ *   buffer (256 KiB) is treated as truncated and dropped (P28).
+ * * Overload (P21): node-unix-socket cannot pause reading, so the collector cannot be made to wait.
+ *   Packets wait in a bounded queue (`queue.size`, default 65536 records); beyond it they are dropped
+ *   and counted, with a warning at most every 5 s and a metric (`socketMetrics`).
+ * * Chunks: up to CHUNK_SIZE records, or what arrived within FLUSH_MS of a chunk's first record, so a
+ *   slow collector's records are not held back.
+ * * Stop (the runner interrupts the driver: first SIGINT/SIGTERM or a failing stage): the listener and
+ *   every connection are closed, everything already received is decoded and sent, the socket file is
+ *   removed; the runner then closes the channel and the pipeline drains. Packets still in the kernel's
+ *   socket buffer at that moment are not read (the collector sees its connection closed).
+ */
+import { Effect, Fiber, Metric, Runtime } from "effect"
+import * as fs from "node:fs"
+import type { SeqpacketServer } from "node-unix-socket"
+import { SysFlowSchemaV4 } from "../../domain/avroSchema.js"
+import { DriverError } from "../../domain/errors.js"
+import { type DriverEntry, textAttribute } from "../../domain/pipelineConfig.js"
+import type { SysFlowDatum } from "../../domain/sysflow.js"
+import { DatumError, makeSysFlowDecoder } from "../avro/SysFlowDecoder.js"
+import { logHealth } from "../logging/SfLogger.js"
+import { CHUNK_SIZE, type Channel, send } from "../pipeline/Channel.js"
+import { Intake, type IntakeLog, LogLimiter, type Session, type SocketStats, makeSocketStats } from "./socket/Intake.js"
+import { checkSocketPath, prepareSocketPath, removeSocketFile, type SocketFileId, socketFileId } from "./socket/SocketPath.js"
+
+export { type SocketStats, makeSocketStats } from "./socket/Intake.js"
+
+const DRIVER = "socket"
+
+/** Default bound of the intake queue, in records (P21). */
+export const DEFAULT_QUEUE_SIZE = 65_536
+/** Bound of the intake queue in bytes, whatever the record count. */
+export const DEFAULT_QUEUE_BYTES = 64 * 1024 * 1024
+/** node-unix-socket's read buffer (its default); a packet this long is treated as truncated (P28). */
+export const READ_BUFFER_SIZE = 256 * 1024
+/** Longest time a received record waits for its chunk to fill. */
+export const FLUSH_MS = 20
+/** Connections that may wait behind the served one (P22). */
+export const MAX_WAITING = 8
+/** Listen backlog. */
+const BACKLOG = 16
+
+export interface SocketDriverOptions {
+  /** Intake queue bound in records (`queue.size` in the driver's config block). */
+  readonly queueSize?: number
+  /** Intake queue bound in bytes. */
+  readonly queueBytes?: number
+  /** Read buffer size; a packet of this size or more is dropped as truncated. */
+  readonly readBufferSize?: number
+  /** Longest wait before a partial chunk is sent. */
+  readonly flushMs?: number
+  /** Interval between two drop warnings. */
+  readonly dropWarningMs?: number
+  /** Counters to fill (for tests and metrics); a fresh set otherwise. */
+  readonly stats?: SocketStats
+}
+
+/** Run-wide counters as Effect metrics (updated in batches by the driver loop). */
+export const socketMetrics = {
+  connections: Metric.counter("sfprocessor_socket_connections", { description: "collector connections accepted", incremental: true }),
+  records: Metric.counter("sfprocessor_socket_records", { description: "records received and decoded", incremental: true }),
+  malformed: Metric.counter("sfprocessor_socket_malformed", { description: "packets that failed to decode (dropped)", incremental: true }),
+  truncated: Metric.counter("sfprocessor_socket_truncated", { description: "packets that filled the read buffer (dropped)", incremental: true }),
+  dropped: Metric.counter("sfprocessor_socket_dropped", { description: "packets dropped because the intake queue was full", incremental: true })
+} as const
+
+type NativeModule = typeof import("node-unix-socket")
+
+let native: NativeModule | undefined
+
+/** Loads node-unix-socket's native binding (only when the socket driver is used). */
+const loadNative: Effect.Effect<NativeModule, DriverError> = Effect.suspend(() =>
+  native !== undefined
+    ? Effect.succeed(native)
+    : Effect.tryPromise({
+        try: async () => (native = await import("node-unix-socket")),
+        catch: (e) =>
+          new DriverError({
+            reason: "Init",
+            driver: DRIVER,
+            detail: `the socket driver needs node-unix-socket's native binding (Linux): ${(e as Error).message}`,
+            cause: e
+          })
+      })
+)
+
+const positiveInt = (key: string, text: string): number | DriverError => {
+  const n = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN
+  return Number.isSafeInteger(n) && n > 0
+    ? n
+    : new DriverError({ reason: "Init", driver: DRIVER, detail: `${key} must be a positive integer, got '${text}'` })
+}
+
+/**
+ * The driver's init step: checks the path (P25: a directory or a non-socket file is an init error), reads
+ * the config block (`queue.size`) and loads the native binding. Listening happens in `runSocketDriver`.
+ */
+export const initSocketDriver = (
+  input: string,
+  config?: DriverEntry
+): Effect.Effect<SocketDriverOptions, DriverError> =>
+  Effect.gen(function* () {
+    const state = checkSocketPath(input)
+    if (state instanceof DriverError) return yield* state
+    const options: { queueSize?: number } = {}
+    const q = config === undefined ? undefined : textAttribute(config.attributes, "queue.size")
+    if (q !== undefined) {
+      const n = positiveInt("queue.size", q)
+      if (n instanceof DriverError) return yield* n
+      options.queueSize = n
+    }
+    yield* loadNative
+    return options
+  })
+
+/** Listens on the path with an owner-only socket file; returns the file's identity for cleanup. */
+const listen = (mod: NativeModule, socketPath: string, intake: Intake): Effect.Effect<SocketFileId | undefined, DriverError> =>
+  Effect.try({
+    try: () => {
+      const server: SeqpacketServer = new mod.SeqpacketServer()
+      // Owner-only from the start (no window in which others could connect), and chmod to be sure.
+      const umask = process.umask(0o177)
+      try {
+        server.listen(socketPath, BACKLOG)
+      } catch (e) {
+        server.close()
+        throw e
+      } finally {
+        process.umask(umask)
+      }
+      intake.attach(server)
+      const id = socketFileId(socketPath)
+      try {
+        fs.chmodSync(socketPath, 0o600)
+      } catch (e) {
+        intake.stop()
+        removeSocketFile(socketPath, id)
+        throw e
+      }
+      return id
+    },
+    catch: (e) => new DriverError({ reason: "Run", driver: DRIVER, detail: `listen error: ${socketPath}: ${(e as Error).message}`, cause: e })
+  })
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
+
+/**
+ * Serves collectors on `input` until interrupted, feeding `output`. Same shape as `runFileDriver`;
+ * `options` come from `initSocketDriver`.
+ */
+export const runSocketDriver = (
+  input: string,
+  output: Channel<SysFlowDatum>,
+  options: SocketDriverOptions = {}
+): Effect.Effect<void, DriverError> =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const mod = yield* loadNative
+      const limits = {
+        maxRecords: options.queueSize ?? DEFAULT_QUEUE_SIZE,
+        maxBytes: options.queueBytes ?? DEFAULT_QUEUE_BYTES,
+        readBufferSize: options.readBufferSize ?? READ_BUFFER_SIZE,
+        maxWaiting: MAX_WAITING
+      }
+      const runSync = Runtime.runSync(yield* Effect.runtime<never>())
+      const log: IntakeLog = (level, message) =>
+        runSync(
+          level === "Info"
+            ? Effect.logInfo(message)
+            : level === "Warn"
+              ? Effect.logWarning(message)
+              : level === "Error"
+                ? Effect.logError(message)
+                : logHealth(message)
+        )
+      const intake = new Intake(limits, log, options.stats ?? makeSocketStats(), options.dropWarningMs)
+
+      const prepared = prepareSocketPath(input)
+      if (prepared !== undefined) return yield* prepared
+      yield* Effect.acquireRelease(listen(mod, input, intake), (id) =>
+        Effect.sync(() => {
+          intake.stop()
+          removeSocketFile(input, id)
+        })
+      )
+      yield* Effect.logInfo(`Listening for a collector on ${input}`)
+
+      // The loop is never interrupted: a stop closes the intake, and the loop sends what was received.
+      // Forked with its finalizer in one uninterruptible step, so a stop can never orphan it.
+      const loop = yield* Effect.uninterruptible(
+        Effect.tap(Effect.forkDaemon(serve(intake, output, options.flushMs ?? FLUSH_MS, log)), (fiber) =>
+          Effect.addFinalizer(() => Effect.sync(() => intake.stop()).pipe(Effect.zipRight(Fiber.await(fiber))))
+        )
+      )
+      yield* Fiber.join(loop)
+    })
+  )
+
+/** Takes packets from the intake, decodes them and sends chunks until stopped (or the listener failed). */
+const serve = (
+  intake: Intake,
+  output: Channel<SysFlowDatum>,
+  flushMs: number,
+  log: IntakeLog
+): Effect.Effect<void, DriverError> =>
+  Effect.gen(function* () {
+    const decoder = makeSysFlowDecoder(SysFlowSchemaV4)
+    const malformedLog = new LogLimiter(10_000, 10)
+    const stats = intake.stats
+    const reported = { connections: 0, records: 0, malformed: 0, truncated: 0, dropped: 0 }
+    let batch: SysFlowDatum[] = []
+    let batchStart = 0
+
+    const syncMetrics = Effect.suspend(() => {
+      const updates: Array<Effect.Effect<void>> = []
+      for (const key of Object.keys(reported) as Array<keyof typeof reported>) {
+        const delta = stats[key] - reported[key]
+        if (delta > 0) {
+          reported[key] = stats[key]
+          updates.push(Metric.incrementBy(socketMetrics[key], delta))
+        }
+      }
+      return Effect.all(updates, { discard: true })
+    })
+
+    const flush = Effect.suspend(() => {
+      if (batch.length === 0) return Effect.void
+      const chunk = batch
+      batch = []
+      return send(output, chunk).pipe(Effect.zipRight(syncMetrics))
+    })
+
+    /** Decodes what the session has queued into the batch, up to a full chunk. */
+    const decodeQueued = (s: Session): void => {
+      for (let p = intake.take(s); p !== undefined; p = batch.length >= CHUNK_SIZE ? undefined : intake.take(s)) {
+        let datum: SysFlowDatum
+        try {
+          datum = decoder.decodeOne(p)
+        } catch (e) {
+          stats.malformed++
+          s.counts.malformed++
+          const { log: now, held } = malformedLog.take()
+          if (now) {
+            const where = e instanceof DatumError ? ` at byte ${e.bytePos}` : ""
+            log(
+              "Error",
+              `Deserialization error: ${(e as Error).message}${where}; packet of ${p.length} bytes dropped` +
+                (held > 0 ? ` (${plural(held, "similar message")} suppressed)` : "")
+            )
+          }
+          continue
+        }
+        if (batch.length === 0) batchStart = Date.now()
+        batch.push(datum)
+        stats.records++
+        s.counts.records++
+        if (!s.firstRecordLogged) {
+          s.firstRecordLogged = true
+          log("Health", "Successfully read first record from input stream")
+        }
+      }
+    }
+
+    const endStream = (s: Session): void => {
+      const held = malformedLog.drainHeld() + intake.truncatedLog.drainHeld()
+      const c = s.counts
+      log(
+        "Info",
+        `Input stream ended (${s.endReason}): ${plural(c.records, "record")}, ${c.malformed} malformed, ` +
+          `${c.truncated} truncated, ${c.dropped} dropped` + (held > 0 ? ` (${plural(held, "log line")} suppressed)` : "")
+      )
+      intake.finish(s)
+    }
+
+    for (;;) {
+      const since = intake.version
+      const s = intake.current
+      if (s === undefined) {
+        yield* flush
+        if (intake.stopped || intake.failure !== undefined) break
+        yield* waitFor(intake, since, undefined)
+        continue
+      }
+      if (!s.announced) {
+        s.announced = true
+        log("Health", "Successfully accepted new input stream")
+      }
+      decodeQueued(s)
+      if (batch.length >= CHUNK_SIZE) {
+        yield* flush
+        continue
+      }
+      if (s.pending > 0) continue
+      if (s.ended) {
+        yield* flush
+        endStream(s)
+        if (intake.current === undefined && !intake.stopped && intake.failure === undefined) {
+          log("Info", "Waiting for the next collector")
+        }
+        continue
+      }
+      if (batch.length === 0) {
+        yield* waitFor(intake, since, undefined)
+        continue
+      }
+      const left = flushMs - (Date.now() - batchStart)
+      if (left <= 0) yield* flush
+      else {
+        // Until the deadline, only a full chunk's worth of packets (or an end or stop) is worth waking for.
+        const missing = CHUNK_SIZE - batch.length
+        yield* waitFor(intake, since, left, () => s.pending >= missing)
+      }
+    }
+    intake.reportDrops(true)
+    yield* syncMetrics
+    if (intake.failure !== undefined) {
+      return yield* new DriverError({ reason: "Run", driver: DRIVER, detail: `accept error: ${intake.failure.message}`, cause: intake.failure })
+    }
+  })
+
+/** Waits until the intake changes after `since` (for a new packet: when `onData` holds), or `ms` passed. */
+const waitFor = (intake: Intake, since: number, ms: number | undefined, onData?: () => boolean): Effect.Effect<void> =>
+  Effect.async<void>((resume) => {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const done = () => {
+      if (timer !== undefined) clearTimeout(timer)
+      timer = undefined
+      resume(Effect.void)
+    }
+    intake.onWake(since, done, onData)
+    if (ms !== undefined && intake.version === since) timer = setTimeout(() => {
+      intake.clearWake()
+      done()
+    }, ms)
+    return Effect.sync(() => {
+      if (timer !== undefined) clearTimeout(timer)
+      intake.clearWake()
+    })
+  })

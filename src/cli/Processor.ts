@@ -3,7 +3,10 @@
  * run until the input is processed or a signal asks to stop, exit code. Returns the process exit code.
  */
 import { Effect, Option } from "effect"
-import { TerminalOutput } from "../services/export/Transport.js"
+import type { TerminalOutput } from "../services/export/Transport.js"
+import type { Health } from "../services/metrics/Health.js"
+import { startMetricsServer } from "../services/metrics/MetricsServer.js"
+import { startProgress, summaryLine, totals } from "../services/metrics/Progress.js"
 import { startProfiling } from "../services/Profiling.js"
 import { errorText, initDrivers, loadPipeline } from "../services/pipeline/PipelineLoader.js"
 import { startPipeline } from "../services/pipeline/Runner.js"
@@ -15,7 +18,7 @@ export const runProcessor = (
   args: CliArgs,
   trailingFlags: ReadonlyArray<string>,
   env: Readonly<Record<string, string | undefined>>
-): Effect.Effect<number, never, TerminalOutput> =>
+): Effect.Effect<number, never, TerminalOutput | Health> =>
   Effect.scoped(
     Effect.gen(function* () {
       if (trailingFlags.length > 0) yield* Effect.logWarning(trailingFlagsWarning(trailingFlags))
@@ -45,9 +48,20 @@ export const runProcessor = (
         return 1
       }
       yield* Effect.logInfo("Initializing Driver with config file")
+      if (loaded.right.metrics !== undefined) {
+        const server = yield* Effect.either(startMetricsServer(loaded.right.metrics))
+        if (server._tag === "Left") {
+          yield* Effect.logError(`Error caught while starting the pipeline:  ${errorText(server.left)}`)
+          return 1
+        }
+      }
+      const roots = [...new Set(drivers.right.map((d) => d.output))]
+      const started = Date.now()
       const run = yield* startPipeline(drivers.right, built.stages)
       yield* onStopSignals(run.stop)
+      yield* startProgress(roots, args.log !== "quiet")
       const result = yield* Effect.either(run.done)
+      yield* Effect.logInfo(summaryLine(yield* totals(roots), (Date.now() - started) / 1000))
       if (result._tag === "Left") {
         yield* Effect.logError(`Error caught while starting the pipeline:  ${errorText(result.left)}`)
         return 1

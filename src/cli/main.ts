@@ -2,6 +2,7 @@
 import { Effect } from "effect"
 import { SfLoggerLive } from "../services/logging/SfLogger.js"
 import { TerminalOutput } from "../services/export/Transport.js"
+import { Health } from "../services/metrics/Health.js"
 import { parseCli, writeOutput } from "./Flags.js"
 import { runProcessor } from "./Processor.js"
 
@@ -14,7 +15,8 @@ const main = Effect.gen(function* () {
   const { args, trailingFlags } = outcome
   return yield* runProcessor(args, trailingFlags, process.env).pipe(
     Effect.provide(SfLoggerLive({ level: args.log, perflog: args.perflog })),
-    Effect.provide(TerminalOutput.Live)
+    Effect.provide(TerminalOutput.Live),
+    Effect.provide(Health.Live)
   )
 })
 

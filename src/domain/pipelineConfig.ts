@@ -86,6 +86,8 @@ export interface PipelineConfig {
   readonly file: string
   readonly pipeline: ReadonlyArray<PluginEntry>
   readonly drivers: ReadonlyArray<DriverEntry>
+  /** sfprocessor's `metrics` key: where to serve `/metrics` and `/healthz` (absent: off). */
+  readonly metrics: string | undefined
 }
 
 /** How errors name an entry: `pipeline[2] (exporter)`, `drivers[0] (file)`, or `pipeline[2]` without a name. */
@@ -193,7 +195,11 @@ export const decodePipelineConfig = (json: unknown, file: string): Either.Either
       const fields = yield* decodeAs(RawObject, json, "the pipeline config", "a JSON object")
       const pipeline = yield* decodeList(fields, "pipeline", "an array of processor entries", decodePluginEntry)
       const drivers = yield* decodeList(fields, "drivers", "an array of driver entries", decodeDriverEntry)
-      return { file, pipeline, drivers }
+      const metricsValue = yield* topLevel(fields, "metrics")
+      const metrics = metricsValue === undefined || metricsValue === null
+        ? undefined
+        : yield* decodeAs(Text, metricsValue, '"metrics"', 'a listen address such as "127.0.0.1:9464" or a port number')
+      return { file, pipeline, drivers, metrics: metrics === "" ? undefined : metrics }
     }),
     (detail) => new PipelineConfigError({ reason: "Schema", file, detail })
   )

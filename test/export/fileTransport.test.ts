@@ -9,10 +9,12 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect } from "vitest"
 import { makeExporter } from "../../src/services/export/Exporter.js"
+import { TerminalOutput } from "../../src/services/export/Transport.js"
 import { tempDir } from "../support/cli.js"
 import { ff } from "../policy/fixtures.js"
 
-const exporter = (filePath: string) => makeExporter({ export: "file", format: "json", "file.path": filePath })
+const exporter = (filePath: string) =>
+  makeExporter({ export: "file", format: "json", "file.path": filePath }).pipe(Effect.provide(TerminalOutput.capture([])))
 
 describe("file export", () => {
   it.scoped("a previous file is replaced: each run starts empty", () =>

@@ -8,6 +8,7 @@
 import { Effect, Ref, Stream } from "effect"
 import { DriverError, type TraceError } from "../../domain/errors.js"
 import type { SysFlowDatum } from "../../domain/sysflow.js"
+import { add, decodeErrors } from "../metrics/Metrics.js"
 import { type Channel, send } from "../pipeline/Channel.js"
 import { listTraceFiles, readTraceFile } from "./TraceFiles.js"
 
@@ -33,6 +34,7 @@ export const runFileDriver = (
           return yield* new DriverError({ reason: "Run", driver: "file", detail: `Reader error: ${e.message}`, cause: e })
         }
         yield* Effect.logError(`Datum reading error: ${e.message}`)
+        yield* add(decodeErrors, 1, { driver: "file" })
         yield* Ref.update(faults, (fs) => [...fs, e])
       }
     }

@@ -8,6 +8,8 @@ import { Effect, Schedule, type Scope } from "effect"
 import { ExportError, type PipelineConfigError } from "../../domain/errors.js"
 import type { FlatRecord } from "../../domain/flatRecord.js"
 import { bareEvent, type PolicyEvent } from "../../domain/policyEvent.js"
+import { withHealth } from "../metrics/Health.js"
+import { add, exportDrops, exported } from "../metrics/Metrics.js"
 import type { Stage } from "../pipeline/Stage.js"
 import type { EncoderFactory } from "./Encoder.js"
 import { makeEcsEncoder } from "./encoders/EcsEncoder.js"
@@ -91,8 +93,32 @@ export const makeExporter = (
     let lastFlush = Date.now()
     let dropped = 0
 
+    // /healthz: the transport's own state, and whether its last send worked.
+    let lastSendError: string | undefined
+    yield* withHealth((h) =>
+      h.probe(`exporter ${transport.name}`, () => {
+        const s = transport.status?.() ?? { ok: true, detail: "ok" }
+        return lastSendError !== undefined ? { ok: false, detail: lastSendError } : s
+      })
+    )
+    const tags = { transport: transport.name }
     const sendBatch = (batch: ExportBatch | undefined) =>
-      batch === undefined ? Effect.void : Effect.map(transport.send(batch), (n) => void (dropped += n))
+      batch === undefined
+        ? Effect.void
+        : transport.send(batch).pipe(
+            Effect.tapBoth({
+              onFailure: (e) => Effect.sync(() => void (lastSendError = e.message)),
+              onSuccess: (n) =>
+                Effect.zipRight(
+                  Effect.sync(() => {
+                    dropped += n
+                    lastSendError = undefined
+                  }),
+                  Effect.zipRight(add(exported, batch.lines.length - n, tags), add(exportDrops, n, tags))
+                )
+            }),
+            Effect.asVoid
+          )
     const flushUnlocked = Effect.suspend(() => {
       lastFlush = Date.now()
       return sendBatch(pending.take())

@@ -25,6 +25,8 @@ export interface Transport {
   readonly send: (batch: ExportBatch) => Effect.Effect<number, ExportError>
   /** Health check (`Test()` in the reference): connect, authenticate, index exists, ... */
   readonly test: Effect.Effect<void, ExportError>
+  /** Current state for `/healthz` (e.g. connected or reconnecting); absent means healthy while sending works. */
+  readonly status?: () => { readonly ok: boolean; readonly detail: string }
 }
 
 /** Creates a transport from the exporter's attributes (each transport decodes its own keys, P2). */

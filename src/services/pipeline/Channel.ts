@@ -22,8 +22,11 @@ export interface Channel<A> {
   readonly name: string
   readonly type: string
   readonly queue: Queue.Queue<Item<A>>
-  /** `closed`: set by the first `close` (later closes do nothing); `ended`: the reader saw the end. */
-  readonly state: { closed: boolean; ended: boolean }
+  /**
+   * `closed`: set by the first `close` (later closes do nothing); `ended`: the reader saw the end;
+   * `sent`: records sent so far (for progress and the summary).
+   */
+  readonly state: { closed: boolean; ended: boolean; sent: number }
 }
 
 /** A channel holding about `capacity` records (in chunks of CHUNK_SIZE). */
@@ -32,12 +35,17 @@ export const makeChannel = <A>(name: string, type: string, capacity = CHANNEL_CA
     name,
     type,
     queue,
-    state: { closed: false, ended: false }
+    state: { closed: false, ended: false, sent: 0 }
   }))
 
 /** Sends a chunk, waiting while the channel is full. Empty chunks are not sent. */
 export const send = <A>(ch: Channel<A>, chunk: ReadonlyArray<A>): Effect.Effect<void> =>
-  chunk.length === 0 ? Effect.void : Queue.offer(ch.queue, chunk)
+  chunk.length === 0
+    ? Effect.void
+    : Effect.suspend(() => {
+        ch.state.sent += chunk.length
+        return Queue.offer(ch.queue, chunk)
+      })
 
 /** Ends the stream: the reader drains what is queued, then stops. Closing twice is harmless. */
 export const close = <A>(ch: Channel<A>): Effect.Effect<void> =>
@@ -73,4 +81,8 @@ export const takeChunk = <A>(ch: Channel<A>): Effect.Effect<ReadonlyArray<A> | u
       })
 
 /** Offers a chunk without waiting; false when the channel is full. */
-export const trySend = <A>(ch: Channel<A>, chunk: ReadonlyArray<A>): boolean => Queue.unsafeOffer(ch.queue, chunk)
+export const trySend = <A>(ch: Channel<A>, chunk: ReadonlyArray<A>): boolean => {
+  const ok = Queue.unsafeOffer(ch.queue, chunk)
+  if (ok) ch.state.sent += chunk.length
+  return ok
+}

@@ -26,15 +26,15 @@ export interface LoadOptions {
   readonly driverdir: string
 }
 
-export interface LoadedPipeline {
-  readonly graph: PipelineGraph
-  readonly built: BuiltPipeline
-  readonly plugins: PluginRegistrations
-}
-
 export interface LoadedGraph {
   readonly graph: PipelineGraph
   readonly plugins: PluginRegistrations
+  /** Where to serve `/metrics` and `/healthz`: `SFPROCESSOR_METRICS`, else the config's `metrics` key. */
+  readonly metrics: string | undefined
+}
+
+export interface LoadedPipeline extends LoadedGraph {
+  readonly built: BuiltPipeline
 }
 
 /** A failed or timed-out health check (P5: stops the processor with exit 1). */
@@ -67,7 +67,8 @@ export const loadGraph = (options: LoadOptions): Effect.Effect<LoadedGraph, Pipe
     const drivers = yield* selectDrivers(config, options.driver === "" ? undefined : options.driver)
     if (options.driver === "") for (const d of drivers) yield* Effect.logInfo(`Loading driver: ${d}`)
     const graph = yield* buildPipelineGraph(config, registry, drivers)
-    return { graph, plugins }
+    const fromEnv = options.env["SFPROCESSOR_METRICS"]
+    return { graph, plugins, metrics: fromEnv !== undefined && fromEnv !== "" ? fromEnv : config.metrics }
   })
 
 /** Runs every processor's health check in order, stopping at the first failure (§6). */
@@ -94,10 +95,10 @@ export const loadPipeline = (
   options: LoadOptions
 ): Effect.Effect<LoadedPipeline, PipelineConfigError | ExportError, Scope.Scope | TerminalOutput> =>
   Effect.gen(function* () {
-    const { graph, plugins } = yield* loadGraph(options)
-    const built = yield* buildStages(graph, plugins)
+    const loaded = yield* loadGraph(options)
+    const built = yield* buildStages(loaded.graph, loaded.plugins)
     yield* healthChecks(built)
-    return { graph, built, plugins }
+    return { ...loaded, built }
   })
 
 /** Initialises the drivers for a loaded pipeline (after a successful load, not under `-test`). */

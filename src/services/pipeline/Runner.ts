@@ -8,7 +8,9 @@
  * discarding) its input so nothing upstream blocks, and closes its outputs so everything downstream
  * still flushes what it accepted.
  */
-import { Deferred, Effect, Fiber, Ref, Stream } from "effect"
+import { Deferred, Effect, Fiber, Metric, Queue, Ref, Schedule, Stream } from "effect"
+import { withHealth } from "../metrics/Health.js"
+import { queuedChunks, recordsIn, recordsOut } from "../metrics/Metrics.js"
 import { type Channel, chunks, close, send } from "./Channel.js"
 import type { Stage } from "./Stage.js"
 
@@ -38,17 +40,25 @@ export const streamStage = <E>(
   stage: Stage<unknown, unknown, E>,
   input: Channel<unknown>,
   outputs: ReadonlyArray<Channel<unknown>>
-): RunnableStage<E> => ({
-  name: stage.name,
-  input,
-  outputs,
-  test: stage.test,
-  run: chunks(input).pipe(
-    Stream.mapEffect(stage.onChunk),
-    Stream.runForEach((out) => tee(outputs, out)),
-    Effect.zipRight(Effect.flatMap(stage.onEnd, (out) => tee(outputs, out)))
-  )
-})
+): RunnableStage<E> => {
+  const counted = Metric.tagged(recordsIn, "stage", stage.name)
+  const emitted = Metric.tagged(recordsOut, "stage", stage.name)
+  const forward = (out: ReadonlyArray<unknown>) =>
+    out.length === 0 ? Effect.void : Effect.zipRight(Metric.incrementBy(emitted, out.length), tee(outputs, out))
+  return {
+    name: stage.name,
+    input,
+    outputs,
+    test: stage.test,
+    run: chunks(input).pipe(
+      Stream.mapEffect((chunk) => Effect.zipRight(Metric.incrementBy(counted, chunk.length), stage.onChunk(chunk))),
+      Stream.runForEach(forward),
+      Effect.zipRight(Effect.flatMap(stage.onEnd, forward))
+    )
+  }
+}
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
 export interface PipelineRun {
   /** Asks the drivers to stop; the pipeline then drains (first SIGINT/SIGTERM). */
@@ -72,10 +82,14 @@ export const startPipeline = (
       Ref.update(firstError, (cur) => cur ?? { error }).pipe(Effect.zipRight(Deferred.succeed(stopRequested, undefined)))
 
     const runStage = (s: RunnableStage) =>
-      s.run.pipe(
+      withHealth((h) => h.set(`stage ${s.name}`, true)).pipe(
+        Effect.zipRight(s.run),
         Effect.annotateLogs("component", s.name),
         Effect.catchAll((error) =>
-          recordError(error).pipe(Effect.zipRight(Stream.runDrain(chunks(s.input))))
+          withHealth((h) => h.set(`stage ${s.name}`, false, errorText(error))).pipe(
+            Effect.zipRight(recordError(error)),
+            Effect.zipRight(Stream.runDrain(chunks(s.input)))
+          )
         ),
         Effect.ensuring(Effect.forEach(s.outputs, close, { discard: true }))
       )
@@ -84,10 +98,22 @@ export const startPipeline = (
 
     const driverFibers = yield* Effect.forEach(drivers, (d) =>
       Effect.fork(
-        d.run(d.output).pipe(
-          Effect.catchAll(recordError),
+        withHealth((h) => h.set(`driver ${d.name}`, true)).pipe(
+          Effect.zipRight(d.run(d.output)),
+          Effect.catchAll((error) =>
+            withHealth((h) => h.set(`driver ${d.name}`, false, errorText(error))).pipe(Effect.zipRight(recordError(error)))
+          ),
           Effect.ensuring(close(d.output))
         )
+      )
+    )
+
+    // Queue depths for /metrics, sampled once a second while the pipeline runs.
+    const channels = [...new Set([...drivers.map((d) => d.output), ...stages.flatMap((s) => [s.input, ...s.outputs])])]
+    const sampler = yield* Effect.fork(
+      Effect.repeat(
+        Effect.forEach(channels, (ch) => Effect.flatMap(Queue.size(ch.queue), (n) => Metric.set(Metric.tagged(queuedChunks, "channel", ch.name), n)), { discard: true }),
+        Schedule.spaced("1 second")
       )
     )
 
@@ -100,6 +126,7 @@ export const startPipeline = (
       yield* Fiber.awaitAll(driverFibers)
       yield* Fiber.awaitAll(stageFibers)
       yield* Fiber.interrupt(stopper)
+      yield* Fiber.interrupt(sampler)
       const err = yield* Ref.get(firstError)
       if (err !== undefined) return yield* Effect.fail(err.error)
     })

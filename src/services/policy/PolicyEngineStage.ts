@@ -18,6 +18,7 @@ import { RunOptions } from "../pipeline/RunOptions.js"
 import { type ActionFunc, loadActions } from "./Actions.js"
 import { decodePolicyEngineConfig, type PolicyEngineConfig } from "./PolicyEngineConfig.js"
 import { startPolicyMonitor } from "./PolicyMonitor.js"
+import { add, alerts, filterDrops, policyReloads } from "../metrics/Metrics.js"
 import { type CompiledPolicySet, type CompiledRule, evaluate, loadPolicies, selectRules } from "./PolicySet.js"
 
 /** A rule set with the actions loaded for it (actions are reloaded with every rule set, §8.5). */
@@ -124,8 +125,11 @@ export const makePolicyEngineStage = (
         onNewSet: (set) =>
           Effect.zipRight(
             Effect.sync(() => void (next = set)),
+            add(policyReloads, 1, { outcome: "compiled" })
+          ).pipe(Effect.zipRight(
             Effect.logInfo(`New rule set compiled: ${set.policies.enabledRuleCount} rules; it replaces the running one within ${config.monitorInterval.toString()}`)
-          )
+          )),
+        onFailure: add(policyReloads, 1, { outcome: "failed" })
       })
     }
 
@@ -141,14 +145,19 @@ export const makePolicyEngineStage = (
     })
 
     const mode = config.mode
+    // Per-chunk counts, added to the metrics after the loop: filtered records, and matches by rule.
+    const ruleCounts = new Map<CompiledRule, number>()
     const evaluateChunk = (chunk: ReadonlyArray<FlatRecord>) => {
       const { policies, actions } = current
       const out: PolicyEvent[] = []
       const pending: Array<Promise<unknown>> = []
       const errors: string[] = []
+      let filtered = 0
       for (let i = 0; i < chunk.length; i++) {
         const r = chunk[i]
         const e = evaluate(policies, r)
+        if (e.dropped) filtered++
+        for (const m of e.matches) ruleCounts.set(m, (ruleCounts.get(m) ?? 0) + 1)
         if (e.dropped || (mode === "alert" && e.matches.length === 0)) continue
         out.push(
           actions.size > 0 && hasActions(e.matches)
@@ -156,15 +165,26 @@ export const makePolicyEngineStage = (
             : { record: r, rules: e.matches, tags: noTags }
         )
       }
-      return { out, pending, errors }
+      return { out, pending, errors, filtered }
     }
+
+    const recordMetrics = (filtered: number) =>
+      Effect.suspend(() => {
+        const counts = [...ruleCounts]
+        ruleCounts.clear()
+        return Effect.zipRight(
+          add(filterDrops, filtered),
+          Effect.forEach(counts, ([rule, n]) => add(alerts, n, { rule: rule.name, priority: priorityName[rule.priority] }), { discard: true })
+        )
+      })
 
     return {
       name: "policyengine",
       onChunk: (chunk) =>
         Effect.gen(function* () {
           yield* swapIfDue
-          const { out, pending, errors } = evaluateChunk(chunk)
+          const { out, pending, errors, filtered } = evaluateChunk(chunk)
+          yield* recordMetrics(filtered)
           if (pending.length > 0) yield* Effect.promise(() => Promise.all(pending))
           for (const e of errors) yield* Effect.logError(`Error in action: ${e}`)
           return out
@@ -174,3 +194,5 @@ export const makePolicyEngineStage = (
   })
 
 const noTags: ReadonlyArray<string> = []
+
+const priorityName: Record<number, string> = { 0: "informational", 1: "low", 2: "medium", 3: "high", 4: "critical" }

@@ -22,6 +22,8 @@ export interface MonitorOptions<S> {
   readonly compile: Effect.Effect<S, PolicyError>
   /** Receives each new valid rule set. */
   readonly onNewSet: (set: S) => Effect.Effect<void>
+  /** Runs when a changed set fails to compile (the running set stays). */
+  readonly onFailure: Effect.Effect<void>
 }
 
 /** sha256 of every file of the loader's set, by path; undefined entries for unreadable files. */
@@ -69,6 +71,7 @@ export const startPolicyMonitor = <S>(options: MonitorOptions<S>): Effect.Effect
       if (compiled._tag === "Left") {
         for (const d of compiled.left.diagnostics) yield* Effect.logError(`Policy reload failed: ${renderDiagnostic(d)}`)
         yield* Effect.logError("Keeping the running rule set")
+        yield* options.onFailure
         return
       }
       yield* options.onNewSet(compiled.right)

@@ -1,0 +1,26 @@
+/**
+ * The processor's metrics, as Effect `Metric`s (the source of truth the `/metrics` endpoint renders).
+ * Hot loops count in plain variables and add to these at chunk boundaries.
+ */
+import { Effect, Metric } from "effect"
+
+const counter = (name: string, description: string) => Metric.counter(name, { description, incremental: true })
+
+export const recordsIn = counter("sfprocessor_records_in_total", "records received by a pipeline stage")
+export const recordsOut = counter("sfprocessor_records_out_total", "records emitted by a pipeline stage")
+export const filterDrops = counter("sfprocessor_policy_filtered_total", "records dropped by policy filters")
+export const alerts = counter("sfprocessor_alerts_total", "rule matches, by rule and priority")
+export const exported = counter("sfprocessor_export_records_total", "records handed to a transport and delivered")
+export const exportDrops = counter("sfprocessor_export_dropped_total", "records a transport dropped after permanent errors")
+export const exportRetries = counter("sfprocessor_export_retries_total", "transport retries after transient errors")
+export const decodeErrors = counter("sfprocessor_decode_errors_total", "corrupt trace blocks or malformed datums")
+export const policyReloads = counter("sfprocessor_policy_reloads_total", "policy rule set reloads, by outcome")
+export const queuedChunks = Metric.gauge("sfprocessor_channel_queued_chunks", { description: "chunks waiting in a pipeline channel" })
+
+/** Adds `n` to a counter with the given tags (no-op for 0). */
+export const add = (metric: Metric.Metric.Counter<number>, n: number, tags: Readonly<Record<string, string>> = {}): Effect.Effect<void> => {
+  if (n === 0) return Effect.void
+  let m = metric
+  for (const [k, v] of Object.entries(tags)) m = Metric.tagged(m, k, v)
+  return Metric.incrementBy(m, n)
+}

@@ -9,6 +9,7 @@
 import { Data, Duration, Effect, Schema } from "effect"
 import type { FindingsConfig } from "./FindingsConfig.js"
 import type { Occurrence } from "./Occurrence.js"
+import { add, exportRetries } from "../../metrics/Metrics.js"
 
 /** Why a request did not succeed. `transient` failures are worth retrying; `unauthorized` is a 401. */
 export class HttpFailure extends Data.TaggedError("HttpFailure")<{
@@ -56,6 +57,7 @@ export const withRetries = <A>(attempt: Effect.Effect<A, HttpFailure>, policy: R
       const backoff = policy.baseDelayMs * 2 ** (i - 1)
       const delay = Math.min(policy.maxDelayMs, Math.max(backoff, e.retryAfterMs ?? 0))
       yield* Effect.logTrace(`Findings: ${e.detail}; retrying in ${delay} ms (attempt ${i + 1} of ${policy.attempts})`)
+      yield* add(exportRetries, 1, { transport: "findings" })
       yield* Effect.sleep(Duration.millis(delay))
     }
   })

@@ -20,6 +20,7 @@ import { ExportError } from "../../../../domain/errors.js"
 import type { ExportBatch } from "../../Transport.js"
 import { type EsSettings, redactUrl } from "./EsConfig.js"
 import { formatGoDurationMs } from "./goDuration.js"
+import { add, exportRetries } from "../../../metrics/Metrics.js"
 
 export interface RetryPolicy {
   /** Rounds per batch, the first included. */
@@ -299,6 +300,7 @@ export const sendBatch = (
         break
       }
       const wait = backoffMs(policy, attempt)
+      yield* add(exportRetries, next.length, { transport: "es" })
       yield* Effect.logWarning(
         scrub(`retrying ${next.length} of ${n} documents in ${wait} ms (attempt ${attempt + 1} of ${policy.maxAttempts}): ${lastRetryText}`)
       )

@@ -400,3 +400,13 @@ describe("occurrence encoder: configuration", () => {
     expect(await failWith({ ...attrsFor(freshDir()), "findings.path": { a: 1 } })).toContain("findings.path")
   })
 })
+
+describe("event file paths from input values (security review S7)", () => {
+  it("node ids, ips and container ids cannot leave findings.path", async () => {
+    const { envPath, exportPath, safeSegment } = await import("../../src/services/export/findings/EventFile.js")
+    expect(safeSegment("../../../../etc/x")).toBe(".._.._.._.._etc_x")
+    expect(safeSegment("..")).toBe("__")
+    expect(envPath("prefix", "cluster", "../../etc", "10.0.0.1")).toBe("prefix/cluster/.._.._etc/10.0.0.1")
+    expect(exportPath("", 0n, "a/../../b", 7).endsWith("/a_.._.._b_7.avro")).toBe(true)
+  })
+})

@@ -160,3 +160,32 @@ describe("plugin loading errors name the file and what is wrong (exit 1)", () =>
     expect(res.stderr).toContain("plugin 'custom': process failed: bad record")
   })
 })
+
+describe("plugin loading stays inside the configured directories (security review S3, S4)", () => {
+  it("a processor name with a path is refused before anything is imported", async () => {
+    const dir = tempDir()
+    const outside = path.join(dir, "evil.mjs")
+    const marker = path.join(dir, "imported")
+    fs.writeFileSync(outside, `import * as fs from "node:fs"; fs.writeFileSync(${JSON.stringify(marker)}, "x"); export const Plugin = { register() {} }\n`)
+    fs.mkdirSync(path.join(dir, "plugins"))
+    const config = { pipeline: [{ processor: "sysflowreader", handler: "flattener", in: "sysflow sysflowchan", out: "flat flattenerchan" }, { processor: "../evil", in: "flat flattenerchan" }] }
+    const res = await runCli(["-plugdir", path.join(dir, "plugins"), "-config", writePipeline(dir, config), "-driver", "file", sample])
+    expect(res.code).toBe(1)
+    expect(res.stderr).toContain("'../evil' is not a valid plugin name")
+    expect(fs.existsSync(marker)).toBe(false)
+  })
+
+  it("driver modules are imported only when a driver that is not built in is selected", async () => {
+    const dir = tempDir()
+    const driverdir = path.join(dir, "drivers")
+    fs.mkdirSync(driverdir)
+    const marker = path.join(dir, "imported")
+    fs.writeFileSync(path.join(driverdir, "x.mjs"), `import * as fs from "node:fs"; fs.writeFileSync(${JSON.stringify(marker)}, "x"); export const Driver = { getName: () => "x", init() {}, async run() {}, cleanup() {} }\n`)
+    const out = path.join(dir, "o.jsonl")
+    const res = await runCli(["-driverdir", driverdir, "-config", writePipeline(dir, fileExportPipeline(out)), "-driver", "file", sample])
+    expect(res.code).toBe(0)
+    expect(fs.existsSync(marker)).toBe(false)
+    await runCli(["-test", "-driverdir", driverdir, "-config", writePipeline(dir, fileExportPipeline(out)), "-driver", "x"])
+    expect(fs.existsSync(marker)).toBe(true)
+  })
+})

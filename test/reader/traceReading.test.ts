@@ -190,3 +190,23 @@ describe("reading trace files", () => {
     expect(container.code === 1 && container.rec.type).toBe("CT_DOCKER")
   })
 })
+
+describe("decompression bounds (security review S2)", () => {
+  it("a block that inflates beyond the limit is a corrupt-block error, not an out-of-memory crash", async () => {
+    const zlib = await import("node:zlib")
+    const { encodeBlock, encodeHeader, syncMarker } = await import("../../src/services/avro/OcfWriter.js")
+    const { codecFor, MAX_BLOCK_BYTES } = await import("../../src/services/avro/Codecs.js")
+    const { SysFlowSchemaV4 } = await import("../../src/domain/avroSchema.js")
+    const sync = syncMarker("bomb")
+    const deflate = codecFor("deflate")!
+    const bomb = zlib.deflateRawSync(Buffer.alloc(MAX_BLOCK_BYTES + 1024))
+    const header = encodeHeader({ schema: SysFlowSchemaV4, codec: "deflate", sync })
+    // A block claiming one datum whose data inflates past the limit.
+    const block = encodeBlock(new Uint8Array(0), 1, { ...deflate, compress: () => bomb }, sync)
+    const file = writeFile(Buffer.concat([header, block]), "bomb.sf")
+    const err = Either.flip(await readAll(file)).pipe(Either.getOrThrow)
+    expect(err.reason).toBe("Block")
+    expect(err.offset).toBe(header.length)
+    expect(err.detail).toBe(`block decompresses to more than ${MAX_BLOCK_BYTES} bytes`)
+  })
+})

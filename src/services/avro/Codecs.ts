@@ -29,18 +29,44 @@ export const crc32 = (data: Uint8Array): number => {
   return (c ^ -1) >>> 0
 }
 
+/**
+ * The largest decompressed block accepted. The collector writes blocks of up to 80000 records (a few
+ * MiB); a corrupt or hostile block must not decompress into gigabytes of memory.
+ */
+export const MAX_BLOCK_BYTES = 256 * 1024 * 1024
+
 const nullCodec: Codec = { name: "null", decompress: (d) => d, compress: (d) => d }
 
 const deflateCodec: Codec = {
   name: "deflate",
-  decompress: (d) => zlib.inflateRawSync(d),
+  decompress: (d) => {
+    try {
+      return zlib.inflateRawSync(d, { maxOutputLength: MAX_BLOCK_BYTES })
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
+        throw new Error(`block decompresses to more than ${MAX_BLOCK_BYTES} bytes`)
+      }
+      throw e
+    }
+  },
   compress: (d) => zlib.deflateRawSync(d)
+}
+
+/** The uncompressed length a snappy block declares (a leading varint), read before allocating it. */
+const snappyLength = (d: Uint8Array): number => {
+  let n = 0
+  for (let i = 0, mul = 1; i < 5 && i < d.length; i++, mul *= 128) {
+    n += (d[i] & 0x7f) * mul
+    if ((d[i] & 0x80) === 0) return n
+  }
+  throw new Error("snappy block with a corrupt length")
 }
 
 const snappyCodec: Codec = {
   name: "snappy",
   decompress: (d) => {
     if (d.length < 4) throw new Error("snappy block shorter than its CRC")
+    if (snappyLength(d) > MAX_BLOCK_BYTES) throw new Error(`block decompresses to more than ${MAX_BLOCK_BYTES} bytes`)
     const body = snappy.uncompress(Buffer.from(d.buffer, d.byteOffset, d.length - 4)) as Uint8Array
     const expected = Buffer.from(d.buffer, d.byteOffset + d.length - 4, 4).readUInt32BE(0)
     if (crc32(body) !== expected) throw new Error("snappy block CRC mismatch")

@@ -51,7 +51,9 @@ export const loadGraph = (options: LoadOptions): Effect.Effect<LoadedGraph, Pipe
     const raw = yield* loadPipelineConfig(options.configPath)
     const plugins = emptyRegistrations()
     const builtins = new Set([...builtinRegistry.processors.keys(), ...builtinRegistry.drivers.keys()])
-    yield* loadDriverPlugins(options.driverdir, plugins, builtins)
+    // Driver modules run code when imported: load them only when a driver that is not built in is asked for.
+    const wanted = options.driver !== "" ? [options.driver] : raw.drivers.flatMap((d) => (d.driver === undefined ? [] : [d.driver]))
+    if (wanted.some((d) => !builtinRegistry.drivers.has(d))) yield* loadDriverPlugins(options.driverdir, plugins, builtins)
     let registry = extendRegistry(builtinRegistry, { drivers: [...plugins.drivers.keys()].map(pluginDriver) })
     for (const name of unknownProcessors(raw, registry)) yield* loadProcessorPlugin(options.plugdir, name, plugins, builtins)
     registry = extendRegistry(registry, {

@@ -53,9 +53,15 @@ const importEntry = (file: string, symbol: string): Effect.Effect<unknown, Pipel
     })
   )
 
+/** Plugin names are plain file names: no directories, so nothing is loaded from outside the plugin directory. */
+const PLUGIN_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/
+
 /** The first existing `<dir>/<name><ext>`; a Go plugin (`.so`) there is a clear error. */
 const findModule = (dir: string, name: string, exts: ReadonlyArray<string>): Effect.Effect<string, PipelineConfigError> =>
   Effect.suspend(() => {
+    if (!PLUGIN_NAME.test(name) || name.includes("..")) {
+      return Effect.fail(fail(`'${name}' is not a valid plugin name (letters, digits, '_', '.', '-'; no paths)`))
+    }
     const base = path.join(dir, name)
     for (const ext of exts) if (fs.existsSync(base + ext)) return Effect.succeed(base + ext)
     if (fs.existsSync(`${base}.so`)) return Effect.fail(fail(`Go plugins are not supported: ${base}.so`))

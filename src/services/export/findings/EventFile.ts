@@ -69,15 +69,24 @@ export const envPath = (s3prefix: string, clusterId: string, nodeId: string, nod
   const parts: string[] = []
   if (s3prefix !== "") parts.push(s3prefix)
   if (clusterId !== "") parts.push(clusterId)
-  if (nodeId !== "" && nodeId !== "NA" && nodeId !== nodeIp) parts.push(nodeId)
-  if (nodeIp !== "" && nodeIp !== "NA") parts.push(nodeIp)
+  if (nodeId !== "" && nodeId !== "NA" && nodeId !== nodeIp) parts.push(safeSegment(nodeId))
+  if (nodeIp !== "" && nodeIp !== "NA") parts.push(safeSegment(nodeIp))
   return parts.join("/")
+}
+
+/**
+ * A value from the input (node id or ip, container id) as one path segment: separators and NULs become
+ * `_`, and `.`/`..` cannot climb out of `findings.path`.
+ */
+export const safeSegment = (s: string): string => {
+  const v = s.replace(/[/\\\0]/g, "_")
+  return v === "." || v === ".." ? v.replace(/\./g, "_") : v
 }
 
 /** `<env>/<Y>/<M>/<D>/<containerID or host>_<encTs>.avro`: the date of `ts` (ns) in local time, not padded. */
 export const exportPath = (env: string, ts: bigint, containerId: string, encTs: number): string => {
   const d = new Date(Number(ts / 1_000_000n))
-  const file = `${containerId === "" ? "host" : containerId}_${encTs}.avro`
+  const file = `${containerId === "" ? "host" : safeSegment(containerId)}_${encTs}.avro`
   const rel = `${d.getFullYear()}/${d.getMonth() + 1}/${d.getDate()}/${file}`
   return env === "" ? rel : `${env}/${rel}`
 }

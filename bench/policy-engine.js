@@ -1,4 +1,4 @@
-// Policy engine cost alone: reads and flattens a trace chunk by chunk, and times only `evaluate` over
+// Policy engine cost alone: reads and flattens a trace (a file or a directory) chunk by chunk, and times only `evaluate` over
 // each chunk, for the rule sets named on the command line (a path, or gen:N for N generated rules).
 // Prints one JSON line per rule set: records, rules, engine seconds, rule evaluations per second.
 import { Effect, Stream } from "effect"
@@ -34,8 +34,10 @@ for (const spec of sets) {
   let records = 0
   let matched = 0
   let ns = 0n
+  const files = fs.statSync(trace).isDirectory() ? fs.readdirSync(trace).sort().map((n) => path.join(trace, n)) : [trace]
   await Effect.runPromise(
-    readTraceRecords(trace).pipe(
+    Stream.fromIterable(files).pipe(
+      Stream.flatMap((f) => readTraceRecords(f)),
       Stream.runForEach((chunk) =>
         Effect.sync(() => {
           const t0 = process.hrtime.bigint()

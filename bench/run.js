@@ -2,9 +2,14 @@
 // each as the median of BENCH_REPEAT runs (default 3), with the ratio to a raw Avro decode of the same
 // file measured in the same run. Then peak RSS at 4x the input, to show memory stays flat.
 //
-//   BENCH_RECORDS   events in the generated input (default 1000000)
+// Input: the five shared traces (../shared/traces) replayed N times, as a directory of copies named
+// rNNN_<trace> (repetition-major in name order) — the input the Go original was measured on — or, when
+// ../shared is absent, a generated trace of about the same size.
+//
+//   BENCH_REPLAY    repetitions of the five traces (default 31: 2.0 M datums)
+//   BENCH_RECORDS   events in the generated fallback input (default 1000000)
 //   BENCH_REPEAT    runs per pipeline (default 3)
-//   BENCH_MEMCHECK  0 to skip the 4x memory comparison
+//   BENCH_MEMCHECK  0 to skip the memory comparison (N=5 vs N=31, or 1x vs 4x generated)
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -17,8 +22,27 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const work = path.join(root, ".bench")
 fs.mkdirSync(work, { recursive: true })
 const records = Number(process.env.BENCH_RECORDS ?? 1_000_000)
+const replayN = Number(process.env.BENCH_REPLAY ?? 31)
+const sharedTraces = path.resolve(root, "..", "shared", "traces")
 const repeat = Number(process.env.BENCH_REPEAT ?? 3)
 const memcheck = process.env.BENCH_MEMCHECK !== "0"
+
+/** The replay directory of the five shared traces, N times (made once, cached by N). */
+const replay = (n) => {
+  const dir = path.join(work, `replay-${n}`)
+  const meta = `${dir}.json`
+  if (!fs.existsSync(meta)) {
+    fs.rmSync(dir, { recursive: true, force: true })
+    fs.mkdirSync(dir)
+    const traces = fs.readdirSync(sharedTraces).sort()
+    for (let i = 0; i < n; i++) {
+      for (const t of traces) fs.copyFileSync(path.join(sharedTraces, t), path.join(dir, `r${String(i).padStart(3, "0")}_${t}`))
+    }
+    const datums = Number(spawnSync(process.execPath, [path.join(root, "bench", "decode-floor.js"), dir]).stdout.toString().trim())
+    fs.writeFileSync(meta, JSON.stringify({ datums }))
+  }
+  return { file: dir, datums: JSON.parse(fs.readFileSync(meta, "utf8")).datums, what: `${n} × the five shared traces` }
+}
 
 /** Generates (once, cached by size) a synthetic trace; returns its path and datum count. */
 const input = (events) => {
@@ -31,8 +55,11 @@ const input = (events) => {
     const datums = generateSyntheticTrace(sink, { records: events, seed: 7 })
     fs.writeFileSync(meta, JSON.stringify({ datums }))
   }
-  return { file, datums: JSON.parse(fs.readFileSync(meta, "utf8")).datums }
+  return { file, datums: JSON.parse(fs.readFileSync(meta, "utf8")).datums, what: `generated, ${events} events` }
 }
+
+const useReplay = fs.existsSync(sharedTraces)
+const inputOf = (scale) => (useReplay ? replay(scale === 1 ? replayN : 5) : input(scale === 1 ? records : records * 4))
 
 /** Runs a node script with the usage hook; returns wall/CPU/RSS as the process measured itself. */
 const measure = (args) => {
@@ -88,9 +115,10 @@ const run = (target, times) => {
   }
 }
 
-const { file, datums } = input(records)
+const { file, datums, what } = inputOf(1)
+const size = (p) => (fs.statSync(p).isDirectory() ? fs.readdirSync(p).reduce((n, f) => n + fs.statSync(path.join(p, f)).size, 0) : fs.statSync(p).size)
 console.log(`sfprocessor benchmark — ${os.cpus().length} CPUs, node ${process.version}`)
-console.log(`input: ${path.relative(root, file)} — ${datums} Avro datums (${records} events), ${(fs.statSync(file).size / 2 ** 20).toFixed(1)} MiB deflate OCF`)
+console.log(`input: ${path.relative(root, file)} (${what}) — ${datums} Avro datums, ${(size(file) / 2 ** 20).toFixed(1)} MiB deflate OCF`)
 console.log(`median of ${repeat} runs; rate = datums / wall time; ratio = rate / floor rate\n`)
 
 const floor = run([path.join(root, "bench", "decode-floor.js"), file], repeat)
@@ -122,8 +150,10 @@ for (const e of engine) {
 }
 
 if (memcheck) {
-  const big = input(records * 4)
-  const small = run([bin, "-log", "error", "-config", pipelines[1].config, "-driver", "file", file], 1)
-  const large = run([bin, "-log", "error", "-config", pipelines[1].config, "-driver", "file", big.file], 1)
-  console.log(`\nmemory: reader -> exporter(file, json) peak RSS ${small.rssMiB.toFixed(0)} MiB at ${datums} datums, ${large.rssMiB.toFixed(0)} MiB at ${big.datums} datums (${(large.rssMiB / small.rssMiB).toFixed(2)}x)`)
+  // Same pipeline, two input sizes: peak RSS must not grow with the input.
+  const other = inputOf(useReplay ? 5 : 4)
+  const [small, large] = useReplay ? [other, { file, datums }] : [{ file, datums }, other]
+  const a = run([bin, "-log", "error", "-config", pipelines[1].config, "-driver", "file", small.file], 1)
+  const b = run([bin, "-log", "error", "-config", pipelines[1].config, "-driver", "file", large.file], 1)
+  console.log(`\nmemory: reader -> exporter(file, json) peak RSS ${a.rssMiB.toFixed(0)} MiB at ${small.datums} datums, ${b.rssMiB.toFixed(0)} MiB at ${large.datums} datums (${(b.rssMiB / a.rssMiB).toFixed(2)}x)`)
 }

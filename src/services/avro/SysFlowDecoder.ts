@@ -126,13 +126,171 @@ const stripLogicalTypes = (schema: unknown): unknown => {
   return keys.length === 1 && keys[0] === "type" && typeof out.type === "string" ? out.type : out
 }
 
+// ---------------------------------------------------------------------------------------------------
+// Hardening avsc against corrupt input (test/fuzz, and a review of avsc's readers for it). avsc trusts
+// the bytes it reads: a corrupt
+// array/map block count makes it loop (and allocate) that many times, whatever the buffer holds, and
+// over-long varints are read as numbers that no `int`/`long` can hold. The wrappers below reject such
+// input with an exception, which `decodeAt` turns into a DatumError like any other corrupt datum.
+
+/** avsc's byte cursor (internal API: `buf`, `pos`, the varint readers). */
+interface Tap {
+  buf: Buffer
+  pos: number
+  readLong(): number
+  skipLong(): void
+  readString(): string
+}
+
+/** The avsc internals the guards use or replace. */
+type Internal = avro.Type & {
+  _read(tap: Tap): unknown
+  _fromBuffer(buf: Buffer): unknown
+}
+
+/**
+ * `int` that rejects values outside int32 (a varint of more than 5 bytes, NaN, ±Infinity), e.g. a
+ * timestamp read into an int field by a shifted datum: fuzz seed 20240611, sample-v4-null with a byte
+ * mutation gave `NetworkFlow.dip = 1700000000009000000`.
+ */
+const makeGuardedInt = (): avro.Type => {
+  const base = avro.Type.forSchema("int") as Internal
+  return Object.create(base, {
+    _read: {
+      value(tap: Tap): number {
+        const start = tap.pos
+        const v = tap.readLong()
+        if ((v | 0) !== v && tap.pos <= tap.buf.length) throw new Error(`corrupt int at byte ${start} (${v} is outside int32)`)
+        return v
+      }
+    }
+  }) as avro.Type
+}
+
+/**
+ * Our bigint `long` that rejects varints longer than 10 bytes or beyond 64 bits. BigIntLong decodes a
+ * varint of any length, in time quadratic in its length: 100 kB of 0xff bytes in a packet's `ts` took
+ * 0.4 s (1 MB: about 40 s) and gave a 700,000-bit value.
+ */
+const GuardedLong: avro.Type = Object.create(BigIntLong, {
+  _read: {
+    value(this: Internal, tap: Tap): unknown {
+      const buf = tap.buf
+      const start = tap.pos
+      let p = start
+      while (buf[p++] & 0x80) {
+        if (p - start >= 10) throw new Error(`corrupt long at byte ${start} (varint longer than 10 bytes)`)
+      }
+      tap.pos = p
+      if (p > buf.length) return undefined // truncated: avsc reports the datum as such
+      // Ten bytes carry 70 bits; an int64 uses only the low bit of the tenth.
+      if (p - start === 10 && buf[p - 1] > 1) throw new Error(`corrupt long at byte ${start} (beyond 64 bits)`)
+      return this._fromBuffer(buf.subarray(start, p))
+    }
+  }
+}) as avro.Type
+
+/** Zero-size items (null, empty records, fixed(0)) take no bytes, so their count is capped instead. */
+const MAX_ZERO_SIZE_ITEMS = 1 << 16
+
+/** A lower bound of a type's encoded size in bytes (0 is always a safe answer). */
+const minSize = (t: avro.Type, seen: Set<avro.Type> = new Set()): number => {
+  if (seen.has(t)) return 0 // recursive type: stay conservative
+  seen.add(t)
+  try {
+    switch (t.typeName) {
+      case "null":
+        return 0
+      case "float":
+        return 4
+      case "double":
+        return 8
+      case "fixed":
+        return (t as avro.types.FixedType).size
+      case "record":
+      case "error":
+        return (t as avro.types.RecordType).fields.reduce((n, f) => n + minSize(f.type, seen), 0)
+      default:
+        // boolean, int, long, string, bytes, enum, array, map, union: at least one byte.
+        return 1
+    }
+  } finally {
+    seen.delete(t)
+  }
+}
+
+/**
+ * A `typeHook` that builds array and map types (avsc's own, which are frozen) wrapped with a `_read`
+ * that checks each block count against the bytes left in the buffer before looping: avsc would
+ * otherwise spin (and fill an array) `count` times. A 13-byte socket packet whose `args` count read
+ * 2^29 crashed the process out of memory (a fatal V8 error, which no catch sees).
+ */
+const guardedRepeatedTypes = (): ((schema: avro.Schema, opts: avro.ForSchemaOptions) => avro.Type | undefined) => {
+  const check = (n: number, tap: Tap, itemSize: number, what: string): void => {
+    const left = tap.buf.length - tap.pos
+    if (!(itemSize === 0 ? n <= MAX_ZERO_SIZE_ITEMS : n * itemSize <= left)) {
+      throw new Error(`corrupt ${what} block count ${n} at byte ${tap.pos} (${Math.max(0, left)} bytes left)`)
+    }
+  }
+  const blockCount = (tap: Tap): number => {
+    let n = tap.readLong()
+    if (n < 0) {
+      n = -n
+      tap.skipLong() // block size in bytes
+    }
+    return n
+  }
+  const arrayRead = (items: Internal) => {
+    const size = minSize(items)
+    return (tap: Tap): Array<unknown> => {
+      const val: Array<unknown> = []
+      for (let n = blockCount(tap); n !== 0; n = blockCount(tap)) {
+        check(n, tap, size, "array")
+        while (n--) val.push(items._read(tap))
+      }
+      return val
+    }
+  }
+  const mapRead = (values: Internal) => {
+    const size = 1 + minSize(values) // each entry has a key
+    return (tap: Tap): Record<string, unknown> => {
+      const val: Record<string, unknown> = {}
+      for (let n = blockCount(tap); n !== 0; n = blockCount(tap)) {
+        check(n, tap, size, "map")
+        while (n--) {
+          const key = tap.readString()
+          val[key] = values._read(tap)
+        }
+      }
+      return val
+    }
+  }
+  let building: unknown
+  return (schema, opts) => {
+    if (schema === building) {
+      building = undefined // avsc's own call for the schema we are wrapping: let it build the type
+      return undefined
+    }
+    if (schema === null || typeof schema !== "object" || Array.isArray(schema)) return undefined
+    const kind = (schema as { type?: unknown }).type
+    if (kind !== "array" && kind !== "map") return undefined
+    building = schema
+    const t = avro.Type.forSchema(schema, opts)
+    const read = kind === "array"
+      ? arrayRead((t as avro.types.ArrayType).itemsType as Internal)
+      : mapRead((t as avro.types.MapType).valuesType as Internal)
+    return Object.create(t, { _read: { value: read } }) as avro.Type
+  }
+}
+
 /** Builds a decoder for a writer schema; throws `SchemaError` when it is not a SysFlow schema we can read. */
 export const makeSysFlowDecoder = (writerSchema: unknown): SysFlowDecoder => {
   let root: avro.Type
   try {
     root = avro.Type.forSchema(stripLogicalTypes(writerSchema) as avro.Schema, {
-      registry: { long: BigIntLong } as unknown as Record<string, avro.Type>,
-      wrapUnions: "auto"
+      registry: { long: GuardedLong, int: makeGuardedInt() } as unknown as Record<string, avro.Type>,
+      wrapUnions: "auto",
+      typeHook: guardedRepeatedTypes()
     })
   } catch (e) {
     throw new SchemaError(`invalid Avro schema: ${(e as Error).message}`)

@@ -76,10 +76,17 @@ class SyntaxFault extends Error {
 }
 
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y
+/**
+ * How deeply arrays and objects may nest. On deep input this recursive parser overflowed the stack
+ * (`{"a":` x 45356: test/fuzz, seed 20240611), and so did the Schema decoding after it (2000 levels
+ * inside an attribute); the RangeError escaped as an untyped exception. Real configs nest a few levels.
+ */
+const MAX_DEPTH = 512
 const ESCAPES: Readonly<Record<string, string>> = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" }
 
 class JsonParser {
   private pos = 0
+  private depth = 0
 
   constructor(private readonly text: string) {}
 
@@ -105,10 +112,12 @@ class JsonParser {
 
   private object(): Record<string, unknown> {
     const entries: Array<[string, unknown]> = []
+    this.enter()
     this.pos++
     this.skipSpace()
     if (this.text[this.pos] === "}") {
       this.pos++
+      this.depth--
       return {}
     }
     for (;;) {
@@ -122,17 +131,22 @@ class JsonParser {
       this.skipSpace()
       const c = this.text[this.pos]
       this.pos++
-      if (c === "}") return Object.fromEntries(entries)
+      if (c === "}") {
+        this.depth--
+        return Object.fromEntries(entries)
+      }
       if (c !== ",") this.fail("expected ',' or '}' after a property value", this.pos - 1)
     }
   }
 
   private array(): Array<unknown> {
     const items: Array<unknown> = []
+    this.enter()
     this.pos++
     this.skipSpace()
     if (this.text[this.pos] === "]") {
       this.pos++
+      this.depth--
       return items
     }
     for (;;) {
@@ -140,9 +154,17 @@ class JsonParser {
       this.skipSpace()
       const c = this.text[this.pos]
       this.pos++
-      if (c === "]") return items
+      if (c === "]") {
+        this.depth--
+        return items
+      }
       if (c !== ",") this.fail("expected ',' or ']' after an array element", this.pos - 1)
     }
+  }
+
+  /** At an opening bracket: one level deeper, failing there beyond MAX_DEPTH. */
+  private enter(): void {
+    if (++this.depth > MAX_DEPTH) this.fail(`JSON nested too deeply (more than ${MAX_DEPTH} levels)`)
   }
 
   private string(): string {

@@ -46,6 +46,15 @@ export const RECORD_TYPES: ReadonlyArray<RecordType> = ["PE", "FF", "FE", "NF", 
 /** How deeply macro references and list references may nest before the compiler gives up. */
 export const MAX_EXPANSION_DEPTH = 256
 
+/**
+ * How deeply a condition may nest once its macros are expanded (`not`, `and`/`or`, macro levels). Each
+ * condition is capped at 100 levels by the parser, but 50 macros each nesting 98 `not`s around the next
+ * overflowed the stack in this recursive compiler (a RangeError thrown out of `compilePolicies`, found
+ * while fuzzing; test/fuzz/policy.test.ts keeps it), and a predicate that deep would overflow the stack
+ * again when generated and evaluated.
+ */
+export const MAX_CONDITION_DEPTH = 1000
+
 /** A compiled rule: what `PolicyEvent.rules` carries, plus what the engine and `-test` need. */
 export interface CompiledRule extends RuleMatch {
   readonly name: string
@@ -234,6 +243,8 @@ class Compiler {
   private readonly macros = new Map<string, Definition<MacroItem>>()
   private version = 0
   private readonly macroCache = new Map<MacroItem, MacroCacheEntry>()
+  /** Height of every term node built (a leaf is 1), so a cached macro's depth is known without a walk. */
+  private readonly heights = new WeakMap<object, number>()
   private readonly functionIds = new Map<unknown, number>()
   private readonly existsGetters = new Map<string, (r: FlatRecord) => boolean>()
   readonly errors: Array<Diagnostic> = []
@@ -381,19 +392,34 @@ class Compiler {
   // -- conditions ---------------------------------------------------------------------------------
 
   private condition(c: Condition, scope: Scope): Term {
-    return this.expr(c.expr, c, scope, [])
+    return this.expr(c.expr, c, scope, [], 0)
   }
 
-  private expr(e: Expr, c: Condition, scope: Scope, stack: Array<string>): Term {
+  /** A term's height, recorded when it is built from children whose heights are already known. */
+  private height(t: Term): number {
+    if (typeof t === "boolean") return 0
+    let h = this.heights.get(t)
+    if (h === undefined) {
+      let below = 0
+      if (t.kind === "not") below = this.heights.get(t.child) ?? 0
+      else if (t.kind !== "leaf") for (const ch of t.children) below = Math.max(below, this.heights.get(ch) ?? 0)
+      h = below + 1
+      this.heights.set(t, h)
+    }
+    return h
+  }
+
+  /** `depth`: how many expressions enclose `e`, macro expansions included (bounded by MAX_CONDITION_DEPTH). */
+  private expr(e: Expr, c: Condition, scope: Scope, stack: Array<string>, depth: number): Term {
     switch (e.kind) {
       case "and":
-        return this.graph.and(e.operands.map((o) => this.expr(o, c, scope, stack)))
+        return this.graph.and(e.operands.map((o) => this.track(this.expr(o, c, scope, stack, depth + 1))))
       case "or":
-        return this.graph.or(e.operands.map((o) => this.expr(o, c, scope, stack)))
+        return this.graph.or(e.operands.map((o) => this.track(this.expr(o, c, scope, stack, depth + 1))))
       case "not":
-        return this.graph.not(this.expr(e.operand, c, scope, stack))
+        return this.graph.not(this.track(this.expr(e.operand, c, scope, stack, depth + 1)))
       case "macro":
-        return this.macro(e.name, c.locate(e.offset), scope, stack)
+        return this.macro(e.name, c.locate(e.offset), scope, stack, depth)
       case "exists": {
         const x = this.operand(e.subject, c, scope, true).exists
         if ("c" in x) return x.c
@@ -407,7 +433,13 @@ class Compiler {
     }
   }
 
-  private macro(name: string, at: SourceLocation, scope: Scope, stack: Array<string>): Term {
+  /** Records the height of a term just built (its children were tracked before it). */
+  private track(t: Term): Term {
+    this.height(t)
+    return t
+  }
+
+  private macro(name: string, at: SourceLocation, scope: Scope, stack: Array<string>, depth: number): Term {
     const def = this.macros.get(name)
     if (def === undefined) {
       this.warn(scope, at, `unknown macro '${name}' (evaluates to false)`)
@@ -428,17 +460,25 @@ class Compiler {
       entry.version = this.version
       entry.byScope.clear()
     }
+    // Both the expansion (recursion here) and the term it gives (recursion when evaluated) stay within
+    // MAX_CONDITION_DEPTH, whether or not the macro was expanded before.
     const cached = entry?.byScope.get(scopeKey)
-    if (cached !== undefined) return cached
+    if (cached !== undefined) return depth + this.height(cached) > MAX_CONDITION_DEPTH ? this.tooDeep(at) : cached
+    if (depth > MAX_CONDITION_DEPTH) return this.tooDeep(at)
     stack.push(name)
-    const result = this.expr(def.item.condition.expr, def.item.condition, scope, stack) // positions inside the macro
+    const result = this.track(this.expr(def.item.condition.expr, def.item.condition, scope, stack, depth + 1)) // positions inside the macro
     stack.pop()
     if (entry === undefined) {
       entry = { version: this.version, byScope: new Map() }
       this.macroCache.set(def.item, entry)
     }
     entry.byScope.set(scopeKey, result)
-    return result
+    return depth + this.height(result) > MAX_CONDITION_DEPTH ? this.tooDeep(at) : result
+  }
+
+  private tooDeep(at: SourceLocation): Term {
+    this.error(at, `condition nested too deeply once macros are expanded (more than ${MAX_CONDITION_DEPTH} levels)`, "Semantic")
+    return false
   }
 
   // -- operands -----------------------------------------------------------------------------------

@@ -5,15 +5,16 @@
  * * A path is a file or a directory, walked recursively in Go `filepath.Walk` order (entries sorted by
  *   name bytes, depth-first), collecting `.yaml` and `.yml` files.
  * * Each file is parsed with the `yaml` package: failsafe schema (every scalar is a string), unique keys,
- *   a `LineCounter` for positions. The document must be one sequence of mappings, one item per mapping,
- *   with exactly one item key and only the keys that item kind allows (Y11).
+ *   positions counted on the text itself (lines end at LF). The document must be one sequence of
+ *   mappings, one item per mapping, with exactly one item key and only the keys that item kind allows
+ *   (Y11).
  * * Conditions are parsed here (so a syntax error in an unused macro still fails the load), with offsets
  *   inside the condition mapped back to file positions (§3.5).
  */
 import { Effect } from "effect"
 import * as fs from "node:fs/promises"
 import * as nodePath from "node:path"
-import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseAllDocuments, type Scalar, visit, type YAMLMap } from "yaml"
+import { type Document, isAlias, isMap, isScalar, isSeq, Lexer, type Node, parseAllDocuments, type Scalar, visit, type YAMLMap } from "yaml"
 import { trimSpace } from "../../domain/attributes.js"
 import { type Diagnostic, type PolicyError, type PolicyErrorReason, policyError } from "../../domain/policy/Diagnostic.js"
 import type {
@@ -110,20 +111,45 @@ export const readPolicySources = (path: string): Effect.Effect<ReadonlyArray<Pol
 // ---------------------------------------------------------------------------------------------------
 // Positions
 
-/** Offsets in the parsed text → positions in the original file (they differ in legacy mode). */
+/**
+ * Offsets in the parsed text → positions in the original file (they differ in legacy mode).
+ *
+ * Lines are counted on the text itself, at every LF, like `snippet`. (They were taken from yaml's
+ * `LineCounter`, which misses line breaks the lexer meets while recovering from some errors, e.g. inside
+ * an unterminated quoted scalar or after a mis-indented key: found by test/fuzz, seed 20240611, such
+ * diagnostics named the previous line, with a column past its end.)
+ */
 class SourceMap {
   private origLines: ReadonlyArray<string> | undefined
+  /** Offset in `parsed` where each line starts. */
+  private lineStarts: ReadonlyArray<number> | undefined
 
   constructor(
     readonly file: string,
     readonly original: string,
     readonly parsed: string,
-    readonly lineCounter: LineCounter,
     readonly legacy: ReadonlyMap<number, RewrittenLine> | undefined
   ) {}
 
+  private linePos(offset: number): { line: number; col: number } {
+    if (this.lineStarts === undefined) {
+      const starts = [0]
+      for (let i = this.parsed.indexOf("\n"); i >= 0; i = this.parsed.indexOf("\n", i + 1)) starts.push(i + 1)
+      this.lineStarts = starts
+    }
+    const starts = this.lineStarts
+    let lo = 0
+    let hi = starts.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if (starts[mid] <= offset) lo = mid
+      else hi = mid - 1
+    }
+    return { line: lo + 1, col: offset - starts[lo] + 1 }
+  }
+
   locate(offset: number): SourceLocation {
-    const { line, col } = this.lineCounter.linePos(Math.max(0, Math.min(offset, this.parsed.length)))
+    const { line, col } = this.linePos(Math.max(0, Math.min(offset, this.parsed.length)))
     const rl = this.legacy?.get(line)
     const column = rl === undefined ? col : (rl.columnMap[Math.min(col - 1, rl.columnMap.length - 1)] ?? col - 1) + 1
     return { file: this.file, line, column, snippet: this.snippet(line) }
@@ -232,13 +258,11 @@ export interface ReadResult {
 
 interface Parsed {
   readonly docs: ReadonlyArray<Document.Parsed>
-  readonly lineCounter: LineCounter
 }
 
 const parseYaml = (text: string): Parsed => {
-  const lineCounter = new LineCounter()
-  const docs = parseAllDocuments(text, { ...YAML_OPTIONS, lineCounter })
-  return { docs: Array.from(docs as Iterable<Document.Parsed>), lineCounter }
+  const docs = parseAllDocuments(text, YAML_OPTIONS)
+  return { docs: Array.from(docs as Iterable<Document.Parsed>) }
 }
 
 /** The text of the mapping key whose node starts at `offset` (for duplicate-key messages). */
@@ -257,6 +281,44 @@ const keyAt = (doc: Document.Parsed, offset: number): string | undefined => {
   return found
 }
 
+/**
+ * How deeply YAML flow collections may nest. yaml's composer is recursive and overflows the stack
+ * somewhere past 1000 levels, at a depth that depends on the stack left when it runs, so near that depth
+ * the same file loaded twice could fail once and pass once (test/fuzz, seed 20240611). A fixed limit far
+ * below it (and far above any real policy) makes the answer the same every time.
+ */
+const MAX_YAML_NESTING = 256
+
+/**
+ * Flow-collection nesting of `text`, with yaml's lexer (iterative): the offset of the first `[` / `{`
+ * deeper than `limit` (undefined if none), and of the first one at the deepest level.
+ */
+const flowNesting = (text: string, limit: number): { readonly beyond: number | undefined; readonly deepest: number } => {
+  let brackets = 0
+  for (let i = 0; i < text.length && brackets <= limit; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 0x5b || c === 0x7b) brackets++
+  }
+  if (brackets <= limit) return { beyond: undefined, deepest: Math.max(0, text.search(/[[{]/)) } // cannot nest deeper
+  let offset = 0
+  let depth = 0
+  let max = 0
+  let deepest = 0
+  let beyond: number | undefined
+  for (const tok of new Lexer().lex(text)) {
+    if (tok === "[" || tok === "{") {
+      if (++depth > max) {
+        max = depth
+        deepest = offset
+      }
+      if (depth > limit && beyond === undefined) beyond = offset
+    } else if (tok === "]" || tok === "}") depth--
+    // Control tokens (document start, flow error end, scalar) are not source text.
+    if (tok !== "\x02" && tok !== "\x18" && tok !== "\x1f") offset += tok.length
+  }
+  return { beyond, deepest }
+}
+
 const hasErrors = (p: Parsed): boolean => p.docs.some((d) => d.errors.length > 0)
 
 /**
@@ -266,15 +328,33 @@ const hasErrors = (p: Parsed): boolean => p.docs.some((d) => d.errors.length > 0
 export const readPolicyFile = (path: string, text: string): ReadResult => {
   const errors: Array<Diagnostic> = []
   const warnings: Array<Diagnostic> = []
+  let src = new SourceMap(path, text, text, undefined)
+  const tooDeep = flowNesting(text, MAX_YAML_NESTING).beyond
+  if (tooDeep !== undefined) {
+    const message = `invalid YAML: collections nested too deeply (more than ${MAX_YAML_NESTING} levels)`
+    errors.push({ severity: "error", ...src.locate(tooDeep), message, reason: "Yaml" })
+    return { file: { path, items: [] }, errors, warnings }
+  }
   let parsed = parseYaml(text)
-  let src = new SourceMap(path, text, text, parsed.lineCounter, undefined)
 
   if (hasErrors(parsed)) {
     const rewrite = legacyRewrite(text)
     const retry = rewrite === undefined ? undefined : parseYaml(rewrite.text)
     if (rewrite === undefined || retry === undefined || hasErrors(retry)) {
+      let exhausted = false
       for (const d of parsed.docs) {
         for (const e of d.errors) {
+          if (e.code === "RESOURCE_EXHAUSTION") {
+            // yaml turns a stack overflow into one error per level it unwinds, at positions that depend
+            // on the stack left: hundreds of diagnostics, a different set on each load (test/fuzz, seed
+            // 20240611). Flow nesting is capped above; anything else that gets here is reported once.
+            if (!exhausted) {
+              const at = flowNesting(text, MAX_YAML_NESTING).deepest
+              errors.push({ severity: "error", ...src.locate(at), message: "invalid YAML: collections nested too deeply", reason: "Yaml" })
+            }
+            exhausted = true
+            continue
+          }
           const loc = src.locate(e.pos[0])
           const dup = e.code === "DUPLICATE_KEY"
           errors.push({
@@ -288,7 +368,7 @@ export const readPolicyFile = (path: string, text: string): ReadResult => {
       return { file: { path, items: [] }, errors, warnings }
     }
     parsed = retry
-    src = new SourceMap(path, text, rewrite.text, retry.lineCounter, rewrite.lines)
+    src = new SourceMap(path, text, rewrite.text, rewrite.lines)
     for (const rl of rewrite.lines.values()) {
       warnings.push({
         severity: "warning",

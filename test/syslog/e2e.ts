@@ -85,13 +85,13 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /**
  * Streams `trace` through the CLI and restarts `server` (SIGTERM, 300 ms down, start again on the same
- * port) once it has 2000 messages of `tag`; then checks that every record arrived (duplicates allowed:
+ * port) once it has 500 messages of `tag`; then checks that every record arrived (duplicates allowed:
  * the replay window) and that the CLI said what happened.
  */
 export const restartMidStream = async (server: Rsyslog, attrs: Record<string, unknown>, tag: string, trace: Trace) => {
   const cli = runSyslog({ ...attrs, "syslog.tag": tag }, trace.path)
   let seen = 0
-  for (let i = 0; i < 1000 && seen < 2000; i++) {
+  for (let i = 0; i < 1000 && seen < 500; i++) {
     await sleep(10)
     seen = tagged(tag)(server.messages()).length
   }
@@ -105,7 +105,8 @@ export const restartMidStream = async (server: Rsyslog, attrs: Record<string, un
   const msgs = new Set(got.map((l) => parse(l).msg))
   expect(msgs.size).toBe(trace.expected.length)
   expect(msgs).toEqual(new Set(trace.expected))
-  expect(atStop).toBeLessThan(trace.expected.length) // it really was mid-stream
+  // It really was mid-stream: the sender lost its connection with messages still waiting (counting what
+  // rsyslog had written at the stop is not proof under load: its own queue may lag the socket).
   expect(res.stdout).toMatch(/\[Warn\] .* syslog: cannot deliver to \w+:\/\/[\w.]+:\d+: .*; reconnecting with backoff \(\d+ messages waiting\)/)
   expect(res.stdout).toMatch(/\[Info\] .* syslog: connected to \w+:\/\/[\w.]+:\d+ again/)
   return { atStop, duplicates: got.length - msgs.size }

@@ -7,7 +7,7 @@
  * policy engine with the reference's MapStr/MapInt semantics. Records are modelled by type (Q12): a
  * field the record's type does not carry reads as zero. Plain functions, no Effect: this is the hot path.
  */
-import { base, dir, parseSymPath } from "./goPath.js"
+import { base, dir, isSpace, parseSymPath } from "./goPath.js"
 import { ipv4, ipv4FromLong } from "./ipv4.js"
 import { isOpenRead, isOpenWrite, openFlagNames } from "./openFlags.js"
 import { opFlagNames, opFlagsStr } from "./opFlags.js"
@@ -30,26 +30,12 @@ export const trimBoundingQuotes = (s: string): string => {
   return start === 0 && end === n ? s : s.slice(start, end)
 }
 
-// Go `unicode.IsSpace` (differs from JS `trim`: U+0085 is a space, U+FEFF is not).
-const isUnicodeSpace = (c: number): boolean =>
-  (c >= 0x09 && c <= 0x0d) ||
-  c === 0x20 ||
-  c === 0x85 ||
-  c === 0xa0 ||
-  c === 0x1680 ||
-  (c >= 0x2000 && c <= 0x200a) ||
-  c === 0x2028 ||
-  c === 0x2029 ||
-  c === 0x202f ||
-  c === 0x205f ||
-  c === 0x3000
-
 /** Go `strings.TrimSpace` (the flattener trims entity names and paths with it, data-model §3.3). */
 export const trimSpace = (s: string): string => {
   let start = 0
   let end = s.length
-  while (start < end && isUnicodeSpace(s.charCodeAt(start))) start++
-  while (end > start && isUnicodeSpace(s.charCodeAt(end - 1))) end--
+  while (start < end && isSpace(s.charCodeAt(start))) start++
+  while (end > start && isSpace(s.charCodeAt(end - 1))) end--
   return start === 0 && end === s.length ? s : s.slice(start, end)
 }
 
@@ -241,7 +227,6 @@ const podInfo = (p: Pod): PodInfo => {
   return v
 }
 
-const jsonStringArray = (items: ReadonlyArray<string>): string => `[${items.map(jsonString).join(",")}]`
 
 /** Go `json.Marshal` of the services (struct field order and names of sf-apis `Service`/`Port`). */
 const servicesJson = (services: ReadonlyArray<Service>): string =>
@@ -269,6 +254,14 @@ const needsEscape = /[\u0000-\u001f"\\<>&\u2028\u2029\ud800-\udfff]/
  * lowercase `\u00xx`; U+2028/2029 escaped; unpaired surrogates (invalid UTF-16) as `\ufffd`.
  */
 export const jsonString = (s: string): string => (needsEscape.test(s) ? `"${escapeSlow(s)}"` : `"${s}"`)
+
+/** A JSON array of strings, each escaped as `jsonString` does. */
+export const jsonStringArray = (items: ReadonlyArray<string>): string => {
+  if (items.length === 0) return "[]"
+  let s = "[" + jsonString(items[0])
+  for (let i = 1; i < items.length; i++) s += "," + jsonString(items[i])
+  return s + "]"
+}
 
 const escapeSlow = (s: string): string => {
   let out = ""

@@ -63,8 +63,11 @@ export interface SymPath {
   readonly symlink: string
 }
 
-// Go fmt's notion of space (fmt/scan.go `space` table); newline is special-cased by the scanner.
-const isSpace = (c: number): boolean =>
+/**
+ * Go's notion of white space: `unicode.IsSpace` (used by `strings.TrimSpace`) and fmt's scanner table are
+ * the same set (U+0085 is a space, U+FEFF is not); the scanner special-cases newline itself.
+ */
+export const isSpace = (c: number): boolean =>
   (c >= 0x09 && c <= 0x0d) ||
   c === 0x20 ||
   c === 0x85 ||

@@ -36,12 +36,7 @@ const flagArray = (items: ReadonlyArray<string>): string => {
   return s
 }
 
-const stringArray = (items: ReadonlyArray<string>): string => {
-  if (items.length === 0) return "[]"
-  let s = "[" + q(items[0])
-  for (let i = 1; i < items.length; i++) s += "," + q(items[i])
-  return s + "]"
-}
+const stringArray = A.jsonStringArray
 
 const intArray = (items: ReadonlyArray<bigint | number>): string => `[${items.join(",")}]`
 

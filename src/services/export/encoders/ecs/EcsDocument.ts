@@ -96,12 +96,7 @@ const container = (r: FlatRecord): string => {
   return s
 }
 
-const stringArray = (items: ReadonlyArray<string>): string => {
-  if (items.length === 0) return "[]"
-  let s = "[" + q(items[0])
-  for (let i = 1; i < items.length; i++) s += "," + q(items[i])
-  return s + "]"
-}
+const stringArray = A.jsonStringArray
 
 /** `,"service":[{clusterip, id, name, namespace, ports:[{nodeport, port, proto, targetport}]}]`. */
 const services = (list: ReadonlyArray<Service>): string => {

@@ -50,3 +50,17 @@ describe("gjsonGet", () => {
     expect(gjsonGet("{broken", "a")).toBe("")
   })
 })
+
+describe("wildcard keys (security review S5)", () => {
+  it("match like gjson's * and ?, and a pathological pattern ends (it took minutes as a regular expression)", async () => {
+    const { wildcardMatch } = await import("../../src/services/policy/Gjson.js")
+    expect(wildcardMatch("na*e", "name")).toBe(true)
+    expect(wildcardMatch("n?me", "name")).toBe(true)
+    expect(wildcardMatch("*", "")).toBe(true)
+    expect(wildcardMatch("a*b*c", "axxbyyc")).toBe(true)
+    expect(wildcardMatch("a*b*c", "axxbyy")).toBe(false)
+    expect(wildcardMatch("a.b", "a.b")).toBe(true)
+    expect(wildcardMatch("a?c", "abbc")).toBe(false)
+    expect(wildcardMatch("*a*a*a*a*a*a*a*a*a*a*a*a*b", "a".repeat(64))).toBe(false)
+  })
+})

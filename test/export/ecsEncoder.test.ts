@@ -7,6 +7,7 @@
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import type { FlatRecord } from "../../src/domain/flatRecord.js"
+import { OpFlag as OP } from "../../src/domain/opFlags.js"
 import { bareEvent, type PolicyEvent, type RuleMatch } from "../../src/domain/policyEvent.js"
 import {
   agentAndEcs,
@@ -39,22 +40,6 @@ const head = agentAndEcs({ agentVersion: "0.7.0", ecsVersion: "8.2" })
 const enc = (r: FlatRecord): string => encodeEcsEvent(bareEvent(r), head)
 const doc = (r: FlatRecord | PolicyEvent): any => JSON.parse("record" in r ? encodeEcsEvent(r, head) : enc(r))
 
-const OP = {
-  CLONE: 1 << 0,
-  EXEC: 1 << 1,
-  EXIT: 1 << 2,
-  SETUID: 1 << 3,
-  OPEN: 1 << 7,
-  READ: 1 << 8,
-  WRITE: 1 << 9,
-  CLOSE: 1 << 10,
-  MKDIR: 1 << 15,
-  RMDIR: 1 << 16,
-  LINK: 1 << 17,
-  UNLINK: 1 << 18,
-  SYMLINK: 1 << 19,
-  RENAME: 1 << 20
-} as const
 
 const TOP_ORDER = [
   "@timestamp",
@@ -192,14 +177,14 @@ describe("ECS event classification", () => {
     )
 
   it.each([
-    ["no counts", OP.OPEN | OP.READ | OP.WRITE | OP.CLOSE, {}, "access", "file-access"],
-    ["read", OP.OPEN | OP.READ, { rb: 10n, ro: 1n }, "access", "file-access-read"],
-    ["read ops only", OP.READ, { ro: 1n }, "access", "file-access-read"],
+    ["no counts", OP.OPEN | OP.READ_RECV | OP.WRITE_SEND | OP.CLOSE, {}, "access", "file-access"],
+    ["read", OP.OPEN | OP.READ_RECV, { rb: 10n, ro: 1n }, "access", "file-access-read"],
+    ["read ops only", OP.READ_RECV, { ro: 1n }, "access", "file-access-read"],
     ["read bytes without the READ flag", OP.OPEN, { rb: 10n }, "access", "file-access"],
-    ["write", OP.WRITE, { wb: 3n, wo: 1n }, "change", "file-access-write"],
-    ["write bytes only", OP.WRITE, { wb: 3n }, "change", "file-access-write"],
-    ["read-write", OP.READ | OP.WRITE, { rb: 1n, wo: 2n }, "change", "file-access-read-write"],
-    ["write counts, READ flag only", OP.READ, { wb: 3n, wo: 1n }, "access", "file-access"]
+    ["write", OP.WRITE_SEND, { wb: 3n, wo: 1n }, "change", "file-access-write"],
+    ["write bytes only", OP.WRITE_SEND, { wb: 3n }, "change", "file-access-write"],
+    ["read-write", OP.READ_RECV | OP.WRITE_SEND, { rb: 1n, wo: 2n }, "change", "file-access-read-write"],
+    ["write counts, READ flag only", OP.READ_RECV, { wb: 3n, wo: 1n }, "access", "file-access"]
   ])("FF %s: %s / %s", (_n, opFlags, counts, type, action) => {
     const d = ffOf(opFlags, counts)
     expect(d.event).toMatchObject({ category: "file", type, action, sf_type: "FF" })
@@ -207,7 +192,7 @@ describe("ECS event classification", () => {
   })
 
   it("FF sf_file_action: true counts (D1), only when any is > 0", () => {
-    expect(ffOf(OP.READ | OP.WRITE, { rb: 198n, ro: 2n, wb: 5n, wo: 1n }).sf_file_action).toEqual({
+    expect(ffOf(OP.READ_RECV | OP.WRITE_SEND, { rb: 198n, ro: 2n, wb: 5n, wo: 1n }).sf_file_action).toEqual({
       bytes_read: 198,
       bytes_written: 5,
       read_ops: 2,

@@ -8,25 +8,13 @@
 import { Either } from "effect"
 import { expect } from "vitest"
 import { type FlatRecord, makeFlatRecord } from "../../src/domain/flatRecord.js"
+import { OpFlag } from "../../src/domain/opFlags.js"
 import { type PolicyError, renderDiagnostic } from "../../src/domain/policy/Diagnostic.js"
 import type { Container, File, K8sEvent, Pod, Process, SFHeader } from "../../src/domain/sysflow.js"
 import { compilePolicies, type CompiledPolicySet, type CompileOptions, evaluate } from "../../src/services/policy/PolicySet.js"
 
-export const OP = {
-  CLONE: 1 << 0,
-  EXEC: 1 << 1,
-  EXIT: 1 << 2,
-  SETUID: 1 << 3,
-  SETNS: 1 << 4,
-  ACCEPT: 1 << 5,
-  CONNECT: 1 << 6,
-  OPEN: 1 << 7,
-  READ_RECV: 1 << 8,
-  WRITE_SEND: 1 << 9,
-  CLOSE: 1 << 10,
-  MKDIR: 1 << 15,
-  RENAME: 1 << 20
-} as const
+/** Operation bits, under the short name the policy tests use. */
+export const OP = OpFlag
 
 export const header: SFHeader = { version: 4n, exporter: "node1", ip: "10.0.0.1", filename: "/mnt/trace.sf" }
 

@@ -6,26 +6,17 @@
  */
 import { Effect, Stream } from "effect"
 import { describe, expect, it } from "vitest"
-import type { FlatRecord } from "../../src/domain/flatRecord.js"
 import { bareEvent } from "../../src/domain/policyEvent.js"
-import { readTraceFile } from "../../src/services/drivers/TraceFiles.js"
 import { encodeJsonEvent } from "../../src/services/export/encoders/JsonEncoder.js"
-import { Flattener } from "../../src/services/reader/Flattener.js"
+import { readTraceRecords } from "../../src/services/reader/TraceRecords.js"
 import { applyFixes, goldenLines } from "../support/golden.js"
 import { hasShared, sharedPath, sharedTraces } from "../support/shared.js"
 
 const exportAll = async (trace: string): Promise<string[]> => {
   const lines: string[] = []
-  const flattener = new Flattener()
   await Effect.runPromise(
-    readTraceFile(sharedPath("traces", trace)).pipe(
-      Stream.runForEach((chunk) =>
-        Effect.sync(() => {
-          const out: FlatRecord[] = []
-          flattener.flatten(chunk, out)
-          for (const r of out) lines.push(encodeJsonEvent(bareEvent(r), "5"))
-        })
-      )
+    readTraceRecords(sharedPath("traces", trace)).pipe(
+      Stream.runForEach((records) => Effect.sync(() => void lines.push(...records.map((r) => encodeJsonEvent(bareEvent(r), "5")))))
     )
   )
   return lines

@@ -12,7 +12,7 @@ import { ipv4, ipv4FromLong } from "./ipv4.js"
 import { isOpenRead, isOpenWrite, openFlagNames } from "./openFlags.js"
 import { opFlagNames, opFlagsStr } from "./opFlags.js"
 import type { FlatRecord } from "./flatRecord.js"
-import type { File, FOID, K8sEvent, Pod, Process, Service } from "./sysflow.js"
+import type { File, K8sEvent, Pod, Process, Service } from "./sysflow.js"
 import { oidHex } from "./xxhash.js"
 
 // ---------------------------------------------------------------------------------------------------
@@ -40,13 +40,6 @@ export const trimSpace = (s: string): string => {
 }
 
 const hexDigits = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"))
-
-/** Lowercase hex of a file OID (40 characters for the 20-byte FOID). */
-export const foidHex = (oid: FOID): string => {
-  let s = ""
-  for (let i = 0; i < oid.length; i++) s += hexDigits[oid[i]]
-  return s
-}
 
 /** Go `string(rune(t))`: invalid code points (negative, surrogates, > U+10FFFF) become U+FFFD. */
 const runeString = (t: number): string =>
@@ -174,7 +167,7 @@ const fileInfo = (f: File): FileInfo => {
       symlink: trimBoundingQuotes(sp.symlink),
       name: trimBoundingQuotes(base(raw)),
       directory: trimBoundingQuotes(dir(sp.path)),
-      oid: foidHex(f.oid),
+      oid: f.oid,
       type: trimBoundingQuotes(runeString(f.restype))
     }
     fileInfos.set(f, v)

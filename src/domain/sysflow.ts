@@ -137,8 +137,11 @@ export interface Process {
   readonly entry: boolean
 }
 
-/** FOID: SHA-1 of path + container id, 20 bytes. */
-export type FOID = Uint8Array
+/**
+ * FOID: SHA-1 of path + container id (20 bytes on the wire), held as its 40-character lowercase hex text:
+ * a value that compares and hashes as a map key, and is what every output shows.
+ */
+export type FOID = string
 
 export interface File {
   readonly state: ObjectState

@@ -250,7 +250,7 @@ describe("sf.file.*", () => {
   })
 
   it("FE with a second file; newpath is raw for JSON, parsed for policies", () => {
-    const target = file("1->2 /tmp/sock", { oid: new Uint8Array(20).fill(0xab) })
+    const target = file("1->2 /tmp/sock", { oid: "ab".repeat(20) })
     const r = fe({ file: file("/tmp/a"), newFile: target }, { opFlags: 1 << 19 })
     expect(A.fileNewpathRaw(r)).toBe("1->2 /tmp/sock")
     expect(A.fileNewpath(r)).toBe("/tmp/sock")

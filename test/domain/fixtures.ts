@@ -60,12 +60,9 @@ export const container = (o: Partial<Container> = {}): Container => ({
   ...o
 })
 
-/** 20-byte FOID from its 40-char hex form. */
-export const foid = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex, "hex"))
-
 export const file = (path: string, o: Partial<File> = {}): File => ({
   state: "CREATED",
-  oid: foid("05fd66f64173181d19e7719fc759ff05b1623c57"),
+  oid: "05fd66f64173181d19e7719fc759ff05b1623c57",
   ts: 0n,
   restype: "f".charCodeAt(0),
   path,
@@ -126,7 +123,7 @@ export const ff = (e: Entities, o: Partial<FileFlow> = {}): FlatRecord =>
       opFlags: 0,
       openFlags: 0,
       endTs: 0n,
-      fileOID: e.file?.oid ?? new Uint8Array(20),
+      fileOID: e.file?.oid ?? "00".repeat(20),
       fd: 0,
       numRRecvOps: 0n,
       numWSendOps: 0n,
@@ -151,7 +148,7 @@ export const fe = (e: Entities, o: Partial<FileEvent> = {}): FlatRecord =>
       ts: 0n,
       tid: e.process?.oid.hpid ?? 0n,
       opFlags: 0,
-      fileOID: e.file?.oid ?? new Uint8Array(20),
+      fileOID: e.file?.oid ?? "00".repeat(20),
       ret: 0,
       newFileOID: e.newFile?.oid ?? null,
       ...o

@@ -117,8 +117,8 @@ describe("JSON encoder: presence rules and fixes", () => {
   it("FE with a second file", () => {
     const e = {
       ...httpdEntities,
-      file: file("/data/db/WiredTiger.turtle.set", { oid: Uint8Array.from(Buffer.from("0c2b2b2bb33c53b836a9dfa8bd98c5f40eafd0ed", "hex")) }),
-      newFile: file("/data/db/WiredTiger.turtle", { oid: Uint8Array.from(Buffer.from("cc6aed9676bc7133181416b97916ec6185620191", "hex")), state: "MODIFIED" })
+      file: file("/data/db/WiredTiger.turtle.set", { oid: "0c2b2b2bb33c53b836a9dfa8bd98c5f40eafd0ed" }),
+      newFile: file("/data/db/WiredTiger.turtle", { oid: "cc6aed9676bc7133181416b97916ec6185620191", state: "MODIFIED" })
     }
     const line = enc(fe(e, { opFlags: 1 << 20, ts: 7n, ret: 0 }))
     // Golden k8s_small FE line, with D2 (fd 0 instead of the new file's state) applied by hand.

@@ -88,7 +88,7 @@ describe("JSON encoder: cached fragments equal a fresh rendering", () => {
 
   it("one file with varying open flags, fds and as FE target", () => {
     const e = { ...httpdEntities, file: file("/var/log/app.log"), newFile: undefined }
-    const other = file("/var/log/app.log.1", { oid: Uint8Array.from(Buffer.alloc(20, 7)) })
+    const other = file("/var/log/app.log.1", { oid: "07".repeat(20) })
     const records = [
       ff(e, { openFlags: 1, fd: 3, opFlags: 1408 }),
       ff(e, { openFlags: 2 | 8, fd: 4, opFlags: 1664 }),

@@ -66,7 +66,7 @@ describe("occurrence encoder: event pools", () => {
     enc.encode([base(), base(), base()])
     expect(enc.encode([base()]).lines).toHaveLength(0)
     expect(enc.encode([event(ff({ ts: T0, file: file("/etc/passwd") }), [rule("write")])]).lines).toHaveLength(0) // same oid fixture
-    const otherOid = { ...file("/etc/shadow"), oid: new Uint8Array(20).fill(9) }
+    const otherOid = { ...file("/etc/shadow"), oid: "09".repeat(20) }
     expect(enc.encode([event(ff({ ts: T0, file: otherOid }), [rule("write")])]).lines).toHaveLength(1)
     expect(enc.encode([event(ff({ ts: T0, opFlags: OP.OPEN | OP.READ_RECV }), [rule("write")])]).lines).toHaveLength(1)
     expect(enc.encode([event(ff({ ts: T0, process: proc({ uid: 0 }) }), [rule("write")])]).lines).toHaveLength(1)
@@ -323,8 +323,8 @@ describe("occurrence encoder: occurrences", () => {
     const occs = occurrencesOf(
       enc.encode([
         event(pe({ ts: T0 })),
-        event(fe({ ts: T0, file: { ...file("/var/log/x"), oid: new Uint8Array(20).fill(1) } })),
-        event(ff({ ts: T0, file: { ...file("/data/y"), oid: new Uint8Array(20).fill(2) } })),
+        event(fe({ ts: T0, file: { ...file("/var/log/x"), oid: "01".repeat(20) } })),
+        event(ff({ ts: T0, file: { ...file("/data/y"), oid: "02".repeat(20) } })),
         event(nf({ ts: T0, process: proc({ exeArgs: "net.py" }) })),
         event(ke("pod added", { ts: T0 }))
       ]).lines

@@ -1,7 +1,7 @@
 /**
  * Checks decoded SysFlow datums against a writer schema (the JSON value from a trace header): every
  * field of the datum's branch has the JavaScript shape the decoder promises — `long` a bigint in the
- * int64 range, `int` an integer in the int32 range, `fixed` a byte array of its size, enums one of their
+ * int64 range, `int` an integer in the int32 range, `fixed` the hex text of its size, enums one of their
  * symbols, and so on. Used by the fuzz tests to show that whatever a corrupt input yields is well-formed.
  */
 import { ContainerTypes, RecordFullName, type SysFlowDatum } from "../../src/domain/sysflow.js"
@@ -99,7 +99,10 @@ export const shapeChecker = (writerSchema: Json): ShapeChecker => {
         return ok ? undefined : `${path}: ${String(v)} is not a symbol of ${String(schema.name)}`
       }
       case "fixed":
-        return v instanceof Uint8Array && v.length === schema.size ? undefined : `${path}: expected ${String(schema.size)} fixed bytes`
+        // Fixed values (SysFlow's FOID) are held as lowercase hex text.
+        return typeof v === "string" && v.length === 2 * Number(schema.size) && /^[0-9a-f]*$/.test(v)
+          ? undefined
+          : `${path}: expected ${String(schema.size)} fixed bytes as hex`
       case "array": {
         if (!Array.isArray(v)) return `${path}: expected an array`
         for (let i = 0; i < v.length; i++) {

@@ -59,7 +59,7 @@ export const nodeApp: Container = {
 
 export const file = (path: string, restype = "f"): File => ({
   state: "CREATED",
-  oid: new Uint8Array(20).fill(7),
+  oid: "07".repeat(20),
   ts: 0n,
   restype: restype.charCodeAt(0),
   path,
@@ -110,7 +110,7 @@ export const ff = (c: Ctx = {}, openFlags = 2, counters: Partial<Record<"rb" | "
       opFlags: c.opFlags ?? OP.OPEN | OP.WRITE_SEND | OP.CLOSE,
       openFlags,
       endTs: (c.ts ?? 1000n) + 10n,
-      fileOID: f?.oid ?? new Uint8Array(20),
+      fileOID: f?.oid ?? "00".repeat(20),
       fd: 3,
       numRRecvOps: 0n,
       numWSendOps: 1n,
@@ -137,7 +137,7 @@ export const fe = (c: Ctx = {}): FlatRecord => {
       ts: c.ts ?? 1000n,
       tid: p?.oid.hpid ?? 0n,
       opFlags: c.opFlags ?? OP.RENAME,
-      fileOID: f?.oid ?? new Uint8Array(20),
+      fileOID: f?.oid ?? "00".repeat(20),
       ret: 0,
       newFileOID: c.newFile?.oid ?? null
     },

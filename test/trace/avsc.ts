@@ -54,12 +54,16 @@ export const decodeOcf = (bytes: Uint8Array): Promise<Decoded> =>
     Readable.from([Buffer.from(bytes)]).pipe(decoder)
   })
 
-/** SysFlow datums as `{ code, rec }`, the shape the writer takes (the union is wrapped by full name). */
+/**
+ * SysFlow datums as `{ code, rec }`, the shape the writer takes: the union is wrapped by full name, and
+ * FOIDs (avsc gives a `fixed` as a Buffer) become their hex text.
+ */
 export const sysflowDatums = (d: Decoded): Array<{ code: number; rec: Record<string, unknown> }> =>
   d.values.map((v) => {
     const wrapped = (v as { rec: Record<string, Record<string, unknown>> }).rec
-    const [name, rec] = Object.entries(wrapped)[0]
+    const [name, raw] = Object.entries(wrapped)[0]
     const code = Object.entries(RecordFullName).find(([, n]) => n === name)![0]
+    const rec = Object.fromEntries(Object.entries(raw).map(([k, x]) => [k, Buffer.isBuffer(x) ? x.toString("hex") : x]))
     return { code: Number(code), rec }
   })
 

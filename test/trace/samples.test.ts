@@ -14,7 +14,6 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "samples-"))
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))
 
 type Rec = Record<string, unknown>
-const hex = (b: unknown): string => Buffer.from(b as Uint8Array).toString("hex")
 const oidKey = (o: unknown): string => {
   const { hpid, createTS } = o as { hpid: bigint; createTS: bigint }
   return `${hpid}/${createTS}`
@@ -57,11 +56,11 @@ describe("sample.sf", () => {
     const containerShell = (p: Rec) =>
       p.exe === "/bin/bash" && String(p.exeArgs).startsWith("-c ") && p.containerId !== null
     expect(procs.some(containerShell)).toBe(true)
-    const paths = new Map(of(3).map((f) => [hex(f.oid), String(f.path)]))
+    const paths = new Map(of(3).map((f) => [String(f.oid), String(f.path)]))
     const flowPaths = (flag: number) =>
       of(6)
         .filter((ff) => (ff.opFlags as number) & flag)
-        .map((ff) => paths.get(hex(ff.fileOID)))
+        .map((ff) => paths.get(String(ff.fileOID)))
     expect(flowPaths(OpFlag.READ_RECV)).toContain("/etc/shadow")
     expect(flowPaths(OpFlag.WRITE_SEND).some((p) => p?.startsWith("/usr/bin/"))).toBe(true)
   })
@@ -97,11 +96,11 @@ describe("generateSyntheticTrace", () => {
         if (rec.poid !== null) expect(procs.has(oidKey(rec.poid))).toBe(true)
         if (rec.containerId !== null) expect(containers.has(rec.containerId)).toBe(true)
         procs.add(oidKey(rec.oid))
-      } else if (code === 3) files.add(hex(rec.oid))
+      } else if (code === 3) files.add(String(rec.oid))
       else if (code !== 0) {
         expect(procs.has(oidKey(rec.procOID))).toBe(true)
-        if (code === 6 || code === 7) expect(files.has(hex(rec.fileOID))).toBe(true)
-        if (code === 7 && rec.newFileOID !== null) expect(files.has(hex(rec.newFileOID))).toBe(true)
+        if (code === 6 || code === 7) expect(files.has(String(rec.fileOID))).toBe(true)
+        if (code === 7 && rec.newFileOID !== null) expect(files.has(String(rec.newFileOID))).toBe(true)
       }
     }
     const events = [4, 5, 6, 7].reduce((n, c) => n + (counts.get(c) ?? 0), 0)

@@ -13,8 +13,6 @@ interface ProcEntry {
   ptree: ReadonlyArray<Process> | undefined
 }
 
-const latin1 = (oid: FOID): string => Buffer.from(oid.buffer, oid.byteOffset, oid.length).toString("latin1")
-
 export class EntityCache {
   header: SFHeader | undefined = undefined
   private containers = new Map<string, Container>()
@@ -40,7 +38,7 @@ export class EntityCache {
   }
 
   putFile(f: File): void {
-    this.files.set(latin1(f.oid), f)
+    this.files.set(f.oid, f)
   }
 
   putProcess(p: Process): void {
@@ -60,7 +58,7 @@ export class EntityCache {
   }
 
   file(oid: FOID | null): File | undefined {
-    return oid === null ? undefined : this.files.get(latin1(oid))
+    return oid === null ? undefined : this.files.get(oid)
   }
 
   /** `GetProc`: the MODIFIED slot if set, else CREATED, else REUP. */

@@ -10,6 +10,7 @@ import type {
   Container,
   File,
   FileEvent,
+  FOID,
   FileFlow,
   K8sEvent,
   NetworkFlow,
@@ -92,7 +93,7 @@ export class Flattener {
     if (this.filter === undefined || this.filter(r)) out.push(r)
   }
 
-  private lookupFile(oid: Uint8Array): File | undefined {
+  private lookupFile(oid: FOID): File | undefined {
     const f = this.cache.file(oid)
     if (f === undefined) this.diagnostics.missingFile++
     return f

@@ -31,6 +31,7 @@ import {
   RecordFullName,
   type FileEvent,
   type FileFlow,
+  type FOID,
   type SFHeader,
   type Service,
   type SysFlowDatum
@@ -60,36 +61,29 @@ export const ipaddr = (addr: string): bigint => BigInt(ipv4(addr) >>> 0)
  * A file's FOID as the collector computes it: SHA-1 of the container id followed by the path (host files:
  * the path alone). Checked against the FOIDs in real traces.
  */
-export const foid = (path: string, containerId: string | null): Buffer =>
+export const foid = (path: string, containerId: string | null): FOID =>
   createHash("sha1")
     .update((containerId ?? "") + path)
-    .digest()
+    .digest("hex")
 
 /** A Process with the two v5 fields the in-memory model leaves out. */
 export type TraceProcess = Process & { readonly cwd: string; readonly env: ReadonlyArray<string> }
 
-// avsc `fixed` values must be Buffers; decoded or hand-made FOIDs may be plain Uint8Arrays.
-const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.length))
+/** avsc writes a `fixed` from a Buffer: the FOID's 20 bytes. */
+const foidBytes = (oid: FOID): Buffer => Buffer.from(oid, "hex")
 
-const isBuffer = (b: Uint8Array | null): boolean => b === null || Buffer.isBuffer(b)
-
-/**
- * Adapts a datum to what avsc writes: Buffer FOIDs, and `cwd`/`env` defaults for v5 Process records
- * (copying only when needed: this runs for every datum).
- */
+/** Adapts a datum to what avsc writes: FOIDs as bytes, and `cwd`/`env` defaults for v5 Process records. */
 const wireRecord = (d: SysFlowDatum): unknown => {
   switch (d.code) {
     case RecordCode.Process:
       return "cwd" in d.rec ? d.rec : { ...d.rec, cwd: "", env: [] }
     case RecordCode.File:
-      return isBuffer(d.rec.oid) ? d.rec : { ...d.rec, oid: asBuffer(d.rec.oid) }
+      return { ...d.rec, oid: foidBytes(d.rec.oid) }
     case RecordCode.FileFlow:
-      return isBuffer(d.rec.fileOID) ? d.rec : { ...d.rec, fileOID: asBuffer(d.rec.fileOID) }
+      return { ...d.rec, fileOID: foidBytes(d.rec.fileOID) }
     case RecordCode.FileEvent: {
       const { fileOID, newFileOID } = d.rec
-      return isBuffer(fileOID) && isBuffer(newFileOID)
-        ? d.rec
-        : { ...d.rec, fileOID: asBuffer(fileOID), newFileOID: newFileOID === null ? null : asBuffer(newFileOID) }
+      return { ...d.rec, fileOID: foidBytes(fileOID), newFileOID: newFileOID === null ? null : foidBytes(newFileOID) }
     }
     default:
       return d.rec
@@ -165,7 +159,7 @@ const DEFAULT_SYNC = syncMarker("sfprocessor trace writer")
 
 /** A process, by pid (the last process written with that pid), OID, or Process record. */
 export type ProcRef = bigint | OID | { readonly oid: OID }
-/** A file, by path (its File record is written on first use), File record, or raw FOID. */
+/** A file, by path (its File record is written on first use), File record, or raw FOID bytes. */
 export type FileRef = string | File | Uint8Array
 
 export interface ProcessInit {
@@ -518,8 +512,8 @@ export class TraceWriter {
   }
 
   /** A path is resolved in the acting process's container, writing its File record the first time. */
-  private foidOf(ref: FileRef, proc: ProcRef): Uint8Array {
-    if (typeof ref !== "string") return ref instanceof Uint8Array ? ref : ref.oid
+  private foidOf(ref: FileRef, proc: ProcRef): FOID {
+    if (typeof ref !== "string") return ref instanceof Uint8Array ? Buffer.from(ref).toString("hex") : ref.oid
     const containerId = this.processOf(proc)?.containerId ?? null
     const known = this.files.get(fileKey(ref, containerId))
     return (known ?? this.file({ path: ref, containerId })).oid

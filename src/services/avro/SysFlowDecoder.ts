@@ -186,3 +186,18 @@ export const makeSysFlowDecoder = (writerSchema: unknown): SysFlowDecoder => {
     }
   }
 }
+
+/** Decoders by schema text: the files of a directory usually share one schema, compiled once. */
+const decoders = new Map<string, SysFlowDecoder>()
+
+/** `makeSysFlowDecoder`, memoised on the schema (decoders hold no state between datums). */
+export const sysFlowDecoderFor = (writerSchema: unknown): SysFlowDecoder => {
+  const key = JSON.stringify(writerSchema)
+  let d = decoders.get(key)
+  if (d === undefined) {
+    d = makeSysFlowDecoder(writerSchema)
+    if (decoders.size >= 16) decoders.clear()
+    decoders.set(key, d)
+  }
+  return d
+}

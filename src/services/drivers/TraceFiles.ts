@@ -12,7 +12,7 @@ import * as path from "node:path"
 import { DriverError, TraceError } from "../../domain/errors.js"
 import type { SysFlowDatum } from "../../domain/sysflow.js"
 import { OcfParser } from "../avro/OcfReader.js"
-import { DatumError, makeSysFlowDecoder, SchemaError, type SysFlowDecoder } from "../avro/SysFlowDecoder.js"
+import { DatumError, SchemaError, type SysFlowDecoder, sysFlowDecoderFor } from "../avro/SysFlowDecoder.js"
 import { CHUNK_SIZE } from "../pipeline/Channel.js"
 
 const READ_SIZE = 1 << 20
@@ -138,7 +138,7 @@ export const readTraceFile = (file: string): Stream.Stream<ReadonlyArray<SysFlow
 
 const makeDecoder = (file: string, schema: unknown): SysFlowDecoder => {
   try {
-    return makeSysFlowDecoder(schema)
+    return sysFlowDecoderFor(schema)
   } catch (e) {
     const detail = e instanceof SchemaError ? e.message : String(e)
     throw new TraceError({ reason: "Schema", file, offset: 0, detail })

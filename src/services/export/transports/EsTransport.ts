@@ -10,7 +10,7 @@
  * * Health check: `GET /` answers (authenticated, and the server is Elasticsearch) and `HEAD /<index>`
  *   finds the index, alias or data stream; a missing one fails unless `es.index.autocreate=true`.
  */
-import { Client } from "@elastic/elasticsearch"
+import type { Client } from "@elastic/elasticsearch"
 import { Effect, Redacted } from "effect"
 import { ExportError, PipelineConfigError } from "../../../domain/errors.js"
 import type { Transport, TransportFactory } from "../Transport.js"
@@ -31,7 +31,12 @@ export interface EsTransportOptions {
 const isCounter = (c: unknown): c is RequestCounter =>
   typeof c === "object" && c !== null && (c as { sfprocessorBulk?: unknown }).sfprocessorBulk === true
 
-const makeClient = (settings: EsSettings, requestTimeoutMs: number): Client => {
+/** The client library is large (about half the bundled code): it is loaded when an `es` exporter starts. */
+const loadClient = (): Promise<typeof Client> =>
+  // A CommonJS module: its exports are the namespace's `default` when bundled, named exports otherwise.
+  import("@elastic/elasticsearch").then((m) => m.Client ?? (m as unknown as { default: typeof m }).default.Client)
+
+const makeClient = (ClientClass: typeof Client, settings: EsSettings, requestTimeoutMs: number): Client => {
   const auth =
     settings.username === undefined && settings.password === undefined
       ? undefined
@@ -39,7 +44,7 @@ const makeClient = (settings: EsSettings, requestTimeoutMs: number): Client => {
           username: settings.username === undefined ? "" : Redacted.value(settings.username),
           password: settings.password === undefined ? "" : Redacted.value(settings.password)
         }
-  const client = new Client({
+  const client = new ClientClass({
     nodes: [...settings.addresses],
     ...(auth === undefined ? {} : { auth }),
     tls: {
@@ -69,9 +74,10 @@ export const makeEsTransportWith =
       const healthTimeoutMs = options.healthTimeoutMs ?? 4_000
       const scrub = scrubber(settings)
       const where = settings.addresses.map(redactUrl).join(",")
+      const ClientClass = yield* Effect.promise(loadClient)
       const client = yield* Effect.acquireRelease(
         Effect.try({
-          try: () => makeClient(settings, requestTimeoutMs),
+          try: () => makeClient(ClientClass, settings, requestTimeoutMs),
           catch: (e) =>
             new PipelineConfigError({
               reason: "Attribute",

@@ -12,12 +12,17 @@ import type { FlatRecord } from "../../src/domain/flatRecord.js"
 import { bareEvent, type PolicyEvent } from "../../src/domain/policyEvent.js"
 import type { Process } from "../../src/domain/sysflow.js"
 import { fileSink } from "../../src/services/avro/OcfWriter.js"
-import { encodeJsonBatch, encodeJsonEvent, encodeJsonLines } from "../../src/services/export/encoders/JsonEncoder.js"
+import { encodeJsonBatch, encodeJsonEvent, encodeJsonText } from "../../src/services/export/encoders/JsonEncoder.js"
+import { TextBatch } from "../../src/services/export/ExportBatch.js"
 import { readTraceRecords } from "../../src/services/reader/TraceRecords.js"
 import { generateSyntheticTrace } from "../../src/services/trace/SampleTraces.js"
 import { container, fe, ff, file, header, httpdEntities, ipInt, nf, pe, pod, proc } from "../domain/fixtures.js"
 
 /** The record's line computed without any cached fragment. */
+/** What the exporter hands a transport: the bytes, decoded line by line. */
+const encodeLines = (events: ReadonlyArray<PolicyEvent>, version: string): ReadonlyArray<string> =>
+  new TextBatch(encodeJsonText(events, version)).lines
+
 const fresh = (ev: PolicyEvent, version = "5"): string =>
   encodeJsonEvent({ ...ev, record: structuredClone(ev.record) }, version)
 
@@ -44,22 +49,22 @@ describe("JSON encoder: cached fragments equal a fresh rendering", () => {
     const events = records.map(bareEvent)
     // Twice: the second pass reads every fragment from the cache.
     for (let pass = 0; pass < 2; pass++) {
-      const lines = encodeJsonLines(events, "5")
+      const lines = encodeLines(events, "5")
       expect(lines).toHaveLength(records.length)
       for (let i = 0; i < records.length; i++) if (lines[i] !== fresh(events[i])) expect(lines[i]).toBe(fresh(events[i]))
     }
     // With policies and tags, and another schema version, interleaved with the cached pass.
     const policyEvents = records.slice(0, 1500).map(withPolicies)
-    const lines = encodeJsonLines(policyEvents, "7")
+    const lines = encodeLines(policyEvents, "7")
     for (let i = 0; i < policyEvents.length; i++) expect(lines[i]).toBe(fresh(policyEvents[i], "7"))
-    expect(encodeJsonLines(events.slice(0, 10), "5")).toEqual(events.slice(0, 10).map((e) => fresh(e)))
+    expect(encodeLines(events.slice(0, 10), "5")).toEqual(events.slice(0, 10).map((e) => fresh(e)))
   })
 
   it("the sample trace, line by line and as a batch", async () => {
     const records = await readAll(path.resolve(__dirname, "../../resources/traces/sample.sf"))
     const events = records.map(bareEvent)
     const expected = events.map((e) => fresh(e))
-    expect(encodeJsonLines(events, "5")).toEqual(expected)
+    expect(encodeLines(events, "5")).toEqual(expected)
     expect(events.map((e) => encodeJsonEvent(e, "5"))).toEqual(expected)
     expect(encodeJsonBatch(events, "5")).toBe(expected.join("\n") + "\n")
   })

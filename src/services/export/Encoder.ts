@@ -7,7 +7,7 @@ import type { Effect, Scope } from "effect"
 import type { ExportError, PipelineConfigError } from "../../domain/errors.js"
 import type { PolicyEvent } from "../../domain/policyEvent.js"
 import type { ExporterConfig } from "./ExporterConfig.js"
-import type { ExportBatch } from "./Transport.js"
+import type { ExportBatch } from "./ExportBatch.js"
 
 export interface Encoder {
   readonly encode: (events: ReadonlyArray<PolicyEvent>) => ExportBatch

@@ -13,10 +13,11 @@ import { add, exportDrops, exported } from "../metrics/Metrics.js"
 import type { Stage } from "../pipeline/Stage.js"
 import type { EncoderFactory } from "./Encoder.js"
 import { makeEcsEncoder } from "./encoders/EcsEncoder.js"
-import { encodeJsonLines } from "./encoders/JsonEncoder.js"
+import { encodeJsonText } from "./encoders/JsonEncoder.js"
 import { makeOccurrenceEncoder } from "./encoders/OccurrenceEncoder.js"
 import { decodeExporterConfig, type ExportKind, type FormatKind } from "./ExporterConfig.js"
-import type { ExportBatch, TerminalOutput, TransportFactory } from "./Transport.js"
+import { batchSize, concatBatches, type ExportBatch, sliceBatch, TextBatch } from "./ExportBatch.js"
+import type { TerminalOutput, TransportFactory } from "./Transport.js"
 import { makeEsTransport } from "./transports/EsTransport.js"
 import { makeFileTransport } from "./transports/FileTransport.js"
 import { makeFindingsTransport } from "./transports/FindingsTransport.js"
@@ -38,7 +39,7 @@ const transports: Record<ExportKind, TransportFactory> = {
 }
 
 const encoders: Record<FormatKind, EncoderFactory> = {
-  json: (_attrs, config) => Effect.succeed({ encode: (events) => ({ lines: encodeJsonLines(events, config.jsonSchemaVersion) }) }),
+  json: (_attrs, config) => Effect.succeed({ encode: (events) => new TextBatch(encodeJsonText(events, config.jsonSchemaVersion)) }),
   ecs: makeEcsEncoder,
   occurrence: makeOccurrenceEncoder,
   otel: unsupported("format 'otel'")
@@ -50,33 +51,30 @@ export type ExporterInput = PolicyEvent | FlatRecord
 const asEvents = (chunk: ReadonlyArray<ExporterInput>): ReadonlyArray<PolicyEvent> =>
   chunk.length > 0 && "record" in chunk[0] ? (chunk as ReadonlyArray<PolicyEvent>) : (chunk as ReadonlyArray<FlatRecord>).map(bareEvent)
 
-const joinBatches = (bs: ReadonlyArray<ExportBatch>): ExportBatch => {
-  const withIds = bs.every((b) => b.ids !== undefined)
-  return { lines: bs.flatMap((b) => b.lines), ids: withIds ? bs.flatMap((b) => b.ids!) : undefined }
-}
-
 /** Batches of encoded records waiting to be sent. */
 class Pending {
   private batches: ExportBatch[] = []
   count = 0
   add(batch: ExportBatch): void {
-    if (batch.lines.length === 0) return
+    const n = batchSize(batch)
+    if (n === 0) return
     this.batches.push(batch)
-    this.count += batch.lines.length
+    this.count += n
   }
   /** Everything pending, or (with `max`) the first `max` records, as one batch. */
   take(max = Number.POSITIVE_INFINITY): ExportBatch | undefined {
     const bs = this.batches
     if (bs.length === 0) return undefined
-    const all = bs.length === 1 ? bs[0] : joinBatches(bs)
-    if (all.lines.length <= max) {
+    const all = concatBatches(bs)
+    const n = this.count
+    if (n <= max) {
       this.batches = []
       this.count = 0
       return all
     }
-    this.batches = [{ lines: all.lines.slice(max), ids: all.ids?.slice(max) }]
-    this.count = all.lines.length - max
-    return { lines: all.lines.slice(0, max), ids: all.ids?.slice(0, max) }
+    this.batches = [sliceBatch(all, max, n)]
+    this.count = n - max
+    return sliceBatch(all, 0, max)
   }
 }
 
@@ -114,7 +112,7 @@ export const makeExporter = (
                     dropped += n
                     lastSendError = undefined
                   }),
-                  Effect.zipRight(add(exported, batch.lines.length - n, tags), add(exportDrops, n, tags))
+                  Effect.zipRight(add(exported, batchSize(batch) - n, tags), add(exportDrops, n, tags))
                 )
             }),
             Effect.asVoid

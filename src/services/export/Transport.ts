@@ -4,15 +4,8 @@
  */
 import { Context, Effect, Layer, type Scope } from "effect"
 import type { ExportError, PipelineConfigError } from "../../domain/errors.js"
+import type { ExportBatch } from "./ExportBatch.js"
 import type { ExporterConfig } from "./ExporterConfig.js"
-
-/** Encoded records: one serialised document per record, in order. */
-export interface ExportBatch {
-  /** The documents (JSON text, no trailing newline). */
-  readonly lines: ReadonlyArray<string>
-  /** Per-document ids (the ECS `_id`), when the format defines them; same length as `lines`. */
-  readonly ids?: ReadonlyArray<string>
-}
 
 export interface Transport {
   readonly name: string
@@ -35,13 +28,10 @@ export type TransportFactory = (
   config: ExporterConfig
 ) => Effect.Effect<Transport, ExportError | PipelineConfigError, Scope.Scope | TerminalOutput>
 
-/** Joins a batch as JSON lines, each ending in "\n". */
-export const asJsonLines = (batch: ExportBatch): string => (batch.lines.length === 0 ? "" : batch.lines.join("\n") + "\n")
-
 /** Where the `terminal` transport writes: stdout in the live layer, a buffer in tests. */
 export class TerminalOutput extends Context.Tag("sfprocessor/TerminalOutput")<
   TerminalOutput,
-  { readonly write: (text: string) => Effect.Effect<void> }
+  { readonly write: (text: string | Uint8Array) => Effect.Effect<void> }
 >() {
   /** process.stdout, waiting for `drain` when the pipe is full. */
   static readonly Live = Layer.succeed(TerminalOutput, {
@@ -54,5 +44,7 @@ export class TerminalOutput extends Context.Tag("sfprocessor/TerminalOutput")<
 
   /** Collects everything written, for tests. */
   static readonly capture = (sink: string[]) =>
-    Layer.succeed(TerminalOutput, { write: (text) => Effect.sync(() => void sink.push(text)) })
+    Layer.succeed(TerminalOutput, {
+      write: (text) => Effect.sync(() => void sink.push(typeof text === "string" ? text : Buffer.from(text).toString("utf8")))
+    })
 }

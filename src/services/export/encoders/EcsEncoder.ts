@@ -11,7 +11,7 @@
 import { Effect } from "effect"
 import type { PolicyEvent } from "../../../domain/policyEvent.js"
 import type { EncoderFactory } from "../Encoder.js"
-import type { ExportBatch } from "../Transport.js"
+import type { ExportBatch } from "../ExportBatch.js"
 import { agentAndEcs, encodeEcsEvent, type EcsOptions } from "./ecs/EcsDocument.js"
 import { ecsDocumentId } from "./ecs/ecsId.js"
 

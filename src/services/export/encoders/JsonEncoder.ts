@@ -7,8 +7,8 @@
  * with their presence rules; KE records carry only `k8s, meta, node`.
  *
  * Hot path: the section builders below define the text; each entity's share of it (process + ancestry,
- * header, container, pod, file) is rendered once and cached on the entity object, and a line is one
- * concatenation of cached fragments and the event's own values (see "The hot path").
+ * header, container, pod, file) is rendered once and cached on the entity object as UTF-8, and a line is
+ * written as bytes: cached fragments and the event's own values (see "The hot path").
  */
 import * as A from "../../../domain/attributes.js"
 import type {
@@ -21,6 +21,8 @@ import type {
 import { ipv4, ipv4FromLong } from "../../../domain/ipv4.js"
 import type { PolicyEvent } from "../../../domain/policyEvent.js"
 import type { Service } from "../../../domain/sysflow.js"
+import type { JsonLinesText } from "../ExportBatch.js"
+import { Utf8Writer, utf8 } from "./Utf8Writer.js"
 
 const q = A.jsonString
 
@@ -235,9 +237,10 @@ const procTail = (r: FlatRecord): string =>
 //
 // Most of a line depends only on the entities a record references (header, container, pod, process and
 // its ancestry, files), and records of one process share those objects (the reader's entity cache), so
-// each entity's part of the line is rendered once, by the section builders above, and cached on the
-// object itself. A line is then one concatenation of a few cached fragments and the per-event values.
-// Entities are never mutated once read (the attribute memos rely on that too).
+// each entity's part of the line is rendered once, by the section builders above, encoded to UTF-8 and
+// cached on the object itself. A line is then written as a few cached byte fragments and the event's own
+// values (numbers written digit by digit): no strings, no ropes. Entities are never mutated once read
+// (the attribute memos rely on that too).
 
 /** The cache slot on entity objects: a non-enumerable symbol property (invisible to spreads, keys, JSON). */
 const FRAG: unique symbol = Symbol("sfprocessor.jsonFragment")
@@ -260,46 +263,40 @@ const boundedSet = <K, V>(m: Map<K, V>, k: K, v: V): void => {
   m.set(k, v)
 }
 
-/** Makes a cached fragment flat once, so that each line using it does not walk (or copy) a rope. */
-const flat = (s: string): string => {
-  s.charCodeAt(0)
-  return s
-}
-
 // Each `…Frag` function reads its slot with its own property access, so each access site sees one kind of
 // entity (monomorphic). A record without the entity uses a module-level fragment.
 
-/** `"container":{…},` ("" when the record shows no container). */
-let noContainerFrag: string | undefined
-const containerFrag = (r: FlatRecord): string => {
+/** `"container":{…},` (empty when the record shows no container). */
+let noContainerFrag: Buffer | undefined
+const containerFrag = (r: FlatRecord): Buffer => {
   const c = r.container
-  if (c === undefined) return (noContainerFrag ??= A.containerId(r) !== "" ? container(r) : "")
-  const v = (c as Slot<string>)[FRAG] ?? frozenFrag<string>(c)
-  return v !== undefined ? v : setFrag(c, flat(A.containerId(r) !== "" ? container(r) : ""))
+  if (c === undefined) return (noContainerFrag ??= utf8(A.containerId(r) !== "" ? container(r) : ""))
+  const v = (c as Slot<Buffer>)[FRAG] ?? frozenFrag<Buffer>(c)
+  return v !== undefined ? v : setFrag(c, utf8(A.containerId(r) !== "" ? container(r) : ""))
 }
 
-/** `"pod":{…},` ("" when the record shows no pod). */
-let noPodFrag: string | undefined
-const podFrag = (r: FlatRecord): string => {
+/** `"pod":{…},` (empty when the record shows no pod). */
+let noPodFrag: Buffer | undefined
+const podFrag = (r: FlatRecord): Buffer => {
   const p = r.pod
-  if (p === undefined) return (noPodFrag ??= A.podId(r) !== "" ? pod(r) : "")
-  const v = (p as Slot<string>)[FRAG] ?? frozenFrag<string>(p)
-  return v !== undefined ? v : setFrag(p, flat(A.podId(r) !== "" ? pod(r) : ""))
+  if (p === undefined) return (noPodFrag ??= utf8(A.podId(r) !== "" ? pod(r) : ""))
+  const v = (p as Slot<Buffer>)[FRAG] ?? frozenFrag<Buffer>(p)
+  return v !== undefined ? v : setFrag(p, utf8(A.podId(r) !== "" ? pod(r) : ""))
 }
 
 /** The header's sections: meta and node (net comes between them in NF records). */
 interface HeaderFrag {
   /** `"meta":{…},` */
-  readonly meta: string
+  readonly meta: Buffer
   /** `"node":{…},` */
-  readonly nodeComma: string
+  readonly nodeComma: Buffer
   /** `"meta":{…},"node":{…},` */
-  readonly metaNodeComma: string
+  readonly metaNodeComma: Buffer
 }
 const makeHeaderFrag = (r: FlatRecord): HeaderFrag => {
-  const m = flat(meta(r))
-  const n = flat(node(r) + ",")
-  return { meta: m, nodeComma: n, metaNodeComma: flat(m + n) }
+  const m = meta(r)
+  const n = node(r) + ","
+  return { meta: utf8(m), nodeComma: utf8(n), metaNodeComma: utf8(m + n) }
 }
 let noHeaderFrag: HeaderFrag | undefined
 const headerFrag = (r: FlatRecord): HeaderFrag => {
@@ -317,20 +314,20 @@ const headerFrag = (r: FlatRecord): HeaderFrag => {
 interface ProcFrag {
   readonly ptree: FlatRecord["ptree"]
   /** `["pproc":{…},]"proc":{…,"tid":` */
-  readonly head: string
+  readonly head: Buffer
   /** `,"tty":…}` */
-  readonly tail: string
+  readonly tail: Buffer
   /** `,"tty":…}}`: the end of a line without policies or tags. */
-  readonly tailClose: string
+  readonly tailClose: Buffer
 }
 const makeProcFrag = (r: FlatRecord): ProcFrag => {
   // Present iff the process has a parent pid, whether or not the parent is cached (D8).
   const tail = procTail(r)
   return {
     ptree: r.ptree,
-    head: flat((A.pprocPid(r) !== 0n ? pproc(r) : "") + procHead(r)),
-    tail: flat(tail),
-    tailClose: flat(tail + "}")
+    head: utf8((A.pprocPid(r) !== 0n ? pproc(r) : "") + procHead(r)),
+    tail: utf8(tail),
+    tailClose: utf8(tail + "}")
   }
 }
 let noProcFrag: ProcFrag | undefined
@@ -350,24 +347,24 @@ const procFrag = (r: FlatRecord): ProcFrag => {
  */
 interface FileFrag {
   /** `"file":{"directory":…,"fd":` */
-  readonly head: string
+  readonly head: Buffer
   /** `,"name":…,"newdirectory":…,"newsymlink":…,"oid":…,"openflags":` (without a second file). */
-  readonly mid: string
+  readonly mid: Buffer
   /** `,"path":…,"symlink":…,"type":…},` */
-  readonly tail: string
+  readonly tail: Buffer
   /** FE: the second file `feSection` was rendered with (null: none yet). */
   feNew: FlatRecord["newFile"] | null
   /** FE: the whole section. */
-  feSection: string
+  feSection: Buffer
 }
 /** The second-file part of a record without a second file (a constant). */
 let noNewFile: string | undefined
 const makeFileFrag = (r: FlatRecord): FileFrag => ({
-  head: flat(fileHead(r)),
-  mid: flat(fileName(r) + (noNewFile ??= fileNew({ ...r, newFile: undefined })) + fileOid(r)),
-  tail: flat(fileTail(r)),
+  head: utf8(fileHead(r)),
+  mid: utf8(fileName(r) + (noNewFile ??= fileNew({ ...r, newFile: undefined })) + fileOid(r)),
+  tail: utf8(fileTail(r)),
   feNew: null,
-  feSection: ""
+  feSection: EMPTY
 })
 let noFileFrag: FileFrag | undefined
 const fileFrag = (r: FlatRecord): FileFrag => {
@@ -380,33 +377,38 @@ const fileFrag = (r: FlatRecord): FileFrag => {
 /** FF: the open-flags parts of the file section, per flags value (a file is opened with varying flags). */
 interface OpenFrag {
   /** `,"is_open_read":…,"is_open_write":…` */
-  readonly open: string
+  readonly open: Buffer
   /** `[…]` */
-  readonly list: string
+  readonly list: Buffer
 }
 const openFrags = new Map<number, OpenFrag>()
 const openFrag = (r: FileFlowRecord): OpenFrag => {
   let v = openFrags.get(r.event.openFlags)
   if (v === undefined) {
-    v = { open: flat(fileOpen(r)), list: flagArray(A.fileOpenflags(r)) }
+    v = { open: utf8(fileOpen(r)), list: utf8(flagArray(A.fileOpenflags(r))) }
     boundedSet(openFrags, r.event.openFlags, v)
   }
   return v
 }
 
 /** FF: `"file":{…},` */
-const ffFile = (r: FileFlowRecord): string => {
-  if (r.newFile !== undefined) return file(r) // the reader never gives an FF a second file
+const ffFile = (w: Utf8Writer, r: FileFlowRecord): void => {
+  if (r.newFile !== undefined) return w.text(file(r)) // the reader never gives an FF a second file
   const f = fileFrag(r)
   const o = openFrag(r)
-  return f.head + A.fileFd(r) + o.open + f.mid + o.list + f.tail
+  w.bytes(f.head)
+  w.int(A.fileFd(r))
+  w.bytes(o.open)
+  w.bytes(f.mid)
+  w.bytes(o.list)
+  w.bytes(f.tail)
 }
 
 /** FE: `"file":{…},` */
-const feFile = (r: FileEventRecord): string => {
+const feFile = (r: FileEventRecord): Buffer => {
   const f = fileFrag(r)
   if (f.feNew !== r.newFile) {
-    f.feSection = flat(file(r))
+    f.feSection = utf8(file(r))
     f.feNew = r.newFile
   }
   return f.feSection
@@ -415,159 +417,150 @@ const feFile = (r: FileEventRecord): string => {
 // ---------------------------------------------------------------------------------------------------
 // Per-event values
 
-/** A bigint in decimal: through a double when that is exact (much cheaper than `BigInt#toString`). */
-const big = (v: bigint): string => {
-  const n = Number(v)
-  return n <= Number.MAX_SAFE_INTEGER && n >= -Number.MAX_SAFE_INTEGER ? "" + n : "" + v
+const EMPTY: Buffer = Buffer.alloc(0)
+const TS = utf8(',"ts":')
+/** A flow's `ret` (always 0) and the `ts` key. */
+const RET0_TS = utf8('0,"ts":')
+const TYPE: Record<"FF" | "NF" | "FE" | "PE", Buffer> = {
+  FF: utf8(',"type":"FF",'),
+  NF: utf8(',"type":"NF",'),
+  FE: utf8(',"type":"FE",'),
+  PE: utf8(',"type":"PE",')
 }
 
 /** `,"opflags":[…],"ret":` per flags value, for files (index 0) and network flows (1): Q11/D11. */
-const opflagsRetJson = [new Map<number, string>(), new Map<number, string>()]
-const opflagsRet = (r: Exclude<FlatRecord, K8sEventRecord>): string => {
+const opflagsRetJson = [new Map<number, Buffer>(), new Map<number, Buffer>()]
+const opflagsRet = (r: Exclude<FlatRecord, K8sEventRecord>): Buffer => {
   const m = opflagsRetJson[r.type === "NF" ? 1 : 0]
   const v = m.get(r.event.opFlags)
   if (v !== undefined) return v
-  const s = ',"opflags":' + flagArray(A.opflags(r)) + ',"ret":'
-  boundedSet(m, r.event.opFlags, s)
-  return s
+  const b = utf8(',"opflags":' + flagArray(A.opflags(r)) + ',"ret":')
+  boundedSet(m, r.event.opFlags, b)
+  return b
 }
+
+const RBYTES = utf8('"flow":{"rbytes":')
+const ROPS = utf8(',"rops":')
+const WBYTES = utf8(',"wbytes":')
+const WOPS = utf8(',"wops":')
+const CLOSE_COMMA = utf8("},")
 
 /** `"flow":{…},` (FF and NF). */
-const flow = (r: FileFlowRecord | NetworkFlowRecord): string =>
-  '"flow":{"rbytes":' +
-  big(A.flowRbytes(r)) +
-  ',"rops":' +
-  big(A.flowRops(r)) +
-  ',"wbytes":' +
-  big(A.flowWbytes(r)) +
-  ',"wops":' +
-  big(A.flowWops(r)) +
-  "},"
-
-/** `A.netSip`/`A.netDip` quoted (a dotted quad needs no escaping), memoised per address value. */
-const quotedIps = new Map<number, string>()
-const quotedIp = (ip: number): string => {
-  let s = quotedIps.get(ip)
-  if (s === undefined) {
-    s = q(ipv4(ip))
-    boundedSet(quotedIps, ip, s)
-  }
-  return s
+const flow = (w: Utf8Writer, r: FileFlowRecord | NetworkFlowRecord): void => {
+  w.bytes(RBYTES)
+  w.big(A.flowRbytes(r))
+  w.bytes(ROPS)
+  w.big(A.flowRops(r))
+  w.bytes(WBYTES)
+  w.big(A.flowWbytes(r))
+  w.bytes(WOPS)
+  w.big(A.flowWops(r))
+  w.bytes(CLOSE_COMMA)
 }
 
+/** `A.netSip`/`A.netDip` quoted (a dotted quad needs no escaping), memoised per address value. */
+const quotedIps = new Map<number, Buffer>()
+const quotedIp = (ip: number): Buffer => {
+  let b = quotedIps.get(ip)
+  if (b === undefined) {
+    b = utf8(q(ipv4(ip)))
+    boundedSet(quotedIps, ip, b)
+  }
+  return b
+}
+
+const NET_DIP = utf8('"net":{"dip":')
+const DPORT = utf8(',"dport":')
+const IP = utf8(',"ip":[')
+const PORT = utf8('],"port":[')
+const PROTO = utf8('],"proto":')
+const SIP = utf8(',"sip":')
+const SPORT = utf8(',"sport":')
+
 /** `"net":{…},` (NF). */
-const net = (r: NetworkFlowRecord): string => {
+const net = (w: Utf8Writer, r: NetworkFlowRecord): void => {
   const sip = quotedIp(r.event.sip)
   const dip = quotedIp(r.event.dip)
   const sport = A.netSport(r)
   const dport = A.netDport(r)
-  return (
-    '"net":{"dip":' +
-    dip +
-    ',"dport":' +
-    dport +
-    ',"ip":[' +
-    sip +
-    "," +
-    dip +
-    '],"port":[' +
-    sport +
-    "," +
-    dport +
-    '],"proto":' +
-    A.netProto(r) +
-    ',"sip":' +
-    sip +
-    ',"sport":' +
-    sport +
-    "},"
-  )
+  w.bytes(NET_DIP)
+  w.bytes(dip)
+  w.bytes(DPORT)
+  w.int(dport)
+  w.bytes(IP)
+  w.bytes(sip)
+  w.byte(0x2c) // ,
+  w.bytes(dip)
+  w.bytes(PORT)
+  w.int(sport)
+  w.byte(0x2c)
+  w.int(dport)
+  w.bytes(PROTO)
+  w.int(A.netProto(r))
+  w.bytes(SIP)
+  w.bytes(sip)
+  w.bytes(SPORT)
+  w.int(sport)
+  w.bytes(CLOSE_COMMA)
 }
 
 /**
- * The line up to its end, without policies and tags: `close` adds the final `}`. `head` is
- * `{"version":V,"endts":`. Sections in lexical order: container, file, flow, meta, net, node, pod,
- * pproc, proc.
+ * A record's line without its end: `close` adds the final `}`. `head` is `{"version":V,"endts":`.
+ * Sections in lexical order: container, file, flow, meta, net, node, pod, pproc, proc.
  */
-const recordJson = (r: FlatRecord, head: string, close: boolean): string => {
+const writeRecord = (w: Utf8Writer, r: FlatRecord, head: Buffer, close: boolean): void => {
+  w.bytes(head)
   if (r.type === "KE") {
-    const s =
-      head + A.endts(r) + ',"opflags":[],"ret":0,"ts":' + A.ts(r) + ',"type":"KE",' + k8s(r) + meta(r) + node(r)
-    return close ? s + "}" : s
+    w.text(A.endts(r) + ',"opflags":[],"ret":0,"ts":' + A.ts(r) + ',"type":"KE",' + k8s(r) + meta(r) + node(r))
+    if (close) w.byte(0x7d) // }
+    return
   }
   const pf = procFrag(r)
-  const end = close ? pf.tailClose : pf.tail
   const hf = headerFrag(r)
+  w.big(A.endts(r))
+  w.bytes(opflagsRet(r))
   switch (r.type) {
     case "FF":
-      return (
-        head +
-        big(A.endts(r)) +
-        opflagsRet(r) +
-        '0,"ts":' +
-        big(A.ts(r)) +
-        ',"type":"FF",' +
-        containerFrag(r) +
-        ffFile(r) +
-        flow(r) +
-        hf.metaNodeComma +
-        podFrag(r) +
-        pf.head +
-        big(A.procTid(r)) +
-        end
-      )
+      w.bytes(RET0_TS)
+      w.big(A.ts(r))
+      w.bytes(TYPE.FF)
+      w.bytes(containerFrag(r))
+      ffFile(w, r)
+      flow(w, r)
+      w.bytes(hf.metaNodeComma)
+      break
     case "NF":
-      return (
-        head +
-        big(A.endts(r)) +
-        opflagsRet(r) +
-        '0,"ts":' +
-        big(A.ts(r)) +
-        ',"type":"NF",' +
-        containerFrag(r) +
-        flow(r) +
-        hf.meta +
-        net(r) +
-        hf.nodeComma +
-        podFrag(r) +
-        pf.head +
-        big(A.procTid(r)) +
-        end
-      )
+      w.bytes(RET0_TS)
+      w.big(A.ts(r))
+      w.bytes(TYPE.NF)
+      w.bytes(containerFrag(r))
+      flow(w, r)
+      w.bytes(hf.meta)
+      net(w, r)
+      w.bytes(hf.nodeComma)
+      break
     case "FE":
-      return (
-        head +
-        big(A.endts(r)) +
-        opflagsRet(r) +
-        A.ret(r) +
-        ',"ts":' +
-        big(A.ts(r)) +
-        ',"type":"FE",' +
-        containerFrag(r) +
-        feFile(r) +
-        hf.metaNodeComma +
-        podFrag(r) +
-        pf.head +
-        big(A.procTid(r)) +
-        end
-      )
+      w.int(A.ret(r))
+      w.bytes(TS)
+      w.big(A.ts(r))
+      w.bytes(TYPE.FE)
+      w.bytes(containerFrag(r))
+      w.bytes(feFile(r))
+      w.bytes(hf.metaNodeComma)
+      break
     case "PE":
-      return (
-        head +
-        big(A.endts(r)) +
-        opflagsRet(r) +
-        A.ret(r) +
-        ',"ts":' +
-        big(A.ts(r)) +
-        ',"type":"PE",' +
-        containerFrag(r) +
-        hf.metaNodeComma +
-        podFrag(r) +
-        pf.head +
-        big(A.procTid(r)) +
-        end
-      )
+      w.int(A.ret(r))
+      w.bytes(TS)
+      w.big(A.ts(r))
+      w.bytes(TYPE.PE)
+      w.bytes(containerFrag(r))
+      w.bytes(hf.metaNodeComma)
+      break
   }
+  w.bytes(podFrag(r))
+  w.bytes(pf.head)
+  w.big(A.procTid(r))
+  w.bytes(close ? pf.tailClose : pf.tail)
 }
 
 /** `,"policies":[…]` and `,"tags":[ctx tags…, rule tags…]`, each omitted when empty. */
@@ -588,41 +581,46 @@ const policiesAndTags = (ev: PolicyEvent): string => {
 }
 
 /** `{"version":V,"endts":` for the last schema version seen (the configured text, written raw). */
-let lastVersion = ""
-let lastHead = '{"version":,"endts":'
-const lineHead = (schemaVersion: string): string => {
+let lastVersion: string | undefined
+let lastHead: Buffer = EMPTY
+const lineHead = (schemaVersion: string): Buffer => {
   if (schemaVersion !== lastVersion) {
-    lastHead = flat('{"version":' + schemaVersion + ',"endts":')
+    lastHead = utf8('{"version":' + schemaVersion + ',"endts":')
     lastVersion = schemaVersion
   }
   return lastHead
 }
 
-const encode = (ev: PolicyEvent, head: string): string =>
-  ev.rules.length === 0 && ev.tags.length === 0
-    ? recordJson(ev.record, head, true)
-    : recordJson(ev.record, head, false) + policiesAndTags(ev) + "}"
-
-/** One record as one JSON line (without the newline). `schemaVersion` is written raw (config `5`). */
-export const encodeJsonEvent = (ev: PolicyEvent, schemaVersion: string): string =>
-  flat(encode(ev, lineHead(schemaVersion)))
-
-/**
- * The records as JSON documents, one per event, in order.
- *
- * Each line is left as a short rope (a few dozen pieces, most of them cached fragments shared by every
- * line of the same entities) and not flattened here: whoever consumes the lines copies their characters
- * once (the file and terminal transports' `join`), and the null transport never does. Flattening each
- * line here would copy every byte a second time and make the young generation copy each surviving line
- * whole.
- */
-export const encodeJsonLines = (events: ReadonlyArray<PolicyEvent>, schemaVersion: string): Array<string> => {
-  const head = lineHead(schemaVersion)
-  const lines = new Array<string>(events.length)
-  for (let i = 0; i < events.length; i++) lines[i] = encode(events[i], head)
-  return lines
+const writeEvent = (w: Utf8Writer, ev: PolicyEvent, head: Buffer): void => {
+  if (ev.rules.length === 0 && ev.tags.length === 0) return writeRecord(w, ev.record, head, true)
+  writeRecord(w, ev.record, head, false)
+  w.text(policiesAndTags(ev))
+  w.byte(0x7d) // }
 }
 
-/** JSON lines: each record's document followed by "\n" (an empty batch gives ""). */
+/** One writer for every batch: encoding is synchronous, and the buffer grows to the largest batch once. */
+const writer = new Utf8Writer()
+
+/** One record as one JSON document (without a newline). `schemaVersion` is written raw (config `5`). */
+export const encodeJsonEvent = (ev: PolicyEvent, schemaVersion: string): string => {
+  writer.reset()
+  writeEvent(writer, ev, lineHead(schemaVersion))
+  return writer.toString()
+}
+
+/** The records as JSON lines in UTF-8, one document per event, in order. */
+export const encodeJsonText = (events: ReadonlyArray<PolicyEvent>, schemaVersion: string): JsonLinesText => {
+  const head = lineHead(schemaVersion)
+  const ends = new Uint32Array(events.length)
+  writer.reset()
+  for (let i = 0; i < events.length; i++) {
+    writeEvent(writer, events[i], head)
+    writer.byte(0x0a) // \n
+    ends[i] = writer.pos
+  }
+  return { bytes: writer.take(), ends }
+}
+
+/** JSON lines as text: each record's document followed by "\n" (an empty batch gives ""). */
 export const encodeJsonBatch = (events: ReadonlyArray<PolicyEvent>, schemaVersion: string): string =>
-  events.length === 0 ? "" : encodeJsonLines(events, schemaVersion).join("\n") + "\n"
+  Buffer.from(encodeJsonText(events, schemaVersion).bytes).toString("utf8")

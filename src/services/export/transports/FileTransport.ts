@@ -6,7 +6,8 @@
 import { Effect } from "effect"
 import * as fs from "node:fs/promises"
 import { ExportError } from "../../../domain/errors.js"
-import { asJsonLines, type TransportFactory } from "../Transport.js"
+import { jsonLinesOf } from "../ExportBatch.js"
+import type { TransportFactory } from "../Transport.js"
 
 const fail = (path: string, reason: "Open" | "Write", what: string) => (e: unknown) =>
   new ExportError({ reason, transport: "file", detail: `${what} ${path}: ${(e as Error).message}`, cause: e })
@@ -26,7 +27,7 @@ export const makeFileTransport: TransportFactory = (_attrs, config) =>
     return {
       name: "file",
       send: (batch) =>
-        Effect.tryPromise({ try: () => handle.writeFile(asJsonLines(batch)), catch: fail(path, "Write", "cannot write to") }).pipe(Effect.as(0)),
+        Effect.tryPromise({ try: () => handle.writeFile(jsonLinesOf(batch)), catch: fail(path, "Write", "cannot write to") }).pipe(Effect.as(0)),
       test: Effect.void
     }
   })

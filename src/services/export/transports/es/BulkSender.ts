@@ -17,7 +17,7 @@
 import type { Client } from "@elastic/elasticsearch"
 import { Effect, Redacted } from "effect"
 import { ExportError } from "../../../../domain/errors.js"
-import type { ExportBatch } from "../../Transport.js"
+import type { ExportBatch } from "../../ExportBatch.js"
 import { type EsSettings, redactUrl } from "./EsConfig.js"
 import { formatGoDurationMs } from "./goDuration.js"
 import { add, exportRetries } from "../../../metrics/Metrics.js"

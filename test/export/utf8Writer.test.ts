@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest"
+import fc from "fast-check"
+import { Utf8Writer } from "../../src/services/export/encoders/Utf8Writer.js"
+
+const written = (f: (w: Utf8Writer) => void): string => {
+  const w = new Utf8Writer(4)
+  f(w)
+  return w.toString()
+}
+
+describe("Utf8Writer", () => {
+  it("writes every int64 bigint as BigInt#toString does (digit by digit, from the two halves)", () => {
+    const edges = [0n, 1n, -1n, 9n, 10n, -10n, 2n ** 31n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, -(2n ** 53n) - 7n,
+      999_999_999n, 1_000_000_000n, 1_700_000_000_123_456_789n, 10n ** 18n, 10n ** 18n - 1n, 2n ** 63n - 1n, -(2n ** 63n), -(2n ** 63n) + 1n]
+    for (const v of edges) expect(written((w) => w.big(v))).toBe(v.toString())
+    fc.assert(fc.property(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), (v) => written((w) => w.big(v)) === v.toString()), { numRuns: 20_000 })
+  })
+
+  it("writes bigints beyond 64 bits through toString", () => {
+    for (const v of [2n ** 64n, -(2n ** 70n), 10n ** 30n]) expect(written((w) => w.big(v))).toBe(v.toString())
+  })
+
+  it("writes safe integers, negative ones too", () => {
+    for (const n of [0, 5, 10, 99, 100, 12345, -3, -100, 2 ** 31 - 1, 2 ** 31, 2 ** 53 - 1, -(2 ** 53 - 1), 1e15, 999_999_999_999_999]) {
+      expect(written((w) => w.int(n))).toBe(String(n))
+    }
+  })
+
+  it("assembles fragments, ASCII and any text as UTF-8, growing as needed; take copies the bytes out", () => {
+    const w = new Utf8Writer(2)
+    w.bytes(Buffer.from('{"a":'))
+    w.int(-42)
+    w.ascii(',"b":')
+    w.text('"é€😀"')
+    w.bytes(Buffer.from(",".repeat(40)))
+    w.byte(0x7d)
+    const expected = '{"a":-42,"b":"é€😀"' + ",".repeat(40) + "}"
+    expect(w.toString()).toBe(expected)
+    const out = w.take()
+    w.reset()
+    w.ascii("overwritten")
+    expect(out.toString("utf8")).toBe(expected)
+  })
+})

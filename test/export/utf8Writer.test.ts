@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest"
 import fc from "fast-check"
+import { BufferPool } from "../../src/services/export/encoders/BufferPool.js"
 import { Utf8Writer } from "../../src/services/export/encoders/Utf8Writer.js"
 
 const written = (f: (w: Utf8Writer) => void): string => {
-  const w = new Utf8Writer(4)
+  const w = new Utf8Writer(new BufferPool(), 4)
   f(w)
   return w.toString()
 }
@@ -26,8 +27,9 @@ describe("Utf8Writer", () => {
     }
   })
 
-  it("assembles fragments, ASCII and any text as UTF-8, growing as needed; take copies the bytes out", () => {
-    const w = new Utf8Writer(2)
+  it("assembles fragments, ASCII and any text as UTF-8, growing as needed; take hands the bytes over", () => {
+    const pool = new BufferPool()
+    const w = new Utf8Writer(pool, 2)
     w.bytes(Buffer.from('{"a":'))
     w.int(-42)
     w.ascii(',"b":')
@@ -37,8 +39,28 @@ describe("Utf8Writer", () => {
     const expected = '{"a":-42,"b":"é€😀"' + ",".repeat(40) + "}"
     expect(w.toString()).toBe(expected)
     const out = w.take()
-    w.reset()
     w.ascii("overwritten")
     expect(out.toString("utf8")).toBe(expected)
+    expect(w.toString()).toBe("overwritten")
+    // Given back, the block is lent again (and overwritten) by a later batch.
+    pool.release(out)
+    expect(w.take().toString()).toBe("overwritten")
+    w.ascii("next")
+    expect(w.take().buffer).toBe(out.buffer)
+  })
+
+  it("a pool lends each block once, takes back only what it lent, and keeps the largest free blocks", () => {
+    const pool = new BufferPool(1)
+    const small = pool.get(100)
+    const large = pool.get(1 << 20)
+    expect(small.buffer).not.toBe(large.buffer)
+    pool.release(large)
+    pool.release(large) // twice: ignored
+    pool.release(Buffer.alloc(10)) // not lent: ignored
+    pool.release(small) // the free list is full: the smaller block is dropped
+    const c = pool.get(50)
+    expect(c.buffer).toBe(large.buffer)
+    expect(c.length).toBe(50)
+    expect(pool.get(50).buffer).not.toBe(small.buffer)
   })
 })

@@ -94,13 +94,16 @@ export const readTraceFile = (file: string): Stream.Stream<ReadonlyArray<SysFlow
       const parser = new OcfParser(file)
       const builder = new ChunkBuilder()
       let decoder: SysFlowDecoder | undefined
-      // One read buffer for the whole file: the parser copies what it keeps.
-      const readBuffer = Buffer.allocUnsafe(READ_SIZE)
+      // One read buffer for the whole file, no larger than the file (collector files are often tens of
+      // kB): the parser copies what it keeps.
+      const size = yield* Effect.promise(() => handle.stat().then((s) => s.size, () => READ_SIZE))
+      const readSize = Math.max(4096, Math.min(READ_SIZE, size + 1))
+      const readBuffer = Buffer.allocUnsafe(readSize)
 
-      // Reads up to READ_SIZE bytes and decodes every complete block (plain code: no Effect per record).
+      // Reads up to readSize bytes and decodes every complete block (plain code: no Effect per record).
       const step: Effect.Effect<Step, TraceError> = Effect.map(
         Effect.tryPromise({
-          try: () => handle.read(readBuffer, 0, READ_SIZE, null),
+          try: () => handle.read(readBuffer, 0, readSize, null),
           catch: (e) => new TraceError({ reason: "Open", file, offset: parser.offset, detail: (e as Error).message })
         }),
         ({ bytesRead, buffer }) => {

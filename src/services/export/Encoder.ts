@@ -12,6 +12,8 @@ import type { ExportBatch } from "./ExportBatch.js"
 export interface Encoder {
   readonly encode: (events: ReadonlyArray<PolicyEvent>) => ExportBatch
   readonly flush?: Effect.Effect<ExportBatch, ExportError>
+  /** Called with a batch `encode` returned once it was sent whole and the transport let go of it. */
+  readonly release?: (batch: ExportBatch) => void
 }
 
 export type EncoderFactory = (

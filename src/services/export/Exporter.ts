@@ -13,7 +13,7 @@ import { add, exportDrops, exported } from "../metrics/Metrics.js"
 import type { Stage } from "../pipeline/Stage.js"
 import type { EncoderFactory } from "./Encoder.js"
 import { makeEcsEncoder } from "./encoders/EcsEncoder.js"
-import { encodeJsonText } from "./encoders/JsonEncoder.js"
+import { encodeJsonText, releaseJsonText } from "./encoders/JsonEncoder.js"
 import { makeOccurrenceEncoder } from "./encoders/OccurrenceEncoder.js"
 import { decodeExporterConfig, type ExportKind, type FormatKind } from "./ExporterConfig.js"
 import { batchSize, concatBatches, type ExportBatch, sliceBatch, TextBatch } from "./ExportBatch.js"
@@ -39,7 +39,11 @@ const transports: Record<ExportKind, TransportFactory> = {
 }
 
 const encoders: Record<FormatKind, EncoderFactory> = {
-  json: (_attrs, config) => Effect.succeed({ encode: (events) => new TextBatch(encodeJsonText(events, config.jsonSchemaVersion)) }),
+  json: (_attrs, config) =>
+    Effect.succeed({
+      encode: (events) => new TextBatch(encodeJsonText(events, config.jsonSchemaVersion)),
+      release: (batch) => batch.text !== undefined && releaseJsonText(batch.text)
+    }),
   ecs: makeEcsEncoder,
   occurrence: makeOccurrenceEncoder,
   otel: unsupported("format 'otel'")
@@ -100,6 +104,10 @@ export const makeExporter = (
       })
     )
     const tags = { transport: transport.name }
+    // Batches exactly as the encoder made them: once sent whole, their memory goes back to the encoder
+    // (joined or split batches are new objects, left to the GC).
+    const encoded = new WeakSet<ExportBatch>()
+    const release = encoder.release
     const sendBatch = (batch: ExportBatch | undefined) =>
       batch === undefined
         ? Effect.void
@@ -111,6 +119,7 @@ export const makeExporter = (
                   Effect.sync(() => {
                     dropped += n
                     lastSendError = undefined
+                    if (release !== undefined && encoded.has(batch)) release(batch)
                   }),
                   Effect.zipRight(add(exported, batchSize(batch) - n, tags), add(exportDrops, n, tags))
                 )
@@ -147,7 +156,9 @@ export const makeExporter = (
       onChunk: (chunk) =>
         lock.withPermits(1)(
           Effect.suspend(() => {
-            pending.add(encoder.encode(asEvents(chunk)))
+            const batch = encoder.encode(asEvents(chunk))
+            encoded.add(batch)
+            pending.add(batch)
             return sendFullBatches
           })
         ).pipe(Effect.as(none)),

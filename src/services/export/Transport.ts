@@ -13,7 +13,9 @@ export interface Transport {
    * Delivers a batch, retrying transient failures (with backoff) as the transport defines, and resolves
    * once the records were handed over (so a slow peer slows the pipeline: backpressure) with the number
    * of records it had to drop after permanent per-record failures (e.g. a document Elasticsearch
-   * rejects). Fails with an ExportError only when the transport cannot go on at all.
+   * rejects). Fails with an ExportError only when the transport cannot go on at all. The batch's bytes
+   * (`text`) may be reused once the effect completes: a transport keeps the documents it still needs
+   * (e.g. `lines`), never those bytes.
    */
   readonly send: (batch: ExportBatch) => Effect.Effect<number, ExportError>
   /** Health check (`Test()` in the reference): connect, authenticate, index exists, ... */
@@ -33,13 +35,9 @@ export class TerminalOutput extends Context.Tag("sfprocessor/TerminalOutput")<
   TerminalOutput,
   { readonly write: (text: string | Uint8Array) => Effect.Effect<void> }
 >() {
-  /** process.stdout, waiting for `drain` when the pipe is full. */
+  /** process.stdout; done once the text was handed to the system (so a full pipe slows the pipeline). */
   static readonly Live = Layer.succeed(TerminalOutput, {
-    write: (text) =>
-      Effect.async<void>((resume) => {
-        if (process.stdout.write(text)) resume(Effect.void)
-        else process.stdout.once("drain", () => resume(Effect.void))
-      })
+    write: (text) => Effect.async<void>((resume) => void process.stdout.write(text, () => resume(Effect.void)))
   })
 
   /** Collects everything written, for tests. */

@@ -6,7 +6,7 @@
 import { Effect, Queue, Stream } from "effect"
 
 /** Records per chunk the built-in stages aim for. */
-export const CHUNK_SIZE = 4096
+export const CHUNK_SIZE = 2048
 
 /**
  * Records a channel holds before its writer waits. The reference allows 100000; what a channel holds

@@ -22,6 +22,7 @@ import { ipv4, ipv4FromLong } from "../../../domain/ipv4.js"
 import type { PolicyEvent } from "../../../domain/policyEvent.js"
 import type { Service } from "../../../domain/sysflow.js"
 import type { JsonLinesText } from "../ExportBatch.js"
+import { BufferPool } from "./BufferPool.js"
 import { Utf8Writer, utf8 } from "./Utf8Writer.js"
 
 const q = A.jsonString
@@ -598,8 +599,12 @@ const writeEvent = (w: Utf8Writer, ev: PolicyEvent, head: Buffer): void => {
   w.byte(0x7d) // }
 }
 
-/** One writer for every batch: encoding is synchronous, and the buffer grows to the largest batch once. */
-const writer = new Utf8Writer()
+/**
+ * One writer for every batch (encoding is synchronous); its blocks come from a pool, and a batch's block
+ * is given back by `releaseJsonText`.
+ */
+const pool = new BufferPool()
+const writer = new Utf8Writer(pool)
 
 /** One record as one JSON document (without a newline). `schemaVersion` is written raw (config `5`). */
 export const encodeJsonEvent = (ev: PolicyEvent, schemaVersion: string): string => {
@@ -620,6 +625,9 @@ export const encodeJsonText = (events: ReadonlyArray<PolicyEvent>, schemaVersion
   }
   return { bytes: writer.take(), ends }
 }
+
+/** Gives back the bytes of an `encodeJsonText` result nobody reads any more (they will be overwritten). */
+export const releaseJsonText = (text: JsonLinesText): void => pool.release(text.bytes)
 
 /** JSON lines as text: each record's document followed by "\n" (an empty batch gives ""). */
 export const encodeJsonBatch = (events: ReadonlyArray<PolicyEvent>, schemaVersion: string): string =>

@@ -1,8 +1,10 @@
 /**
  * A growable UTF-8 byte buffer for encoders on the hot path: text is assembled from pre-encoded fragments
  * (copied), ASCII constants, and numbers written digit by digit, so a line costs no string allocation and
- * no rope. One writer is reused for every batch; `take` copies the batch out at its exact size.
+ * no rope. Buffers come from a pool: `take` hands the written bytes over as they are (no copy), and whoever
+ * is done with them gives them back to the pool for the next batches.
  */
+import { BufferPool } from "./BufferPool.js"
 
 // A bigint's two 32-bit halves, read without arithmetic on bigints.
 const int64 = new BigInt64Array(1)
@@ -19,15 +21,19 @@ export class Utf8Writer {
   private buf: Buffer
   pos = 0
 
-  constructor(initialSize = 1 << 16) {
-    this.buf = Buffer.allocUnsafe(initialSize)
+  constructor(
+    readonly pool: BufferPool = new BufferPool(),
+    initialSize = 1 << 16
+  ) {
+    this.buf = pool.get(initialSize)
   }
 
   /** Makes room for `n` more bytes. */
   reserve(n: number): void {
     if (this.pos + n <= this.buf.length) return
-    const next = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.pos + n))
+    const next = this.pool.get(Math.max(2 * this.buf.length, this.pos + n))
     this.buf.copy(next, 0, 0, this.pos)
+    this.pool.release(this.buf)
     this.buf = next
   }
 
@@ -143,12 +149,13 @@ export class Utf8Writer {
   }
 
   /**
-   * The bytes written since `from`, copied out at their exact size: the writer's buffer is reused, as a
-   * new buffer per batch costs more (fresh pages, and external memory that brings major GCs forward).
+   * Hands over what was written (a view on a pooled block; `pool.release` it when done) and starts
+   * again, empty, in another block about as large as what was written.
    */
-  take(from = 0): Buffer {
-    const out = Buffer.allocUnsafe(this.pos - from)
-    this.buf.copy(out, 0, from, this.pos)
+  take(): Buffer {
+    const out = this.buf.subarray(0, this.pos)
+    this.buf = this.pool.get(Math.max(1 << 16, this.pos))
+    this.pos = 0
     return out
   }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest"
 import fc from "fast-check"
+import { jsonString } from "../../src/domain/attributes.js"
 import { BufferPool } from "../../src/services/export/encoders/BufferPool.js"
 import { Utf8Writer } from "../../src/services/export/encoders/Utf8Writer.js"
 
@@ -19,6 +20,13 @@ describe("Utf8Writer", () => {
 
   it("writes bigints beyond 64 bits through toString", () => {
     for (const v of [2n ** 64n, -(2n ** 70n), 10n ** 30n]) expect(written((w) => w.big(v))).toBe(v.toString())
+  })
+
+  it("writes JSON strings exactly as jsonString escapes them (ASCII copied, everything else escaped)", () => {
+    for (const s of ["", "/usr/bin/bash", 'a"b', "a\\b", "<x>&y", "tab\tnl\n", "\u0000", "\u007f", "é€😀", "\ud800x", "\u2028"]) {
+      expect(written((w) => w.jsonString(s))).toBe(jsonString(s))
+    }
+    fc.assert(fc.property(fc.string({ unit: "binary" }), (s) => written((w) => w.jsonString(s)) === jsonString(s)), { numRuns: 5_000 })
   })
 
   it("writes safe integers, negative ones too", () => {

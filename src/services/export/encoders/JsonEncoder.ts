@@ -84,18 +84,12 @@ const container = (r: FlatRecord): string =>
   q(A.containerType(r)) +
   "},"
 
-// The file section is built from pieces so that the hot path can cache the ones that depend only on the
-// file (or only on the second file) and complete them with the event's values.
-
-/** `"file":{"directory":…,"fd":` */
-const fileHead = (r: FlatRecord): string => '"file":{"directory":' + q(A.fileDirectory(r)) + ',"fd":'
+// The file section is written straight from the file's attributes (see `writeFile`): most files are
+// shown by one or two records, so rendering and caching a fragment per file would cost more than it saves.
 
 /** `,"is_open_read":…,"is_open_write":…` */
 const fileOpen = (r: FlatRecord): string =>
   ',"is_open_read":' + A.fileIsOpenRead(r) + ',"is_open_write":' + A.fileIsOpenWrite(r)
-
-/** `,"name":…,` */
-const fileName = (r: FlatRecord): string => ',"name":' + q(A.fileName(r)) + ","
 
 /** `"newdirectory":…,"newsymlink":…` (the second file). */
 const fileNew = (r: FlatRecord): string =>
@@ -109,23 +103,6 @@ const fileNew = (r: FlatRecord): string =>
   q(A.fileNewpathRaw(r)) +
   ',"newsymlink":' +
   q(A.fileNewsymlink(r))
-
-/** `,"oid":…,"openflags":` */
-const fileOid = (r: FlatRecord): string => ',"oid":' + q(A.fileOid(r)) + ',"openflags":'
-
-/** `,"path":…,"symlink":…,"type":…},` */
-const fileTail = (r: FlatRecord): string =>
-  ',"path":' + q(A.filePath(r)) + ',"symlink":' + q(A.fileSymlink(r)) + ',"type":' + q(A.fileType(r)) + "},"
-
-const file = (r: FlatRecord): string =>
-  fileHead(r) +
-  A.fileFd(r) +
-  fileOpen(r) +
-  fileName(r) +
-  fileNew(r) +
-  fileOid(r) +
-  flagArray(A.fileOpenflags(r)) +
-  fileTail(r)
 
 const k8s = (r: FlatRecord): string =>
   '"k8s":{"action":' + q(A.keAction(r)) + ',"kind":' + q(A.keKind(r)) + ',"message":' + q(A.keMessage(r)) + "},"
@@ -342,40 +319,7 @@ const procFrag = (r: FlatRecord): ProcFrag => {
   return v !== undefined && v.ptree === r.ptree ? v : setFrag(p, makeProcFrag(r))
 }
 
-/**
- * The file-only pieces of the file section for one File object, and the FE section (which depends on the
- * file and the second file only: fd 0, not open, openflags NONE).
- */
-interface FileFrag {
-  /** `"file":{"directory":…,"fd":` */
-  readonly head: Buffer
-  /** `,"name":…,"newdirectory":…,"newsymlink":…,"oid":…,"openflags":` (without a second file). */
-  readonly mid: Buffer
-  /** `,"path":…,"symlink":…,"type":…},` */
-  readonly tail: Buffer
-  /** FE: the second file `feSection` was rendered with (null: none yet). */
-  feNew: FlatRecord["newFile"] | null
-  /** FE: the whole section. */
-  feSection: Buffer
-}
-/** The second-file part of a record without a second file (a constant). */
-let noNewFile: string | undefined
-const makeFileFrag = (r: FlatRecord): FileFrag => ({
-  head: utf8(fileHead(r)),
-  mid: utf8(fileName(r) + (noNewFile ??= fileNew({ ...r, newFile: undefined })) + fileOid(r)),
-  tail: utf8(fileTail(r)),
-  feNew: null,
-  feSection: EMPTY
-})
-let noFileFrag: FileFrag | undefined
-const fileFrag = (r: FlatRecord): FileFrag => {
-  const f = r.file
-  if (f === undefined) return (noFileFrag ??= makeFileFrag(r))
-  const v = (f as Slot<FileFrag>)[FRAG] ?? frozenFrag<FileFrag>(f)
-  return v !== undefined ? v : setFrag(f, makeFileFrag(r))
-}
-
-/** FF: the open-flags parts of the file section, per flags value (a file is opened with varying flags). */
+/** The open-flags parts of an FF's file section, per flags value. */
 interface OpenFrag {
   /** `,"is_open_read":…,"is_open_write":…` */
   readonly open: Buffer
@@ -392,27 +336,44 @@ const openFrag = (r: FileFlowRecord): OpenFrag => {
   return v
 }
 
-/** FF: `"file":{…},` */
-const ffFile = (w: Utf8Writer, r: FileFlowRecord): void => {
-  if (r.newFile !== undefined) return w.text(file(r)) // the reader never gives an FF a second file
-  const f = fileFrag(r)
-  const o = openFrag(r)
-  w.bytes(f.head)
+/** The open-flags parts of an FE's file section: a constant (an FE's file is shown as not open). */
+let feOpenFrag: OpenFrag | undefined
+
+const FILE_DIRECTORY = utf8('"file":{"directory":')
+const FD = utf8(',"fd":')
+const NAME = utf8(',"name":')
+const OID = utf8(',"oid":')
+const OPENFLAGS = utf8(',"openflags":')
+const PATH = utf8(',"path":')
+const SYMLINK = utf8(',"symlink":')
+const FILE_TYPE = utf8(',"type":')
+/** The second-file part of a record without a second file (a constant). */
+let noNewFile: Buffer | undefined
+
+/** `"file":{…},` (FF and FE). */
+const writeFile = (w: Utf8Writer, r: FileFlowRecord | FileEventRecord): void => {
+  const o = r.type === "FF" ? openFrag(r) : (feOpenFrag ??= { open: utf8(fileOpen(r)), list: utf8(flagArray(A.fileOpenflags(r))) })
+  w.bytes(FILE_DIRECTORY)
+  w.jsonString(A.fileDirectory(r))
+  w.bytes(FD)
   w.int(A.fileFd(r))
   w.bytes(o.open)
-  w.bytes(f.mid)
+  w.bytes(NAME)
+  w.jsonString(A.fileName(r))
+  w.byte(0x2c) // ,
+  if (r.newFile === undefined) w.bytes((noNewFile ??= utf8(fileNew({ ...r, newFile: undefined }))))
+  else w.text(fileNew(r))
+  w.bytes(OID)
+  w.jsonString(A.fileOid(r))
+  w.bytes(OPENFLAGS)
   w.bytes(o.list)
-  w.bytes(f.tail)
-}
-
-/** FE: `"file":{…},` */
-const feFile = (r: FileEventRecord): Buffer => {
-  const f = fileFrag(r)
-  if (f.feNew !== r.newFile) {
-    f.feSection = utf8(file(r))
-    f.feNew = r.newFile
-  }
-  return f.feSection
+  w.bytes(PATH)
+  w.jsonString(A.filePath(r))
+  w.bytes(SYMLINK)
+  w.jsonString(A.fileSymlink(r))
+  w.bytes(FILE_TYPE)
+  w.jsonString(A.fileType(r))
+  w.bytes(CLOSE_COMMA)
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -526,7 +487,7 @@ const writeRecord = (w: Utf8Writer, r: FlatRecord, head: Buffer, close: boolean)
       w.big(A.ts(r))
       w.bytes(TYPE.FF)
       w.bytes(containerFrag(r))
-      ffFile(w, r)
+      writeFile(w, r)
       flow(w, r)
       w.bytes(hf.metaNodeComma)
       break
@@ -546,7 +507,7 @@ const writeRecord = (w: Utf8Writer, r: FlatRecord, head: Buffer, close: boolean)
       w.big(A.ts(r))
       w.bytes(TYPE.FE)
       w.bytes(containerFrag(r))
-      w.bytes(feFile(r))
+      writeFile(w, r)
       w.bytes(hf.metaNodeComma)
       break
     case "PE":

@@ -4,6 +4,7 @@
  * no rope. Buffers come from a pool: `take` hands the written bytes over as they are (no copy), and whoever
  * is done with them gives them back to the pool for the next batches.
  */
+import { jsonString } from "../../../domain/attributes.js"
 import { BufferPool } from "./BufferPool.js"
 
 // A bigint's two 32-bit halves, read without arithmetic on bigints.
@@ -59,6 +60,28 @@ export class Utf8Writer {
     const buf = this.buf
     let pos = this.pos
     for (let i = 0; i < n; i++) buf[pos++] = s.charCodeAt(i)
+    this.pos = pos
+  }
+
+  /**
+   * A JSON string literal, quotes included, escaped as `jsonString` (attributes.ts) does. Printable ASCII
+   * without `"`, `\\`, `<`, `>` or `&` (nearly every path and name) is copied as it is; anything else goes
+   * through `jsonString`.
+   */
+  jsonString(s: string): void {
+    const n = s.length
+    this.reserve(n + 2)
+    const buf = this.buf
+    let pos = this.pos
+    buf[pos++] = 0x22
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i)
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c || c === 0x3c || c === 0x3e || c === 0x26) {
+        return this.text(jsonString(s)) // from the opening quote again
+      }
+      buf[pos++] = c
+    }
+    buf[pos++] = 0x22
     this.pos = pos
   }
 

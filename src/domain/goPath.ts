@@ -14,8 +14,31 @@ export const base = (path: string): string => {
   return start === 0 && end === path.length ? path : path.slice(start, end)
 }
 
+/**
+ * Whether Clean would return the path unchanged (checked without building anything: nearly every path
+ * in a trace is clean already). Conservative: `..` elements always take the full algorithm.
+ */
+const isClean = (path: string): boolean => {
+  const n = path.length
+  if (n === 0) return false
+  if (n === 1) return path.charCodeAt(0) !== 0x2e // "/" or a one-character name
+  if (path.charCodeAt(n - 1) === 0x2f) return false
+  let start = path.charCodeAt(0) === 0x2f ? 1 : 0
+  for (let i = start; i <= n; i++) {
+    if (i === n || path.charCodeAt(i) === 0x2f) {
+      const len = i - start
+      if (len === 0) return false // "//"
+      if (path.charCodeAt(start) === 0x2e && (len === 1 || (len === 2 && path.charCodeAt(start + 1) === 0x2e))) return false
+      start = i + 1
+    }
+  }
+  return true
+}
+
 /** Go `filepath.Clean`: lexical `.`/`..`/`//` processing; `"."` for `""`. */
-export const clean = (path: string): string => {
+export const clean = (path: string): string => (isClean(path) ? path : cleanSlow(path))
+
+const cleanSlow = (path: string): string => {
   if (path === "") return "."
   const rooted = path.charCodeAt(0) === 0x2f
   const n = path.length
@@ -54,8 +77,14 @@ export const clean = (path: string): string => {
   return out === "" ? "." : out
 }
 
-/** Go `filepath.Dir`: everything before the last element, cleaned; `"."` for `""` and `"./x"`. */
-export const dir = (path: string): string => clean(path.slice(0, path.lastIndexOf("/") + 1))
+/**
+ * Go `filepath.Dir`: everything before the last element, cleaned; `"."` for `""` and `"./x"`. (Cleaning
+ * drops the prefix's trailing slash, so the prefix is cleaned without it.)
+ */
+export const dir = (path: string): string => {
+  const i = path.lastIndexOf("/")
+  return i < 0 ? "." : i === 0 ? "/" : clean(path.slice(0, i))
+}
 
 /** A file path split into its path and the `src->dst` socket-pair prefix (`""` for ordinary paths). */
 export interface SymPath {

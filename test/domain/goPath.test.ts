@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest"
+import fc from "fast-check"
 import { base, clean, dir, parseSymPath } from "../../src/domain/goPath.js"
 
 describe("Go filepath.Base", () => {
@@ -73,5 +74,30 @@ describe("parseSymPath (Sscanf %x->%x %s)", () => {
 
   it("accepts a full 64-bit value", () => {
     expect(parseSymPath("ffffffffffffffff->1 /x").symlink).toBe("ffffffffffffffff->1")
+  })
+})
+
+describe("clean and dir against Go's rules (random paths)", () => {
+  // Go's Clean, by its documented rules: split on "/", drop "" and ".", ".." pops a name (or stays when
+  // nothing can be popped: kept in a relative path, dropped at the root).
+  const goClean = (p: string): string => {
+    if (p === "") return "."
+    const rooted = p.startsWith("/")
+    const out: string[] = []
+    for (const e of p.split("/")) {
+      if (e === "" || e === ".") continue
+      if (e === "..") {
+        if (out.length > 0 && out[out.length - 1] !== "..") out.pop()
+        else if (!rooted) out.push("..")
+      } else out.push(e)
+    }
+    const s = (rooted ? "/" : "") + out.join("/")
+    return s === "" ? "." : s
+  }
+  const goDir = (p: string): string => goClean(p.slice(0, p.lastIndexOf("/") + 1))
+  const paths = fc.array(fc.constantFrom("a", "bc", ".", "..", "...", ".x", "/", "//", ""), { maxLength: 8 }).map((xs) => xs.join(""))
+
+  it("clean and dir equal the reference on every path", () => {
+    fc.assert(fc.property(paths, (p) => clean(p) === goClean(p) && dir(p) === goDir(p)), { numRuns: 20_000 })
   })
 })

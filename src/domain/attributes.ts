@@ -9,7 +9,7 @@
  */
 import { base, dir, isSpace, parseSymPath } from "./goPath.js"
 import { ipv4, ipv4FromLong } from "./ipv4.js"
-import { isOpenRead, isOpenWrite, openFlagNames } from "./openFlags.js"
+import { isOpenRead, isOpenWrite, openFlagNames, openFlagsStr } from "./openFlags.js"
 import { opFlagNames, opFlagsStr } from "./opFlags.js"
 import type { FlatRecord } from "./flatRecord.js"
 import type { File, K8sEvent, Pod, Process, Service } from "./sysflow.js"
@@ -648,7 +648,7 @@ const sfDefs: ReadonlyArray<AttributeDef> = [
   boolDef("sf.file.is_open_read", fileIsOpenRead),
   boolDef("sf.file.is_open_write", fileIsOpenWrite),
   int32Def("sf.file.fd", fileFd),
-  stringsDef("sf.file.openflags", fileOpenflags, (r) => fileOpenflags(r).join(",")),
+  stringsDef("sf.file.openflags", fileOpenflags, (r) => (r.type === "FF" ? openFlagsStr(r.event.openFlags) : fileOpenflags(r).join(","))),
 
   strDef("sf.net.sip", netSip),
   strDef("sf.net.dip", netDip),

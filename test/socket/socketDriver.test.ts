@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest"
 import { DriverError } from "../../src/domain/errors.js"
 import type { DriverEntry } from "../../src/domain/pipelineConfig.js"
 import { initSocketDriver } from "../../src/services/drivers/SocketDriver.js"
+import { CHUNK_SIZE } from "../../src/services/pipeline/Channel.js"
 import { collect, connectCollector } from "../support/seqpacketClient.js"
 import { generatedTrace } from "./generated.js"
 import { encoded, packets, startDriver, tempSocketDir } from "./harness.js"
@@ -36,7 +37,7 @@ const initError = async (p: string, config?: DriverEntry): Promise<DriverError> 
 
 describe.skipIf(!linux)("socket driver (in-process, real SOCK_SEQPACKET client)", () => {
   it("delivers every datum in order, decoded with the v4 layout", async () => {
-    const trace = generatedTrace({ flows: 3000 }) // > one chunk of 4096
+    const trace = generatedTrace({ flows: 3000 }) // more than one chunk
     const h = await startDriver()
     await collect(h.sockPath, packets(trace.datums))
     await h.waitFor(() => h.records.length === trace.datums.length, "all records")
@@ -55,7 +56,7 @@ describe.skipIf(!linux)("socket driver (in-process, real SOCK_SEQPACKET client)"
     const h = await startDriver()
     const c = await connectCollector(h.sockPath)
     await c.send(packets(trace.datums.slice(0, 3)))
-    // The stream stays open: the records must still arrive (flush timer), not wait for 4096 or the end.
+    // The stream stays open: the records must still arrive (flush timer), not wait for a full chunk or the end.
     await h.waitFor(() => h.records.length === 3, "the first three records", 2_000)
     await c.send(packets(trace.datums.slice(3)))
     await h.waitFor(() => h.records.length === trace.datums.length, "the rest")
@@ -162,10 +163,10 @@ describe.skipIf(!linux)("socket driver (in-process, real SOCK_SEQPACKET client)"
 
   it("P21: when the pipeline is slower than the collector, the queue is bounded: excess records are dropped, counted and warned about", async () => {
     // More than everything that can wait downstream whatever the timing: the consumer's batch (up to two
-    // chunks), two in the channel and one being sent (5 × 4096), plus the queue's 100.
+    // chunks), two in the channel and one being sent (5 chunks), plus the queue's 100.
     const trace = generatedTrace({ flows: 15_000 })
     const all = packets(trace.datums)
-    expect(all.length).toBeGreaterThan(5 * 4096 + 100)
+    expect(all.length).toBeGreaterThan(5 * CHUNK_SIZE + 100)
     const h = await startDriver({ driver: { queueSize: 100, dropWarningMs: 60_000 }, channelCapacity: 1, holdConsumer: true })
     await collect(h.sockPath, all)
     // Every packet was read from the socket (queued or dropped) while the pipeline did not move.

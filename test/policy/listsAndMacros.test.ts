@@ -5,6 +5,7 @@
 import { Either } from "effect"
 import { describe, expect, it } from "vitest"
 import { renderDiagnostic } from "../../src/domain/policy/Diagnostic.js"
+import { MAX_LIST_VALUES } from "../../src/services/policy/PolicyCompiler.js"
 import { compilePolicies, evaluate } from "../../src/services/policy/PolicySet.js"
 import { compiled, errorsOf, matchNames, pe, warningsOf } from "./fixtures.js"
 
@@ -183,6 +184,18 @@ ${rule("r", "a")}
 ${rule("r", "sf.proc.name pmatch (a)")}
 `
     expect(errorsOf(text)).toEqual(["test.yaml:7:14: error: list cycle: a -> b -> c -> a"])
+  })
+
+  it("S6: a list that multiplies through lists of lists is refused before it is built", () => {
+    // Eight levels of lists each naming the previous one ten times: 10^8 values (it took minutes and
+    // all memory to expand); the count is known at once.
+    const levels = ["- list: l0\n  items: [a, b, c, d, e, f, g, h, i, j]"]
+    for (let k = 1; k < 8; k++) levels.push(`- list: l${k}\n  items: [${Array(10).fill(`l${k - 1}`).join(", ")}]`)
+    const text = levels.join("\n") + "\n" + rule("r", "sf.proc.name in (l7, x)")
+    expect(errorsOf(text)).toEqual([`test.yaml:19:31: error: list 'l7' expands to 100000000 values (at most ${MAX_LIST_VALUES})`])
+    // Within the limit, lists of lists expand in full.
+    const fine = levels.slice(0, 4).join("\n") + "\n" + rule("r", "sf.proc.name in (l3)")
+    expect(compiled(fine).ruleCount).toBe(1)
   })
 
   it("is not an error while the cyclic definition is unused", () => {

@@ -47,6 +47,13 @@ export const RECORD_TYPES: ReadonlyArray<RecordType> = ["PE", "FF", "FE", "NF", 
 export const MAX_EXPANSION_DEPTH = 256
 
 /**
+ * How many values one `in`/`pmatch` element list may expand to. Lists naming lists multiply: six levels
+ * of lists each naming the previous one ten times (a 600-byte file) expanded to a million values in 25 s
+ * and 545 MB, seven exhausted memory (security review S6). Real sets expand to a few thousand.
+ */
+export const MAX_LIST_VALUES = 100_000
+
+/**
  * How deeply a condition may nest once its macros are expanded (`not`, `and`/`or`, macro levels). Each
  * condition is capped at 100 levels by the parser, but 50 macros each nesting 98 `not`s around the next
  * overflowed the stack in this recursive compiler (a RangeError thrown out of `compilePolicies`, found
@@ -240,6 +247,8 @@ class Compiler {
   readonly memo = new RecordMemo()
   readonly graph = new PredicateGraph(this.memo)
   private readonly lists = new Map<string, Definition<ListItem>>()
+  /** `expandedSize` memo. */
+  private readonly listSizes = new Map<string, number>()
   private readonly macros = new Map<string, Definition<MacroItem>>()
   private version = 0
   private readonly macroCache = new Map<MacroItem, MacroCacheEntry>()
@@ -282,6 +291,7 @@ class Compiler {
     if (item.kind === "list") {
       if (this.lists.get(item.name)?.item !== item) {
         this.lists.set(item.name, { item, file })
+        this.listSizes.clear()
         this.version++
       }
     } else if (this.macros.get(item.name)?.item !== item) {
@@ -625,6 +635,14 @@ class Compiler {
       out.push(trimBoundingQuotes(text))
       return
     }
+    // Counted before anything is built (a count per list, memoised), so an oversized list costs nothing.
+    if (stack.length === 0) {
+      const n = out.length + this.expandedSize(text, [])
+      if (n > MAX_LIST_VALUES) {
+        this.error(at, `list '${text}' expands to ${n > 1e15 ? "more than 10^15" : n} values (at most ${MAX_LIST_VALUES})`, "Semantic")
+        return
+      }
+    }
     const i = stack.indexOf(text)
     if (i >= 0) {
       this.error(at, `list cycle: ${[...stack.slice(i), text].join(" -> ")}`, "Cycle")
@@ -637,6 +655,21 @@ class Compiler {
     stack.push(text)
     for (const item of list.item.items) this.expandElement(item.text, item.pos, stack, out)
     stack.pop()
+  }
+
+  /** Values a list reference expands to (cycles and over-deep nesting count 0: expanding reports them). */
+  private expandedSize(text: string, stack: Array<string>): number {
+    const list = this.lists.get(text)
+    if (list === undefined) return 1
+    const known = this.listSizes.get(text)
+    if (known !== undefined) return known
+    if (stack.includes(text) || stack.length >= MAX_EXPANSION_DEPTH) return 0
+    stack.push(text)
+    let n = 0
+    for (const item of list.item.items) n += this.expandedSize(item.text, stack)
+    stack.pop()
+    this.listSizes.set(text, n)
+    return n
   }
 
   private list(op: "in" | "pmatch", subject: Operand, values: ReadonlyArray<string>): Term {

@@ -15,7 +15,7 @@ const available = rsyslogAvailable()
 describe.skipIf(!available)("export: syslog to rsyslog over TLS", () => {
   let pki: TestPki
   let t10k: Trace
-  let t20k: Trace
+  let t50k: Trace
   let good: Rsyslog
   let selfSigned: Rsyslog
   let wrongName: Rsyslog
@@ -23,12 +23,12 @@ describe.skipIf(!available)("export: syslog to rsyslog over TLS", () => {
   beforeAll(async () => {
     pki = makeTestPki()
     const dir = tempDir("sf-syslog-tls-")
-    ;[good, selfSigned, wrongName, t10k, t20k] = await Promise.all([
+    ;[good, selfSigned, wrongName, t10k, t50k] = await Promise.all([
       startRsyslog({ tls: pki.server }),
       startRsyslog({ tls: pki.selfSigned }),
       startRsyslog({ tls: pki.wrongName }),
       makeTrace(dir, 10_000, 7),
-      makeTrace(dir, 20_000, 8)
+      makeTrace(dir, 50_000, 8)
     ])
   })
 
@@ -54,7 +54,7 @@ describe.skipIf(!available)("export: syslog to rsyslog over TLS", () => {
   })
 
   it("a server restarted mid-stream loses nothing", async () => {
-    await restartMidStream(good, verified(good), "tlsrestart", t20k)
+    await restartMidStream(good, verified(good), "tlsrestart", t50k)
   })
 
   it("a certificate that is not trusted is refused (exit 1, clear error); accepted with syslog.tls.skipverify: true", async () => {

@@ -16,12 +16,12 @@ const available = rsyslogAvailable()
 
 describe.skipIf(!available)("export: syslog to rsyslog over TCP and UDP", () => {
   let t10k: Trace
-  let t20k: Trace
+  let t50k: Trace
   let server: Rsyslog
 
   beforeAll(async () => {
     const dir = tempDir("sf-syslog-e2e-")
-    ;[server, t10k, t20k] = await Promise.all([startRsyslog({ tcp: true, udp: true }), makeTrace(dir, 10_000, 5), makeTrace(dir, 20_000, 6)])
+    ;[server, t10k, t50k] = await Promise.all([startRsyslog({ tcp: true, udp: true }), makeTrace(dir, 10_000, 5), makeTrace(dir, 50_000, 6)])
   })
 
   afterAll(stopAllRsyslog)
@@ -77,7 +77,7 @@ describe.skipIf(!available)("export: syslog to rsyslog over TCP and UDP", () => 
   })
 
   it("TCP: a server restarted mid-stream loses nothing", async () => {
-    await restartMidStream(server, tcp(), "tcprestart", t20k)
+    await restartMidStream(server, tcp(), "tcprestart", t50k)
   })
 
   it("shutdown flushes: with one batch for the whole run, every record is delivered when the CLI exits 0", async () => {

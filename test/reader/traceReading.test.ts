@@ -4,6 +4,7 @@
  * offset of the faulty block.
  */
 import { Effect, Either, Stream } from "effect"
+import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
@@ -93,6 +94,29 @@ describe("reading trace files", () => {
       expect(flows.map((d) => (d.code === 6 ? d.rec.numRRecvBytes : -1n))).toEqual(Array.from({ length: 950 }, (_, i) => BigInt(i)))
     })
   }
+
+  it("a FIFO is read asynchronously as it is written (a regular file synchronously): the same datums", async () => {
+    const bytes = makeTrace(3000, { blockSize: 500 })
+    const regular = await readAll(writeFile(bytes))
+    const fifo = path.join(tempDir(), "trace.fifo")
+    execFileSync("mkfifo", [fifo])
+    // A writer that takes its time: the reader must wait for it without blocking the process (the
+    // writer runs on this same event loop).
+    const writer = (async () => {
+      const h = await fs.promises.open(fifo, "w")
+      for (let at = 0; at < bytes.length; at += 4096) {
+        await h.write(bytes.subarray(at, at + 4096))
+        await new Promise((r) => setTimeout(r, 1))
+      }
+      await h.close()
+    })()
+    const [read] = await Promise.all([readAll(fifo), writer])
+    expect(Either.isRight(read) && Either.isRight(regular)).toBe(true)
+    if (Either.isRight(read) && Either.isRight(regular)) {
+      expect(read.right.datums.length).toBe(regular.right.datums.length)
+      expect(read.right.datums).toEqual(regular.right.datums)
+    }
+  })
 
   it("reads the legacy v1000 layout with the defaults of missing fields", async () => {
     const { datums } = Either.getOrThrow(await readAll(writeFile(makeTrace(3, { schema: legacySchema() }))))

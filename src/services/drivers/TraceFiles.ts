@@ -6,7 +6,7 @@
  * fails with a `TraceError` naming the file and byte offset; the caller decides whether to go on with the
  * next file.
  */
-import { Effect, Option, Stream } from "effect"
+import { Effect, Option, type Scope, Stream } from "effect"
 import * as fsSync from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
@@ -85,37 +85,18 @@ interface Step {
 export const readTraceFile = (file: string): Stream.Stream<ReadonlyArray<SysFlowDatum>, TraceError> =>
   Stream.unwrapScoped(
     Effect.gen(function* () {
-      // Synchronous calls: a trace file is read from the page cache in microseconds, while each
-      // asynchronous call costs a thread-pool round trip (five per file: most of a run's idle time on a
-      // directory of small collector files). The stream still yields between reads.
-      const fd = yield* Effect.acquireRelease(
-        Effect.try({
-          try: () => fsSync.openSync(file, "r"),
-          catch: (e) => new TraceError({ reason: "Open", file, offset: 0, detail: (e as Error).message })
-        }),
-        (fd) => Effect.sync(() => fsSync.closeSync(fd))
-      )
+      const source = yield* openSource(file)
       const parser = new OcfParser(file)
       const builder = new ChunkBuilder()
       let decoder: SysFlowDecoder | undefined
       // One read buffer for the whole file, no larger than the file (collector files are often tens of
       // kB): the parser copies what it keeps.
-      const size = yield* Effect.sync(() => {
-        try {
-          return fsSync.fstatSync(fd).size
-        } catch {
-          return READ_SIZE
-        }
-      })
-      const readSize = Math.max(4096, Math.min(READ_SIZE, size + 1))
+      const readSize = Math.max(4096, Math.min(READ_SIZE, source.size + 1))
       const readBuffer = Buffer.allocUnsafe(readSize)
 
       // Reads up to readSize bytes and decodes every complete block (plain code: no Effect per record).
       const step: Effect.Effect<Step, TraceError> = Effect.map(
-        Effect.try({
-          try: () => fsSync.readSync(fd, readBuffer, 0, readSize, null),
-          catch: (e) => new TraceError({ reason: "Open", file, offset: parser.offset, detail: (e as Error).message })
-        }),
+        Effect.mapError(source.read(readBuffer), (e) => new TraceError({ reason: "Open", file, offset: parser.offset, detail: e.message })),
         (bytesRead) => {
           const buffer = readBuffer
           let fault: TraceError | undefined
@@ -147,6 +128,48 @@ export const readTraceFile = (file: string): Stream.Stream<ReadonlyArray<SysFlow
             : Stream.concat(Stream.fromIterable(s.chunks), Stream.fail(s.fault))
         )
       )
+    })
+  )
+
+/** An open trace file: its size (READ_SIZE when unknown) and a read into a buffer (0 at the end). */
+interface Source {
+  readonly size: number
+  readonly read: (buf: Buffer) => Effect.Effect<number, Error>
+}
+
+/**
+ * Opens a trace file for reading. A regular file is read with synchronous calls: from the page cache in
+ * microseconds, where each asynchronous call costs a thread-pool round trip (five per file were most of
+ * a run's idle time on a directory of small collector files); the stream still yields between reads.
+ * Anything else (a FIFO, a device) is opened and read asynchronously, so a slow writer never blocks the
+ * process (its signals, its other stages).
+ */
+const openSource = (file: string): Effect.Effect<Source, TraceError, Scope.Scope> =>
+  Effect.suspend(() => {
+    const openError = (e: unknown) => new TraceError({ reason: "Open", file, offset: 0, detail: (e as Error).message })
+    const stat = (f: () => fsSync.Stats): fsSync.Stats | undefined => {
+      try {
+        return f()
+      } catch {
+        return undefined // the open (or the first read) reports the error
+      }
+    }
+    if (stat(() => fsSync.statSync(file))?.isFile() !== true) return openAsync(file, openError)
+    return Effect.map(
+      Effect.acquireRelease(Effect.try({ try: () => fsSync.openSync(file, "r"), catch: openError }), (fd) => Effect.sync(() => fsSync.closeSync(fd))),
+      (fd) => ({
+        size: stat(() => fsSync.fstatSync(fd))?.size ?? READ_SIZE,
+        read: (buf) => Effect.try({ try: () => fsSync.readSync(fd, buf, 0, buf.length, null), catch: (e) => e as Error })
+      })
+    )
+  })
+
+const openAsync = (file: string, openError: (e: unknown) => TraceError): Effect.Effect<Source, TraceError, Scope.Scope> =>
+  Effect.map(
+    Effect.acquireRelease(Effect.tryPromise({ try: () => fs.open(file, "r"), catch: openError }), (h) => Effect.promise(() => h.close())),
+    (h) => ({
+      size: READ_SIZE,
+      read: (buf) => Effect.tryPromise({ try: () => h.read(buf, 0, buf.length, null).then((r) => r.bytesRead), catch: (e) => e as Error })
     })
   )
 

@@ -473,6 +473,18 @@ describe("fuzz regressions: trace reader", () => {
     }
   })
 
+  it("a field the model does not know is kept, after the model's fields (seed 4711: a bit flip renamed Process.env to Env)", () => {
+    const renamed = JSON.parse(JSON.stringify(SysFlowSchemaV5).replace('{"name":"env",', '{"name":"Env",'))
+    const i = sampleDatums.findIndex((d) => d.code === 2)
+    const bytes = Buffer.concat([encodeHeader({ schema: renamed, codec: "null", sync }), encodeBlock(sampleV5Bytes[i], 1, codecFor("null")!, sync)])
+    const r = readDirect(bytes)
+    expect(r.error).toBeUndefined()
+    const rec = r.datums[0].rec as unknown as Record<string, unknown>
+    expect(Object.keys(rec).slice(-2)).toEqual(["cwd", "Env"])
+    expect(rec.Env).toEqual((sampleDatums[i].rec as unknown as Record<string, unknown>).env ?? [])
+    expect("env" in rec).toBe(false)
+  })
+
   // If the snappy guard in OcfReader goes, this case loops forever inside snappyjs (the test hangs).
   it("a snappy block whose literal length is negative as an int32 fails fast (snappyjs looped forever)", () => {
     const stream = Buffer.from([0x0a, 0xfc, 0xfa, 0xff, 0xff, 0xff, 0x00])

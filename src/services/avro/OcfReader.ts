@@ -69,6 +69,30 @@ class Cursor {
 
 const decoder = new TextDecoder("utf-8", { fatal: false })
 
+/**
+ * Parsed writer schemas by their text: the files of a directory usually share one, parsed once. The
+ * shared value is frozen (every header of that text returns the same object), and its identity lets
+ * decoders be memoised without serialising it again.
+ */
+const parsedSchemas = new Map<string, unknown>()
+const parseSchemaText = (text: string): unknown => {
+  let schema = parsedSchemas.get(text)
+  if (schema === undefined) {
+    schema = deepFreeze(JSON.parse(text))
+    if (parsedSchemas.size >= 16) parsedSchemas.clear()
+    parsedSchemas.set(text, schema)
+  }
+  return schema
+}
+
+const deepFreeze = (v: unknown): unknown => {
+  if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {
+    Object.freeze(v)
+    for (const x of Object.values(v)) deepFreeze(x)
+  }
+  return v
+}
+
 export class OcfParser {
   /** Unread bytes: a window of `store`, which is reused from read to read. */
   private pending: Uint8Array = new Uint8Array(0)
@@ -189,7 +213,7 @@ export class OcfParser {
     if (rawSchema === undefined) this.fail("Header", 0, "no avro.schema in the file metadata")
     let schema: unknown
     try {
-      schema = JSON.parse(decoder.decode(rawSchema))
+      schema = parseSchemaText(decoder.decode(rawSchema))
     } catch (e) {
       this.fail("Header", 0, `avro.schema is not valid JSON: ${(e as Error).message}`)
     }

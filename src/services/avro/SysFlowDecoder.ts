@@ -4,7 +4,8 @@
  * the in-memory model, so every known layout (v1000 legacy, v2–v5) reads into objects of one shape.
  *
  * Fields that older layouts lack take their defaults (`ip` "NA", `filename` "", `entry` false, `podId`
- * null; v5's `cwd` and `env`, which the model leaves out, are kept only when present); a layout missing a mandatory field (the prototype layouts) is rejected up
+ * null; v5's `cwd` and `env`, which the model leaves out, and any field the model does not know are
+ * kept when present, after the model's fields); a layout missing a mandatory field (the prototype layouts) is rejected up
  * front (D13). Avro `logicalType` annotations are ignored: the raw long is read (some traces mark
  * nanoseconds as timestamp-millis). The decoding itself is compiled from the schema (CompiledReader).
  */
@@ -95,7 +96,10 @@ const layoutOf = (t: avro.types.RecordType): RecordLayout | undefined => {
     throw new SchemaError(`${t.name} lacks mandatory field(s) ${missing.join(", ")} (prototype layout, not supported)`)
   }
   const fill = defaults[code] ?? {}
-  const keys = (canonicalKeys.get(t.name!) ?? fieldNames(t)).filter((k) => present.has(k) || k in fill)
+  const canonical = canonicalKeys.get(t.name!) ?? []
+  // The model's fields in v5 order, then whatever else the writer has (a newer layout's additions are
+  // kept for plugins and library users, after the fields the model knows).
+  const keys = [...canonical.filter((k) => present.has(k) || k in fill), ...fieldNames(t).filter((k) => !canonical.includes(k))]
   return { keys, defaults: fill }
 }
 
@@ -187,11 +191,19 @@ export const makeSysFlowDecoder = (writerSchema: unknown): SysFlowDecoder => {
   }
 }
 
-/** Decoders by schema text: the files of a directory usually share one schema, compiled once. */
+/**
+ * Decoders by schema: the files of a directory usually share one schema, compiled once. Looked up by
+ * the schema value's identity first (the OCF reader returns one frozen value per schema text), then by
+ * its JSON text.
+ */
 const decoders = new Map<string, SysFlowDecoder>()
+const byValue = new WeakMap<object, SysFlowDecoder>()
 
 /** `makeSysFlowDecoder`, memoised on the schema (decoders hold no state between datums). */
 export const sysFlowDecoderFor = (writerSchema: unknown): SysFlowDecoder => {
+  const isObject = writerSchema !== null && typeof writerSchema === "object"
+  const known = isObject ? byValue.get(writerSchema) : undefined
+  if (known !== undefined) return known
   const key = JSON.stringify(writerSchema)
   let d = decoders.get(key)
   if (d === undefined) {
@@ -199,5 +211,6 @@ export const sysFlowDecoderFor = (writerSchema: unknown): SysFlowDecoder => {
     if (decoders.size >= 16) decoders.clear()
     decoders.set(key, d)
   }
+  if (isObject) byValue.set(writerSchema, d)
   return d
 }

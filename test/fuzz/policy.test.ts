@@ -573,6 +573,15 @@ describe("fuzz regressions: policy loader", () => {
     expect(rendered(crlf)).toContain('p.yaml:4:9: error: invalid YAML: Unexpected map-value-ind token in YAML stream: ":"')
   })
 
+  it("an error at the end of a CRLF file names a column inside the last line (seed 7: one past its CR)", () => {
+    const text = "- macro: m\r\n  condition: 'a = b\r"
+    checkCompile([{ path: "p.yaml", text }])
+    const out = rendered(text)
+    expect(out).toHaveLength(1)
+    expect(out[0]).toMatch(/^p\.yaml:2:(\d+): error: invalid YAML: Missing closing 'quote/)
+    expect(Number(/^p\.yaml:2:(\d+)/.exec(out[0])![1])).toBeLessThanOrEqual("  condition: 'a = b".length + 1)
+  })
+
   it("YAML nested past the parser's stack is one diagnostic, the same on every load (was hundreds, varying)", () => {
     // Seed 20240611: `[` x 3000 gave hundreds of "Maximum call stack size exceeded" errors, a different
     // number on each load; `{a: ` x ~1165 overflowed on one load and parsed on the next.

@@ -151,8 +151,12 @@ class SourceMap {
   locate(offset: number): SourceLocation {
     const { line, col } = this.linePos(Math.max(0, Math.min(offset, this.parsed.length)))
     const rl = this.legacy?.get(line)
-    const column = rl === undefined ? col : (rl.columnMap[Math.min(col - 1, rl.columnMap.length - 1)] ?? col - 1) + 1
-    return { file: this.file, line, column, snippet: this.snippet(line) }
+    const mapped = rl === undefined ? col : (rl.columnMap[Math.min(col - 1, rl.columnMap.length - 1)] ?? col - 1) + 1
+    const snippet = this.snippet(line)
+    // At most just past the line's text: an offset on a CR of a CRLF line end (e.g. a YAML error at the end
+    // of the input) named a column past it (found by test/fuzz, seed 7).
+    const column = snippet === undefined ? mapped : Math.min(mapped, snippet.length + 1)
+    return { file: this.file, line, column, snippet }
   }
 
   snippet(line: number): string | undefined {

@@ -5,23 +5,16 @@ import avro from "avsc"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { BigIntLong } from "../dist/services/avro/BigIntLong.js"
+import { stripLogicalTypes } from "../dist/services/avro/CompiledReader.js"
 
 const input = process.argv[2]
 const files = fs.statSync(input).isDirectory() ? fs.readdirSync(input).sort().map((n) => path.join(input, n)) : [input]
-// Old traces annotate nanosecond longs as timestamp-millis: strip logical types, as sfprocessor does.
-const strip = (s) => {
-  if (Array.isArray(s)) return s.map(strip)
-  if (s === null || typeof s !== "object") return s
-  const out = {}
-  for (const [k, v] of Object.entries(s)) if (k !== "logicalType") out[k] = strip(v)
-  const keys = Object.keys(out)
-  return keys.length === 1 && keys[0] === "type" && typeof out.type === "string" ? out.type : out
-}
+// Old traces annotate nanosecond longs as timestamp-millis: logical types are stripped, as sfprocessor does.
 let count = 0
 for (const file of files) {
   await new Promise((resolve, reject) =>
     avro
-      .createFileDecoder(file, { parseHook: (schema) => avro.Type.forSchema(strip(schema), { registry: { long: BigIntLong }, wrapUnions: "auto" }) })
+      .createFileDecoder(file, { parseHook: (schema) => avro.Type.forSchema(stripLogicalTypes(schema), { registry: { long: BigIntLong }, wrapUnions: "auto" }) })
       .on("data", () => count++)
       .on("error", reject)
       .on("end", resolve)

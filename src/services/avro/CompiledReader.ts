@@ -7,7 +7,7 @@
  * two 32-bit halves without intermediate bigints), `int` → number, `string` → string, `fixed` → lowercase
  * hex string (SysFlow's only fixed is the FOID, which is used as a map key and shown in hex), `enum` →
  * symbol, unions → the branch's value (every SysFlow union is `null` or one type), `bytes` → a copied
- * Uint8Array, `map` → an object without prototype keys.
+ * Uint8Array, `map` → an object whose keys are all data (`__proto__` too).
  *
  * Hostile input is rejected, never trusted: varints longer than their type allows, ints outside int32,
  * and array/map block counts larger than the bytes left (avsc loops and allocates that many times) throw
@@ -17,6 +17,7 @@
  * avsc parses the schema (names, namespaces, validation); only its type tree is used here.
  */
 import avro from "avsc"
+import { fromHalves } from "../../domain/int64Halves.js"
 
 /** Corrupt input: the message names the byte offset (within the decoded buffer) where it was found. */
 export class AvroReadError extends Error {}
@@ -42,11 +43,6 @@ interface NativeSlices {
 const SMALL = 8192
 const smallLongs: Array<bigint | undefined> = new Array(2 * SMALL).fill(undefined)
 const smallLong = (v: number): bigint => smallLongs[v + SMALL] ?? (smallLongs[v + SMALL] = BigInt(v))
-
-// Two 32-bit halves read back as one signed 64-bit value: one bigint allocation, no arithmetic on bigints.
-const halves = new Uint32Array(2)
-const int64 = new BigInt64Array(halves.buffer)
-const [LO, HI] = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? [0, 1] : [1, 0]
 
 const unzigzag = (n: number): number => (n % 2 === 0 ? n / 2 : -(n + 1) / 2)
 
@@ -102,9 +98,7 @@ export const readLong = (c: Cursor): bigint => {
   const neg = lo & 1
   lo = (lo >>> 1) | (hi << 31)
   hi = hi >>> 1
-  halves[LO] = neg ? ~lo : lo
-  halves[HI] = neg ? ~hi : hi
-  return int64[0]
+  return neg ? fromHalves(~lo, ~hi) : fromHalves(lo, hi)
 }
 
 /** A `long` as a double, for lengths and counts (exact up to 2^53; larger ones are rejected by their users). */
@@ -169,7 +163,7 @@ export const readDouble = (c: Cursor): number => {
   return c.pos > c.buf.length ? 0 : c.buf.readDoubleLE(pos)
 }
 
-/** The byte range of a length-prefixed item, or undefined when it runs past the end (the cursor says so). */
+/** The start of a length-prefixed item's bytes; the cursor moves past them (beyond the buffer when truncated). */
 const lengthPrefixed = (c: Cursor, what: string): number => {
   const at = c.pos
   const len = readSize(c)
@@ -372,7 +366,7 @@ export const parseSchema = (schema: unknown): avro.Type =>
   avro.Type.forSchema(stripLogicalTypes(schema) as avro.Schema, { wrapUnions: "auto" })
 
 /** Removes `logicalType` annotations everywhere (some traces mark nanoseconds as timestamp-millis). */
-const stripLogicalTypes = (schema: unknown): unknown => {
+export const stripLogicalTypes = (schema: unknown): unknown => {
   if (Array.isArray(schema)) return schema.map(stripLogicalTypes)
   if (schema === null || typeof schema !== "object") return schema
   const out: Record<string, unknown> = {}

@@ -12,7 +12,7 @@
 import type avro from "avsc"
 import { SysFlowSchemaV5 } from "../../domain/avroSchema.js"
 import { ContainerTypes, RecordCode, RecordFullName, type SysFlowDatum } from "../../domain/sysflow.js"
-import { type Cursor, parseSchema, type Reader, ReaderCompiler, type RecordLayout } from "./CompiledReader.js"
+import { type Cursor, parseSchema, type Reader, ReaderCompiler, readSize, type RecordLayout } from "./CompiledReader.js"
 
 const codeByName = new Map<string, RecordCode>(
   Object.entries(RecordFullName).map(([code, name]) => [name, Number(code) as RecordCode])
@@ -138,23 +138,17 @@ export const makeSysFlowDecoder = (writerSchema: unknown): SysFlowDecoder => {
   const decodeAt = (c: Cursor, index: number): SysFlowDatum | undefined => {
     const buf = c.buf
     const start = c.pos
-    // Union branch index: a zig-zag varint.
-    let n = 0
-    let mul = 1
-    let b: number
-    let pos = start
-    do {
-      if (pos >= buf.length) throw new DatumError(index, start, "datum truncated (union index)")
-      b = buf[pos++]
-      n += (b & 0x7f) * mul
-      mul *= 128
-    } while (b & 0x80)
-    const branchIndex = n % 2 === 0 ? n / 2 : -(n + 1) / 2
+    let branchIndex: number
+    try {
+      branchIndex = readSize(c) // the union branch index: a zig-zag varint
+    } catch (e) {
+      throw new DatumError(index, start, (e as Error).message)
+    }
+    if (c.pos > buf.length) throw new DatumError(index, start, "datum truncated (union index)")
     const branch = branches[branchIndex]
     if (branch === undefined) {
       throw new DatumError(index, start, `union branch ${branchIndex} out of range (schema has ${branches.length})`)
     }
-    c.pos = pos
     let rec: Record<string, unknown>
     try {
       rec = branch.read(c) as Record<string, unknown>

@@ -5,12 +5,8 @@
  * is done with them gives them back to the pool for the next batches.
  */
 import { jsonString } from "../../../domain/attributes.js"
+import { highHalf, lowHalf, splitInt64 } from "../../../domain/int64Halves.js"
 import { BufferPool } from "./BufferPool.js"
-
-// A bigint's two 32-bit halves, read without arithmetic on bigints.
-const int64 = new BigInt64Array(1)
-const halves = new Uint32Array(int64.buffer)
-const [LO, HI] = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? [0, 1] : [1, 0]
 
 /** "00" to "99" as ASCII bytes. */
 const PAIRS = Uint8Array.from({ length: 200 }, (_, i) => 0x30 + (i % 2 === 0 ? Math.floor(i / 20) : (i >> 1) % 10))
@@ -117,9 +113,9 @@ export class Utf8Writer {
     const n = Number(v)
     if (n <= Number.MAX_SAFE_INTEGER && n >= -Number.MAX_SAFE_INTEGER) return this.int(n)
     if (!(n < 9.2e18 && n > -9.2e18)) return this.ascii("" + v) // beyond 64 bits (never from Avro)
-    int64[0] = v
-    let lo = halves[LO]
-    let hi = halves[HI]
+    splitInt64(v)
+    let lo = lowHalf()
+    let hi = highHalf()
     if (hi >= 0x80000000) {
       this.byte(0x2d) // -
       // Two's complement negation of the pair.

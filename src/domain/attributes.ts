@@ -9,7 +9,7 @@
  */
 import { base, dir, isSpace, parseSymPath } from "./goPath.js"
 import { ipv4, ipv4FromLong } from "./ipv4.js"
-import { isOpenRead, isOpenWrite, openFlagNames, openFlagsStr } from "./openFlags.js"
+import { isOpenRead, isOpenWrite, openFlagNames } from "./openFlags.js"
 import { opFlagNames, opFlagsStr } from "./opFlags.js"
 import type { FlatRecord } from "./flatRecord.js"
 import type { File, K8sEvent, Pod, Process, Service } from "./sysflow.js"
@@ -564,6 +564,17 @@ const boolDef = (name: string, get: (r: FlatRecord) => boolean): AttributeDef<"b
   int: undefined
 })
 
+/** A shared (memoised) list joined with `,`, memoised on the list itself: per distinct list, not per record. */
+const joinedLists = new WeakMap<ReadonlyArray<string>, string>()
+const joinedList = (list: ReadonlyArray<string>): string => {
+  let s = joinedLists.get(list)
+  if (s === undefined) {
+    s = list.join(",")
+    joinedLists.set(list, s)
+  }
+  return s
+}
+
 const stringsDef = (
   name: string,
   get: (r: FlatRecord) => ReadonlyArray<string>,
@@ -648,7 +659,7 @@ const sfDefs: ReadonlyArray<AttributeDef> = [
   boolDef("sf.file.is_open_read", fileIsOpenRead),
   boolDef("sf.file.is_open_write", fileIsOpenWrite),
   int32Def("sf.file.fd", fileFd),
-  stringsDef("sf.file.openflags", fileOpenflags, (r) => (r.type === "FF" ? openFlagsStr(r.event.openFlags) : fileOpenflags(r).join(","))),
+  stringsDef("sf.file.openflags", fileOpenflags, (r) => joinedList(fileOpenflags(r))),
 
   strDef("sf.net.sip", netSip),
   strDef("sf.net.dip", netDip),

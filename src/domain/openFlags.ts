@@ -53,19 +53,6 @@ export const openFlagNames = (value: number): ReadonlyArray<string> => {
   return v
 }
 
-const joined = new Map<number, string>()
-
-/** The policy form of `sf.file.openflags`: the names joined with `,`, memoised per value. */
-export const openFlagsStr = (value: number): string => {
-  let v = joined.get(value)
-  if (v === undefined) {
-    v = openFlagNames(value).join(",")
-    if (joined.size >= 4096) joined.clear() // any int32 may occur in a corrupt trace
-    joined.set(value, v)
-  }
-  return v
-}
-
 /** Open for reading: RDONLY bit set (RDWR included). */
 export const isOpenRead = (value: number): boolean => (value & OpenFlag.RDONLY) === OpenFlag.RDONLY
 

@@ -186,25 +186,18 @@ export const makeSysFlowDecoder = (writerSchema: unknown): SysFlowDecoder => {
 }
 
 /**
- * Decoders by schema: the files of a directory usually share one schema, compiled once. Looked up by
- * the schema value's identity first (the OCF reader returns one frozen value per schema text), then by
- * its JSON text.
+ * Decoders by schema value: the OCF reader returns one (frozen) value per schema text, so the files of a
+ * directory that share a schema share one compiled decoder.
  */
-const decoders = new Map<string, SysFlowDecoder>()
-const byValue = new WeakMap<object, SysFlowDecoder>()
+const decoders = new WeakMap<object, SysFlowDecoder>()
 
-/** `makeSysFlowDecoder`, memoised on the schema (decoders hold no state between datums). */
+/** `makeSysFlowDecoder`, memoised on the schema value (decoders hold no state between datums). */
 export const sysFlowDecoderFor = (writerSchema: unknown): SysFlowDecoder => {
-  const isObject = writerSchema !== null && typeof writerSchema === "object"
-  const known = isObject ? byValue.get(writerSchema) : undefined
-  if (known !== undefined) return known
-  const key = JSON.stringify(writerSchema)
-  let d = decoders.get(key)
+  if (writerSchema === null || typeof writerSchema !== "object") return makeSysFlowDecoder(writerSchema)
+  let d = decoders.get(writerSchema)
   if (d === undefined) {
     d = makeSysFlowDecoder(writerSchema)
-    if (decoders.size >= 16) decoders.clear()
-    decoders.set(key, d)
+    decoders.set(writerSchema, d)
   }
-  if (isObject) byValue.set(writerSchema, d)
   return d
 }

@@ -42,7 +42,9 @@ const encoders: Record<FormatKind, EncoderFactory> = {
   json: (_attrs, config) =>
     Effect.succeed({
       encode: (events) => new TextBatch(encodeJsonText(events, config.jsonSchemaVersion)),
-      release: (batch) => batch.text !== undefined && releaseJsonText(batch.text)
+      release: (batch) => {
+        if (batch.text !== undefined) releaseJsonText(batch.text)
+      }
     }),
   ecs: makeEcsEncoder,
   occurrence: makeOccurrenceEncoder,

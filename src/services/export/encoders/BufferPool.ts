@@ -6,8 +6,11 @@
  */
 export class BufferPool {
   private readonly free: Array<Buffer> = []
-  /** The whole block behind each lent view's memory. */
-  private readonly lent = new Map<ArrayBufferLike, Buffer>()
+  /**
+   * The whole block behind each lent view's memory. Weak: a block that is never given back (a batch
+   * joined or split by the exporter, a send that failed) is collected with its last view.
+   */
+  private readonly lent = new WeakMap<ArrayBufferLike, Buffer>()
 
   constructor(private readonly maxFree = 1) {}
 

@@ -591,5 +591,9 @@ export const encodeJsonText = (events: ReadonlyArray<PolicyEvent>, schemaVersion
 export const releaseJsonText = (text: JsonLinesText): void => pool.release(text.bytes)
 
 /** JSON lines as text: each record's document followed by "\n" (an empty batch gives ""). */
-export const encodeJsonBatch = (events: ReadonlyArray<PolicyEvent>, schemaVersion: string): string =>
-  Buffer.from(encodeJsonText(events, schemaVersion).bytes).toString("utf8")
+export const encodeJsonBatch = (events: ReadonlyArray<PolicyEvent>, schemaVersion: string): string => {
+  const text = encodeJsonText(events, schemaVersion)
+  const s = Buffer.from(text.bytes.buffer, text.bytes.byteOffset, text.bytes.length).toString("utf8")
+  releaseJsonText(text)
+  return s
+}

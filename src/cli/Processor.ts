@@ -9,7 +9,7 @@ import { startMetricsServer } from "../services/metrics/MetricsServer.js"
 import { startProgress, summaryLine, totals } from "../services/metrics/Progress.js"
 import { startProfiling } from "../services/Profiling.js"
 import { errorText, initDrivers, loadPipeline } from "../services/pipeline/PipelineLoader.js"
-import { startPipeline } from "../services/pipeline/Runner.js"
+import { startPipeline, startStages } from "../services/pipeline/Runner.js"
 import { RunOptions } from "../services/pipeline/RunOptions.js"
 import { type CliArgs, trailingFlagsWarning } from "./Flags.js"
 import { onStopSignals } from "./Signals.js"
@@ -27,8 +27,9 @@ export const runProcessor = (
         yield* Effect.logError(profiling.left.message)
         return 1
       }
+      const input = Option.getOrElse(args.path, () => "")
       const loaded = yield* Effect.either(
-        loadPipeline({ configPath: args.config, driver: args.driver, env, plugdir: args.plugdir, driverdir: args.driverdir }).pipe(Effect.provideService(RunOptions, { test: args.test, perflog: args.perflog }))
+        loadPipeline({ configPath: args.config, driver: args.driver, env, plugdir: args.plugdir, driverdir: args.driverdir, input }).pipe(Effect.provideService(RunOptions, { test: args.test, perflog: args.perflog }))
       )
       if (loaded._tag === "Left") {
         yield* Effect.logError(`Unable to load pipeline error:  ${errorText(loaded.left)}`)
@@ -39,7 +40,6 @@ export const runProcessor = (
       yield* Effect.logInfo("Successfully loaded pipeline configuration")
       if (args.test) return 0
 
-      const input = Option.getOrElse(args.path, () => "")
       yield* Effect.logInfo("Starting the processing pipeline")
       yield* Effect.logInfo(`Initializing ${graph.drivers.length} drivers`)
       const drivers = yield* Effect.either(initDrivers(loaded.right, input))
@@ -54,6 +54,12 @@ export const runProcessor = (
           yield* Effect.logError(`Error caught while starting the pipeline:  ${errorText(server.left)}`)
           return 1
         }
+      }
+      // Outputs are touched only now, when everything (config, inputs, transports, metrics) loaded.
+      const opened = yield* Effect.either(startStages(built.stages))
+      if (opened._tag === "Left") {
+        yield* Effect.logError(`Error caught while starting the pipeline:  ${errorText(opened.left)}`)
+        return 1
       }
       const roots = [...new Set(drivers.right.map((d) => d.output))]
       const started = Date.now()

@@ -173,6 +173,7 @@ export const makeExporter = (
         if (dropped > 0) yield* Effect.logError(`Exporter (${transport.name}) dropped ${dropped} records after permanent errors`)
         return none
       }),
-      test: transport.test
+      test: transport.test,
+      start: transport.open
     }
   })

@@ -18,6 +18,11 @@ export interface Transport {
    * (e.g. `lines`), never those bytes.
    */
   readonly send: (batch: ExportBatch) => Effect.Effect<number, ExportError>
+  /**
+   * Touches the target (an output file is rotated and created here), run once the whole pipeline loaded,
+   * before the first `send`; never under `-test`. Creating a transport only validates.
+   */
+  readonly open?: Effect.Effect<void, ExportError>
   /** Health check (`Test()` in the reference): connect, authenticate, index exists, ... */
   readonly test: Effect.Effect<void, ExportError>
   /** Current state for `/healthz` (e.g. connected or reconnecting); absent means healthy while sending works. */

@@ -24,6 +24,8 @@ export interface LoadOptions {
   readonly plugdir: string
   /** `-driverdir`: every driver module in it is loaded. */
   readonly driverdir: string
+  /** The CLI's input path (the file/socket driver's path); empty when none was given. */
+  readonly input: string
 }
 
 export interface LoadedGraph {

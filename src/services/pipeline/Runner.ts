@@ -33,6 +33,8 @@ export interface RunnableStage<E = unknown> {
   readonly run: Effect.Effect<void, E>
   /** Health check run at load and by `-test` (pipeline.md §6). */
   readonly test?: Effect.Effect<void, E>
+  /** See `Stage.start`: run by `startStages` after the load, never under `-test`. */
+  readonly start?: Effect.Effect<void, E>
 }
 
 /** A built-in processor as a runnable stage: its input's chunks through `onChunk`, then `onEnd`, teed to the outputs. */
@@ -50,6 +52,7 @@ export const streamStage = <E>(
     input,
     outputs,
     test: stage.test,
+    start: stage.start,
     run: chunks(input).pipe(
       Stream.mapEffect((chunk) => Effect.zipRight(Metric.incrementBy(counted, chunk.length), stage.onChunk(chunk))),
       Stream.runForEach(forward),
@@ -57,6 +60,10 @@ export const streamStage = <E>(
     )
   }
 }
+
+/** Runs every stage's `start` in order (after the load and the drivers' init), stopping at the first failure. */
+export const startStages = <E>(stages: ReadonlyArray<RunnableStage<E>>): Effect.Effect<void, E> =>
+  Effect.forEach(stages, (s) => s.start ?? Effect.void, { discard: true })
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 

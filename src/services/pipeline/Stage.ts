@@ -13,4 +13,9 @@ export interface Stage<I = unknown, O = unknown, E = unknown> {
   readonly onEnd: Effect.Effect<ReadonlyArray<O>, E>
   /** Health check run at load and by `-test` (pipeline.md §6); absent when the processor has none. */
   readonly test?: Effect.Effect<void, E>
+  /**
+   * Touches the stage's target (creates, rotates or truncates an output file) once the whole pipeline
+   * loaded and validated, just before the first record: a run that fails to load leaves it as it was.
+   */
+  readonly start?: Effect.Effect<void, E>
 }

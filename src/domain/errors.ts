@@ -56,6 +56,8 @@ export class ExportError extends Data.TaggedError("ExportError")<{
   readonly transport: string
   readonly detail: string
   readonly cause?: unknown
+  /** Records of the failed batch that reached the target whole before the failure (counted as exported). */
+  readonly delivered?: number
 }> {
   override get message(): string {
     return `${this.transport}: ${this.detail}`

@@ -18,7 +18,7 @@ const NonNegativeIntFromString = Schema.NumberFromString.pipe(
 const Common = Schema.Struct({
   export: Schema.optionalWith(Schema.String, { default: () => "terminal" }),
   format: Schema.optionalWith(Schema.String, { default: () => "json" }),
-  buffer: Schema.optionalWith(NonNegativeIntFromString, { default: () => 0 }),
+  buffer: Schema.optionalWith(NonNegativeIntFromString.pipe(Schema.lessThanOrEqualTo(100_000, { message: () => "must be at most 100000 (records the exporter may hold in memory)" })), { default: () => 0 }),
   jsonschemaversion: Schema.optionalWith(Schema.String, { default: () => "5" })
 })
 

@@ -261,9 +261,9 @@ describe("replay window (StreamSender)", () => {
     let now = 1_000_000
     const srv = await tcpServer()
     const sender = new StreamSender(
-      { proto: "tcp", host: "127.0.0.1", port: srv.port, connectTimeoutMs: 2000 },
-      { replayMs: 1000, replayBytes: 1 << 20, stallMs: 100 },
-      () => now
+      { proto: "tcp", host: "127.0.0.1", port: srv.port },
+      () => now,
+      { replayMs: 1000, replayBytes: 1 << 20, stallMs: 100 }
     )
     await sender.connect()
     const chunk = (text: string) => ({ data: Buffer.from(text), messages: 1 })
@@ -290,9 +290,9 @@ describe("replay window (StreamSender)", () => {
     let now = 1_000_000
     const srv = await tcpServer((s) => s.pause())
     const sender = new StreamSender(
-      { proto: "tcp", host: "127.0.0.1", port: srv.port, connectTimeoutMs: 2000 },
-      { replayMs: 1000, replayBytes: 256 << 20, stallMs: 100 },
-      () => now
+      { proto: "tcp", host: "127.0.0.1", port: srv.port },
+      () => now,
+      { replayMs: 1000, replayBytes: 256 << 20, stallMs: 100 }
     )
     await sender.connect()
     const big = { data: Buffer.alloc(1 << 20, 97), messages: 1 }

@@ -103,17 +103,19 @@ const tlsOptionsFor = (c: SyslogConfig): Effect.Effect<tls.ConnectionOptions, Ex
     return { rejectUnauthorized: !c.skipVerify, ...(net.isIP(c.host) === 0 ? { servername: c.host } : {}), ...trust }
   })
 
-/**
- * Runs `attempt` until it succeeds, sleeping 100 ms, 200 ms, ... up to 5 s between attempts. The first
- * failure of an outage is a warning, then one every 30 s; recovery is logged at info.
- */
 /** An outage in progress (for `/healthz`): since when, and the last error. */
 interface Outage {
   current: { readonly since: number; why: string } | undefined
 }
 
+/**
+ * Runs `attempt` until it succeeds, sleeping 100 ms, 200 ms, ... up to 5 s between attempts. The first
+ * failure of an outage is a warning, then one every 30 s; recovery is logged at info. Time is Effect's
+ * Clock (TestClock in tests).
+ */
 const untilDelivered = <A>(c: SyslogConfig, outage: Outage, attempt: Effect.Effect<A, Error>, waiting: () => number): Effect.Effect<A> =>
   Effect.gen(function* () {
+    const clock = yield* Effect.clock
     let delay = BACKOFF_MIN_MS
     let outageStart: number | undefined
     let lastWarn = 0
@@ -123,12 +125,13 @@ const untilDelivered = <A>(c: SyslogConfig, outage: Outage, attempt: Effect.Effe
       if (r._tag === "Right") {
         outage.current = undefined
         if (outageStart !== undefined) {
-          yield* Effect.logInfo(`syslog: delivering to ${where(c)} again after ${((Date.now() - outageStart) / 1000).toFixed(1)} s (${attempts} failed attempts)`)
+          const now = yield* clock.currentTimeMillis
+          yield* Effect.logInfo(`syslog: delivering to ${where(c)} again after ${((now - outageStart) / 1000).toFixed(1)} s (${attempts} failed attempts)`)
         }
         return r.right
       }
       attempts++
-      const now = Date.now()
+      const now = yield* clock.currentTimeMillis
       const why = describeConnectError(c, r.left)
       outage.current = { since: outage.current?.since ?? now, why }
       if (outageStart === undefined) {
@@ -162,11 +165,11 @@ function* chunksOf(lines: ReadonlyArray<string>, formatter: Formatter): Generato
   if (parts.length > 0) yield { data: Buffer.from(parts.join(""), "utf8"), messages: parts.length }
 }
 
-/** `Transport.status` for /healthz: failing while an outage lasts. */
-const statusOf = (c: SyslogConfig, outage: Outage, idle: () => string) => () =>
+/** `Transport.status` for /healthz: failing while an outage lasts (`now`: the runtime's Clock). */
+const statusOf = (c: SyslogConfig, outage: Outage, now: () => number, idle: () => string) => () =>
   outage.current === undefined
     ? { ok: true, detail: idle() }
-    : { ok: false, detail: `cannot deliver to ${where(c)} for ${Math.round((Date.now() - outage.current.since) / 1000)} s: ${outage.current.why}; retrying` }
+    : { ok: false, detail: `cannot deliver to ${where(c)} for ${Math.round((now() - outage.current.since) / 1000)} s: ${outage.current.why}; retrying` }
 
 const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve))
 
@@ -174,20 +177,25 @@ const makeStreamTransport = (c: SyslogConfig) =>
   Effect.gen(function* () {
     const tlsOptions = c.proto === "tls" ? yield* tlsOptionsFor(c) : undefined
     const outage: Outage = { current: undefined }
-    const sender = new StreamSender({ proto: c.proto === "tls" ? "tls" : "tcp", host: c.host, port: c.port, tls: tlsOptions, connectTimeoutMs: CONNECT_TIMEOUT_MS })
+    const clock = yield* Effect.clock
+    const now = () => clock.unsafeCurrentTimeMillis()
+    const sender = new StreamSender({ proto: c.proto === "tls" ? "tls" : "tcp", host: c.host, port: c.port, tls: tlsOptions }, now)
+    /** One connection attempt, abandoned after CONNECT_TIMEOUT_MS. */
+    const connectOnce: Effect.Effect<void, Error> = Effect.tryPromise({ try: (signal) => sender.connect(signal), catch: (e) => e as Error }).pipe(
+      Effect.timeoutFail({ duration: Duration.millis(CONNECT_TIMEOUT_MS), onTimeout: () => new Error(`no connection after ${CONNECT_TIMEOUT_MS} ms`) })
+    )
     const connect = (reason: "Open" | "Health") =>
-      Effect.tryPromise({
-        try: () => sender.connect(),
-        catch: (e) =>
-          new ExportError({ reason, transport: "syslog", detail: `cannot connect to the syslog server at ${where(c)}: ${describeConnectError(c, e)}`, cause: e })
-      })
+      Effect.mapError(
+        connectOnce,
+        (e) => new ExportError({ reason, transport: "syslog", detail: `cannot connect to the syslog server at ${where(c)}: ${describeConnectError(c, e)}`, cause: e })
+      )
 
     /** Reconnects if needed, re-sends what the last connection may have lost, then writes `chunk`. */
     const attempt = (chunk: Chunk | undefined): Effect.Effect<void, Error> =>
       Effect.gen(function* () {
         if (!sender.isOpen) {
           const lost = sender.lossReason
-          yield* Effect.tryPromise({ try: () => sender.connect(), catch: (e) => e as Error })
+          yield* connectOnce
           const n = sender.replayMessages
           yield* Effect.logInfo(`syslog: connected to ${where(c)} again${lost ? ` (the previous connection: ${lost.message})` : ""}${n > 0 ? `; re-sending the last ${n} messages` : ""}`)
         }
@@ -211,7 +219,9 @@ const makeStreamTransport = (c: SyslogConfig) =>
           yield* untilDelivered(c, outage, attempt(undefined), () => sender.replayMessages)
         }
         const kept = sender.keptMessages
-        const outcome = yield* Effect.promise(() => sender.end(CLOSE_TIMEOUT_MS))
+        const outcome = yield* Effect.promise((signal) => sender.end(signal)).pipe(
+          Effect.timeoutTo({ duration: Duration.millis(CLOSE_TIMEOUT_MS), onTimeout: () => "timeout" as const, onSuccess: (o) => o })
+        )
         if (outcome === "closed") return
         if (outcome === "timeout") {
           return yield* Effect.logWarning(
@@ -245,7 +255,7 @@ const makeStreamTransport = (c: SyslogConfig) =>
           })
         ),
       test: lock.withPermits(1)(Effect.suspend(() => (sender.isOpen ? Effect.void : connect("Health")))),
-      status: statusOf(c, outage, () => (sender.isOpen ? `connected to ${where(c)}` : `not connected to ${where(c)} (reconnects at the next message)`))
+      status: statusOf(c, outage, now, () => (sender.isOpen ? `connected to ${where(c)}` : `not connected to ${where(c)} (reconnects at the next message)`))
     }
     return transport
   })
@@ -265,6 +275,7 @@ const makeUdpTransport = (c: SyslogConfig) =>
     const formatter = makeFormatter({ hostname: c.source !== "" ? c.source : "-", appName: appNameOf(programName()), procId: process.pid, msgId: c.tag })
     const lock = yield* Effect.makeSemaphore(1)
     const outage: Outage = { current: undefined }
+    const clock = yield* Effect.clock
 
     /** Sends lines[from..] until one fails: the index reached and the error, if any. */
     const sendFrom = async (lines: ReadonlyArray<string>, from: number): Promise<{ next: number; error?: Error }> => {
@@ -316,7 +327,7 @@ const makeUdpTransport = (c: SyslogConfig) =>
           })
         ),
       test: Effect.asVoid(resolve("Health")),
-      status: statusOf(c, outage, () => `sending to ${where(c)} (${target.address})`)
+      status: statusOf(c, outage, () => clock.unsafeCurrentTimeMillis(), () => `sending to ${where(c)} (${target.address})`)
     }
     return transport
   })

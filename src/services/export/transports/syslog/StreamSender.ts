@@ -39,7 +39,6 @@ export interface StreamTarget {
   readonly port: number
   /** TLS options (trust store, verification, server name); only for `tls`. */
   readonly tls?: tls.ConnectionOptions
-  readonly connectTimeoutMs: number
 }
 
 export interface ReplayTuning {
@@ -102,8 +101,9 @@ export class StreamSender {
 
   constructor(
     readonly target: StreamTarget,
-    private readonly tuning: ReplayTuning = defaultTuning(),
-    private readonly clock: () => number = Date.now
+    /** Milliseconds now: the transport passes Effect's Clock (so tests can drive it with TestClock). */
+    private readonly clock: () => number,
+    private readonly tuning: ReplayTuning = defaultTuning()
   ) {}
 
   /** Connected and not lost. */
@@ -130,10 +130,13 @@ export class StreamSender {
     return this.socket?.localAddress
   }
 
-  /** One connection attempt (TCP connect, or TCP connect + TLS handshake with verification). */
-  connect(): Promise<void> {
+  /**
+   * One connection attempt (TCP connect, or TCP connect + TLS handshake with verification). Aborting
+   * `signal` (the caller's timeout) destroys the half-open socket and rejects.
+   */
+  connect(signal?: AbortSignal): Promise<void> {
     this.drop()
-    const { host, port, proto, connectTimeoutMs } = this.target
+    const { host, port, proto } = this.target
     return new Promise<void>((resolve, reject) => {
       const sock: net.Socket =
         proto === "tls" ? tls.connect({ ...this.target.tls, host, port }) : net.connect({ host, port })
@@ -141,19 +144,21 @@ export class StreamSender {
       const fail = (e: Error) => {
         if (settled) return
         settled = true
-        clearTimeout(timer)
+        signal?.removeEventListener("abort", onAbort)
         sock.on("error", () => {}) // a late second error must not go unhandled
         sock.destroy()
         reject(e)
       }
       const onClose = () => fail(new Error("the server closed the connection during the handshake"))
-      const timer = setTimeout(() => fail(new Error(`no connection after ${connectTimeoutMs} ms`)), connectTimeoutMs)
+      const onAbort = () => fail(new Error("connection attempt abandoned"))
+      if (signal?.aborted === true) return onAbort()
+      signal?.addEventListener("abort", onAbort, { once: true })
       sock.once("error", fail)
       sock.once("close", onClose)
       sock.once(proto === "tls" ? "secureConnect" : "connect", () => {
         if (settled) return
         settled = true
-        clearTimeout(timer)
+        signal?.removeEventListener("abort", onAbort)
         sock.off("error", fail)
         sock.off("close", onClose)
         sock.setNoDelay(true) // as Go's net.Dial
@@ -248,29 +253,31 @@ export class StreamSender {
   }
 
   /**
-   * Graceful close: half-close and wait (at most `timeoutMs`) for the server to close its side.
-   * `closed`: it did, having read everything (nothing is kept any more). `lost`: it reset the
-   * connection (the kept chunks are queued for replay). `timeout`: it did not answer; the socket is
-   * destroyed and nothing more can be known.
+   * Graceful close: half-close and wait for the server to close its side. `closed`: it did, having read
+   * everything (nothing is kept any more). `lost`: it reset the connection (the kept chunks are queued
+   * for replay). `timeout`: the caller gave up waiting (aborted `signal`); the socket is destroyed and
+   * nothing more can be known.
    */
-  end(timeoutMs: number): Promise<EndOutcome> {
+  end(signal?: AbortSignal): Promise<EndOutcome> {
     const sock = this.socket
     if (sock === undefined || this.lostWith !== undefined) return Promise.resolve(this.toReplay.length > 0 ? "lost" : "closed")
     this.closing = true
     return new Promise<EndOutcome>((resolve) => {
-      const timer = setTimeout(() => {
+      const forget = () => {
+        this.socket = undefined
+        this.kept = []
+        this.keptBytes = 0
+      }
+      const onAbort = () => {
         sock.destroy()
-        this.socket = undefined
-        this.kept = []
-        this.keptBytes = 0
+        forget()
         resolve("timeout")
-      }, timeoutMs)
+      }
+      signal?.addEventListener("abort", onAbort, { once: true })
       sock.once("close", () => {
-        clearTimeout(timer)
+        signal?.removeEventListener("abort", onAbort)
         if (this.lostWith !== undefined) return resolve("lost")
-        this.socket = undefined
-        this.kept = []
-        this.keptBytes = 0
+        forget()
         resolve("closed")
       })
       sock.end()

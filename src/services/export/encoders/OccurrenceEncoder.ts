@@ -8,7 +8,7 @@
  */
 import { Effect, Runtime } from "effect"
 import type { EncoderFactory } from "../Encoder.js"
-import { EventPools, type PoolClock, type PoolLog, systemClock } from "../findings/EventPools.js"
+import { EventPools, type PoolClock, type PoolLog } from "../findings/EventPools.js"
 import { decodeFindingsConfig } from "../findings/FindingsConfig.js"
 import { occurrenceLine } from "../findings/Occurrence.js"
 
@@ -28,8 +28,11 @@ export const makeOccurrenceEncoderWith =
         Runtime.runSync(runtime)(
           level === "Error" ? Effect.logError(message) : level === "Warn" ? Effect.logWarning(message) : Effect.logInfo(message)
         )
+      // The runtime's Clock, in ms with the microseconds the occurrence ids carry.
+      const clock = yield* Effect.clock
+      const effectClock: PoolClock = { now: () => Number(clock.unsafeCurrentTimeNanos() / 1000n) / 1000 }
       const pools = yield* Effect.acquireRelease(
-        Effect.sync(() => new EventPools(config, options.clock ?? systemClock, log)),
+        Effect.sync(() => new EventPools(config, options.clock ?? effectClock, log)),
         (p) =>
           Effect.sync(() => {
             p.flushAll()

@@ -83,8 +83,6 @@ export interface PoolClock {
   readonly now: () => number
 }
 
-export const systemClock: PoolClock = { now: () => performance.timeOrigin + performance.now() }
-
 export type PoolLog = (level: "Error" | "Warn" | "Info", message: string) => void
 
 interface PendingEvent {
@@ -126,7 +124,7 @@ export class EventPools {
 
   constructor(
     private readonly settings: PoolsSettings,
-    private readonly clock: PoolClock = systemClock,
+    private readonly clock: PoolClock,
     private readonly log: PoolLog = () => {}
   ) {
     this.encTs = Math.floor(clock.now() / 1000)

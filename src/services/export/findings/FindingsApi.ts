@@ -40,7 +40,7 @@ export const HEALTH_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 250, maxDel
 
 export interface ApiOptions {
   readonly requestTimeoutMs: number
-  /** Clock for token lifetimes (ms). */
+  /** Milliseconds now, for token lifetimes and Retry-After dates (the runtime's Clock by default). */
   readonly now: () => number
 }
 
@@ -62,12 +62,13 @@ export const withRetries = <A>(attempt: Effect.Effect<A, HttpFailure>, policy: R
     }
   })
 
-const retryAfterMs = (h: string | null): number | undefined => {
+/** A Retry-After header (seconds, or an HTTP date compared with `now`, the runtime's Clock) in ms. */
+const retryAfterMs = (h: string | null, now: number): number | undefined => {
   if (h === null) return undefined
   const secs = Number(h)
   if (Number.isFinite(secs) && secs >= 0) return secs * 1000
   const at = Date.parse(h)
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now())
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now)
 }
 
 const classify = (status: number): HttpFailure["kind"] =>
@@ -169,7 +170,7 @@ export const makeFindingsApi = (config: FindingsConfig, apiKey: string, options:
                   stage,
                   status: res.status,
                   detail: redact(`${what}: HTTP ${res.status}${res.body === "" ? "" : `: ${res.body.slice(0, MAX_BODY_TEXT)}`}`),
-                  retryAfterMs: retryAfterMs(res.retryAfter)
+                  retryAfterMs: retryAfterMs(res.retryAfter, options.now())
                 })
               )
         )

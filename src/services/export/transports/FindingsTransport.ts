@@ -58,9 +58,10 @@ export const makeFindingsTransportWith =
 
       const sendRetry = options.sendRetry ?? SEND_RETRY
       const healthRetry = options.healthRetry ?? HEALTH_RETRY
+      const clock = yield* Effect.clock
       const api = yield* makeFindingsApi(config, apiKey, {
         requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
-        now: options.now ?? Date.now
+        now: options.now ?? (() => clock.unsafeCurrentTimeMillis())
       })
 
       const send = (batch: { readonly lines: ReadonlyArray<string> }) =>

@@ -15,7 +15,7 @@
  *   transport cannot go on: `send` fails.
  */
 import type { Client } from "@elastic/elasticsearch"
-import { Effect, Redacted } from "effect"
+import { Clock, Effect, Redacted } from "effect"
 import { ExportError } from "../../../../domain/errors.js"
 import type { ExportBatch } from "../../ExportBatch.js"
 import { type EsSettings, redactUrl } from "./EsConfig.js"
@@ -263,7 +263,7 @@ export const sendBatch = (
       })
     }
     const scrub = scrubber(settings)
-    const start = performance.now()
+    const start = yield* Clock.currentTimeMillis
     const counter: RequestCounter = { sfprocessorBulk: true, requests: 0 }
     const permanent: ItemFailure[] = []
     const conflicts = new Set<number>()
@@ -327,8 +327,7 @@ export const sendBatch = (
       )
     }
     const dropped = permanent.length + exhausted.length
-    yield* Effect.logInfo(
-      formatStatsLine({ added: n, flushed: n - dropped, failed: dropped, requests: counter.requests, durationMs: performance.now() - start })
-    )
+    const end = yield* Clock.currentTimeMillis
+    yield* Effect.logInfo(formatStatsLine({ added: n, flushed: n - dropped, failed: dropped, requests: counter.requests, durationMs: end - start }))
     return dropped
   })

@@ -103,6 +103,47 @@ describe.skipIf(!present)("shipped Falco-dialect policies load (§2)", () => {
   })
 })
 
+describe.skipIf(!present)("issue 10 warnings on the shipped policies: each one a real mistake in them", () => {
+  const rel = (w: string) => w.replaceAll(`${policiesDir}/`, "")
+  const about = (set: CompiledPolicySet, pattern: RegExp) =>
+    set.warnings.map(renderDiagnostic).filter((w) => pattern.test(w)).map(rel)
+
+  it("names in in (...) that are no list: undefined, misspelt, macros", () => {
+    expect(about(load("runtimeintegrity"), /no list named/).map((w) => w.replace(/; compared as a literal.*/, ""))).toEqual([
+      "runtimeintegrity/runtimeintegrity.yaml:502:66: warning: no list named 'pkg_mgmt_binaries'",
+      "runtimeintegrity/runtimeintegrity.yaml:707:30: warning: no list named 'dev_creation_binaries'",
+      "runtimeintegrity/runtimeintegrity.yaml:260:27: warning: no list named 'passwd_binaries'",
+      "runtimeintegrity/ttps.yaml:252:27: warning: no list named 'passwd_binaries'",
+      "runtimeintegrity/ttps.yaml:619:62: warning: no list named 'pkg_mgmt_binaries'",
+      "runtimeintegrity/ttps.yaml:635:58: warning: no list named 'java_package_installer'",
+      "runtimeintegrity/ttps.yaml:768:30: warning: no list named 'dev_creation_binaries'"
+    ])
+    expect(about(load("tests"), /no list named/)).toEqual([
+      "tests/falco.yaml:2976:23: warning: no list named 'authorized_server_binary'; compared as a literal (did you mean 'authorized_server_binaries' or 'authorized_server_port'?)"
+    ])
+    expect(about(load("distribution/filter.yaml"), /./)).toEqual([])
+  })
+
+  it("constant comparisons with numeric attributes (warnings: the files must load)", () => {
+    expect(about(load("runtimeintegrity"), /decimal integer|64-bit/)).toEqual([
+      "runtimeintegrity/runtimeintegrity.yaml:473:51: warning: 'udp' is not a decimal integer and sf.net.proto is numeric: 'sf.net.proto = udp' is never true",
+      "runtimeintegrity/ttps.yaml:525:51: warning: 'udp' is not a decimal integer and sf.net.proto is numeric: 'sf.net.proto = udp' is never true"
+    ])
+    const falco = about(load("tests"), /decimal integer|64-bit/)
+    expect(falco.filter((w) => w.includes("evt.arg.uid = "))).toHaveLength(9) // user names against a uid
+    expect(falco.filter((w) => w.includes("'evt.rawres' has no 64-bit integer value"))).toHaveLength(5) // `evt.rawres >= 0`: always true
+    expect(falco.filter((w) => /fd\.l4proto|container\.privileged/.test(w))).toHaveLength(5) // `fd.l4proto = udp`, `container.privileged = true`
+    expect(falco).toHaveLength(19)
+  })
+
+  it("duplicate rule names: ttps.yaml redefines 21 runtimeintegrity.yaml rules (both fire, Q23)", () => {
+    const dups = about(load("runtimeintegrity"), /duplicate rule name/)
+    expect(dups).toHaveLength(21)
+    expect(dups.every((w) => w.startsWith("runtimeintegrity/ttps.yaml:") && w.includes("first defined at runtimeintegrity/runtimeintegrity.yaml:"))).toBe(true)
+    expect(about(load("tests"), /duplicate/)).toEqual([])
+  })
+})
+
 describe.skipIf(!present)("expected behaviour of the unit-test rules (§9)", () => {
   // A python process in container node-app, args `cos-write.py x`, sf.ts = 1000, parent bash.
   const records: ReadonlyArray<readonly [string, FlatRecord]> = [

@@ -64,7 +64,10 @@ ${rule("r", "m")}
     ])
     if (Either.isLeft(r)) throw new Error(r.left.message)
     expect(matchNames(r.right, pe())).toEqual(["uses_later_macro", "in_b"])
-    expect(r.right.warnings.map(renderDiagnostic)).toEqual(["a.yaml:3:18: warning: unknown macro 'later_macro' (evaluates to false)"])
+    expect(r.right.warnings.map(renderDiagnostic)).toEqual([
+      "a.yaml:3:18: warning: unknown macro 'later_macro' (evaluates to false)",
+      "a.yaml:6:31: warning: no list named 'later_list'; compared as a literal (the list 'later_list' at b.yaml:3:3 is in a later file, and lists are visible only after their file)"
+    ])
   })
 
   it("keep definitions from earlier files", () => {

@@ -38,6 +38,8 @@ import type {
 } from "../../domain/policy/PolicyAst.js"
 import type { Priority, RuleMatch } from "../../domain/policyEvent.js"
 import { gjsonGet } from "./Gjson.js"
+import { undefinedListWarning } from "./ListNameCheck.js"
+import { isNumericAttribute, nonNumericPart, relationalOperandProblem } from "./NumericOperands.js"
 import { type Guard, PredicateGraph, type Term } from "./PredicateGraph.js"
 import { compareStr, goLower, hasSegment, orAny, parseGoInt, type Pred, RecordMemo, type StrOp } from "./Predicates.js"
 
@@ -136,6 +138,8 @@ interface Operand {
   readonly text: string
   /** True for a known attribute (with or without a `[path]` suffix). */
   readonly known: boolean
+  /** The attribute, for a known attribute without a `[path]` suffix. */
+  readonly def?: AttributeDef
   readonly str: StrSide
   readonly int: IntSide
   readonly exists: ExistsSide
@@ -261,10 +265,21 @@ class Compiler {
   private readonly seen = new Set<string>()
   private readonly rules: Array<Pending<RuleItem>> = []
   private readonly filters: Array<Pending<FilterItem>> = []
+  /** First definition of each rule and filter name (duplicates are kept, Q23, with a warning). */
+  private readonly ruleNames = new Map<string, SourceLocation>()
+  private readonly filterNames = new Map<string, SourceLocation>()
   macroCount = 0
   listCount = 0
 
-  constructor(private readonly options: CompileOptions) {}
+  /**
+   * `allLists`, `allMacros`: the first definition of every list and every macro name in any file, so
+   * that a name used before its file is loaded can be told apart from a name defined nowhere.
+   */
+  constructor(
+    private readonly options: CompileOptions,
+    private readonly allLists: ReadonlyMap<string, SourceLocation>,
+    private readonly allMacros: ReadonlySet<string>
+  ) {}
 
   // -- diagnostics --------------------------------------------------------------------------------
 
@@ -313,10 +328,12 @@ class Compiler {
           this.store(item, file.path)
           break
         case "rule":
+          this.checkDuplicate("rule", this.ruleNames, item)
           this.rules.push(this.build(item, item.prefilter))
           this.checkActions(item)
           break
         case "filter":
+          this.checkDuplicate(item.keyword, this.filterNames, item)
           this.filters.push(this.build(item, undefined))
           break
         case "required_engine_version":
@@ -340,6 +357,20 @@ class Compiler {
       }
     }
     return { item, generic, byType }
+  }
+
+  /** Both definitions stay and both fire (Q23, kept until Falco's redefinition semantics arrive): warn. */
+  private checkDuplicate(kind: string, seen: Map<string, SourceLocation>, item: RuleItem | FilterItem): void {
+    const first = seen.get(item.name)
+    if (first === undefined) {
+      seen.set(item.name, item.pos)
+      return
+    }
+    this.report(
+      "warning",
+      item.pos,
+      `duplicate ${kind} name '${item.name}', first defined at ${first.file}:${first.line}:${first.column}; both are kept and both apply`
+    )
   }
 
   private checkActions(item: RuleItem): void {
@@ -436,10 +467,17 @@ class Compiler {
         const get = x.get
         return this.graph.leaf(`exists|${x.key}`, () => get)
       }
-      case "compare":
-        return this.compare(e.op, this.operand(e.left, c, scope, true), this.operand(e.right, c, scope, false))
-      case "list":
-        return this.list(e.op, this.operand(e.subject, c, scope, true), this.values(e.op, e.elements, c, scope))
+      case "compare": {
+        const l = this.operand(e.left, c, scope, true)
+        const r = this.operand(e.right, c, scope, false)
+        if (!scope.muted) this.checkNumeric(e.op, l, c.locate(e.left.offset), r, c.locate(e.right.offset))
+        return this.compare(e.op, l, r)
+      }
+      case "list": {
+        const subject = this.operand(e.subject, c, scope, true)
+        const numeric = e.op === "in" && subject.def !== undefined && isNumericAttribute(subject.def) ? subject.text : undefined
+        return this.list(e.op, subject, this.values(e.op, e.elements, c, scope, numeric))
+      }
     }
   }
 
@@ -536,7 +574,7 @@ class Compiler {
           if (getC !== undefined) exists = { c: def.kind === "int" ? getC.value !== 0n : getC.value === true }
         } else if (strC !== undefined) exists = { c: strC.value !== "" }
       }
-      return { text, known: true, str, int, exists }
+      return { text, known: true, def, str, int, exists }
     }
     const bracket = text.indexOf("[")
     if (bracket > 0) {
@@ -586,6 +624,42 @@ class Compiler {
     return { get, key }
   }
 
+  // -- numeric operands (NumericOperands.ts) -------------------------------------------------------
+
+  private checkNumeric(op: BinaryOp, l: Operand, lAt: SourceLocation, r: Operand, rAt: SourceLocation): void {
+    const sides: ReadonlyArray<readonly [Operand, Operand, SourceLocation]> = [
+      [l, r, rAt],
+      [r, l, lAt]
+    ]
+    for (const [attr, other, at] of sides) {
+      if (!attr.known || other.known) continue
+      const shown = `'${l.text} ${op} ${r.text}'`
+      if (op === "<" || op === "<=" || op === ">" || op === ">=") {
+        const problem = attr.def?.int === undefined ? undefined : relationalOperandProblem(other.text)
+        if (problem !== undefined) {
+          this.error(at, `'${other.text}' ${problem}: ${shown} needs a 64-bit integer (the reference compared ${attr.text} with 0)`, "Semantic")
+        }
+      } else if ((op === "=" || op === "!=") && attr.def !== undefined && isNumericAttribute(attr.def)) {
+        const part = nonNumericPart(trimBoundingQuotes(other.text))
+        if (part !== undefined) {
+          const outcome = op === "=" ? "never true" : "always true"
+          this.report("warning", at, `'${part}' is not a decimal integer and ${attr.text} is numeric: ${shown} is ${outcome}`)
+        }
+      }
+    }
+    // MapInt of an attribute without a 64-bit value is 0 (Q8, kept).
+    if (op === "<" || op === "<=" || op === ">" || op === ">=") {
+      for (const [side, at] of [
+        [l, lAt],
+        [r, rAt]
+      ] as const) {
+        if (side.known && side.def?.int === undefined) {
+          this.report("warning", at, `'${side.text}' has no 64-bit integer value: '${op}' compares it as 0`)
+        }
+      }
+    }
+  }
+
   // -- comparisons (§6.4) -------------------------------------------------------------------------
 
   private compare(op: BinaryOp, l: Operand, r: Operand): Term {
@@ -616,23 +690,50 @@ class Compiler {
 
   // -- in / pmatch (§5.2, §6.4) -------------------------------------------------------------------
 
-  /** The flat value list of an `in`/`pmatch` element list (lists expanded; bracket groups ignored, Q7). */
-  private values(op: string, elements: ReadonlyArray<Element>, c: Condition, scope: Scope): Array<string> {
+  /**
+   * The flat value list of an `in`/`pmatch` element list (lists expanded; bracket groups ignored, Q7).
+   * `numeric`: the subject, when it is a numeric attribute (its values must be decimal integers).
+   */
+  private values(op: string, elements: ReadonlyArray<Element>, c: Condition, scope: Scope, numeric: string | undefined): Array<string> {
     const out: Array<string> = []
+    const check = scope.muted ? undefined : { op, numeric }
     for (const el of elements) {
       if (el.kind === "group") {
         this.warn(scope, c.locate(el.offset), `bracket group in '${op}' list is ignored`)
         continue
       }
-      this.expandElement(el.atom.text, c.locate(el.atom.offset), [], out)
+      this.expandElement(el.atom.text, c.locate(el.atom.offset), [], out, check)
     }
     return out
   }
 
-  private expandElement(text: string, at: SourceLocation, stack: Array<string>, out: Array<string>): void {
+  /** Warnings for a value that names no list (`check`: only where diagnostics are reported). */
+  private checkValue(text: string, value: string, at: SourceLocation, check: { op: string; numeric: string | undefined }): void {
+    const undefinedList = undefinedListWarning(text, {
+      visible: this.lists,
+      isMacro: (name) => this.allMacros.has(name),
+      later: (name) => this.allLists.get(name)
+    })
+    if (undefinedList !== undefined) this.report("warning", at, undefinedList)
+    // "" comes from `items: []` (Q6): an empty list, which matches no number, as intended.
+    const part = check.numeric === undefined || value === "" ? undefined : nonNumericPart(value)
+    if (part !== undefined) {
+      this.report("warning", at, `'${part}' is not a decimal integer and ${check.numeric} is numeric: this '${check.op}' value never matches`)
+    }
+  }
+
+  private expandElement(
+    text: string,
+    at: SourceLocation,
+    stack: Array<string>,
+    out: Array<string>,
+    check: { op: string; numeric: string | undefined } | undefined
+  ): void {
     const list = this.lists.get(text)
     if (list === undefined) {
-      out.push(trimBoundingQuotes(text))
+      const value = trimBoundingQuotes(text)
+      if (check !== undefined) this.checkValue(text, value, at, check)
+      out.push(value)
       return
     }
     // Counted before anything is built (a count per list, memoised), so an oversized list costs nothing.
@@ -653,7 +754,7 @@ class Compiler {
       return
     }
     stack.push(text)
-    for (const item of list.item.items) this.expandElement(item.text, item.pos, stack, out)
+    for (const item of list.item.items) this.expandElement(item.text, item.pos, stack, out, check)
     stack.pop()
   }
 
@@ -855,7 +956,15 @@ const relational = (op: RelOp, l: IntSide, r: IntSide): Pred => {
 
 /** Compiles parsed policy files, in load order, into rules and filters (§5). */
 export const compilePolicyFiles = (files: ReadonlyArray<PolicyFile>, options: CompileOptions = {}): CompileOutput => {
-  const c = new Compiler(options)
+  const allLists = new Map<string, SourceLocation>()
+  const allMacros = new Set<string>()
+  for (const f of files) {
+    for (const item of f.items) {
+      if (item.kind === "list" && !allLists.has(item.name)) allLists.set(item.name, item.pos)
+      if (item.kind === "macro") allMacros.add(item.name)
+    }
+  }
+  const c = new Compiler(options, allLists, allMacros)
   for (const f of files) c.compileFile(f)
   const { rules, filters } = c.finish()
   return {

@@ -170,11 +170,17 @@ const INT64_MIN = -(1n << 63n)
 const INT64_MAX = (1n << 63n) - 1n
 const DECIMAL = /^[+-]?[0-9]+$/
 
+/** Go `strconv.ParseInt(s, 10, 64)`: `"syntax"` or `"range"` on failure. */
+export const parseGoIntStrict = (s: string): bigint | "syntax" | "range" => {
+  if (!DECIMAL.test(s)) return "syntax"
+  const v = BigInt(s)
+  return v < INT64_MIN || v > INT64_MAX ? "range" : v
+}
+
 /** Go `strconv.ParseInt(s, 10, 64)`, 0 on any failure (§6.3). */
 export const parseGoInt = (s: string): bigint => {
-  if (!DECIMAL.test(s)) return 0n
-  const v = BigInt(s)
-  return v < INT64_MIN || v > INT64_MAX ? 0n : v
+  const v = parseGoIntStrict(s)
+  return typeof v === "bigint" ? v : 0n
 }
 
 /** Go `strconv.ParseBool`. */

@@ -71,10 +71,11 @@ const readDirect = (bytes: Uint8Array, sizes: ReadonlyArray<number> = [bytes.len
   let decoder: SysFlowDecoder | undefined
   let failedBlock: number | undefined
   const drain = () => {
+    const header = parser.readHeader()
+    if (header !== undefined) decoder ??= makeSysFlowDecoder(header.schema)
     for (let b = parser.next(); b !== undefined; b = parser.next()) {
-      decoder ??= makeSysFlowDecoder(parser.header!.schema)
       failedBlock = b.offset
-      decoder.decodeBlock(b.data, b.count, (d) => datums.push(d))
+      decoder!.decodeBlock(b.data, b.count, (d) => datums.push(d))
       failedBlock = undefined
     }
   }

@@ -14,6 +14,7 @@ import type { CodecName } from "../../src/services/avro/Codecs.js"
 import { MemorySink } from "../../src/services/avro/OcfWriter.js"
 import { readTraceFile } from "../../src/services/drivers/TraceFiles.js"
 import { OpFlag, TraceWriter } from "../../src/services/trace/TraceWriter.js"
+import { zigzag } from "../fuzz/support.js"
 import { tempDir } from "../support/cli.js"
 import { legacySchema } from "../trace/legacySchema.js"
 
@@ -232,5 +233,54 @@ describe("decompression bounds (security review S2)", () => {
     expect(err.reason).toBe("Block")
     expect(err.offset).toBe(header.length)
     expect(err.detail).toBe(`block decompresses to more than ${MAX_BLOCK_BYTES} bytes`)
+  })
+})
+
+describe("block bounds: a block header claiming more than any collector writes (issue 10 §3)", () => {
+  const v4Header = async () => {
+    const { encodeHeader, syncMarker } = await import("../../src/services/avro/OcfWriter.js")
+    const { SysFlowSchemaV4 } = await import("../../src/domain/avroSchema.js")
+    return encodeHeader({ schema: SysFlowSchemaV4, codec: "deflate", sync: syncMarker("claims") })
+  }
+
+  it("a block claiming 4 GiB is refused at its header, naming the file and the block's offset, before its bytes are buffered", async () => {
+    const { MAX_STORED_BLOCK_BYTES, OcfParser } = await import("../../src/services/avro/OcfReader.js")
+    const header = await v4Header()
+    const claim = Buffer.concat([header, zigzag(10n), zigzag(4n << 30n)])
+    // Fed like a 512 MiB file: the parser used to buffer all of it, waiting for the block to complete.
+    const parser = new OcfParser("claims.sf")
+    const zeros = Buffer.alloc(1 << 20)
+    const rssBefore = process.memoryUsage().rss
+    let error: unknown
+    try {
+      parser.push(claim)
+      for (let i = 0; i < 512 && parser.next() === undefined; i++) parser.push(zeros)
+    } catch (e) {
+      error = e
+    }
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(200 * 1024 * 1024)
+    expect(error).toBeInstanceOf(TraceError)
+    expect((error as TraceError).message).toBe(
+      `claims.sf: corrupt or truncated block at byte offset ${header.length}: block of ${4 * 2 ** 30} bytes, more than the ${MAX_STORED_BLOCK_BYTES} allowed`
+    )
+  })
+
+  it("readTraceFile: the same refusal names the file on disk and the offset", async () => {
+    const header = await v4Header()
+    const file = writeFile(Buffer.concat([header, zigzag(10n), zigzag(5n << 30n), Buffer.alloc(4 << 20)]), "big-claim.sf")
+    const err = Either.flip(await readAll(file)).pipe(Either.getOrThrow)
+    expect(err.reason).toBe("Block")
+    expect(err.file).toBe(file)
+    expect(err.offset).toBe(header.length)
+    expect(err.detail).toMatch(/^block of 5368709120 bytes, more than the \d+ allowed$/)
+  })
+
+  it("a datum count beyond the bound is refused at the block header", async () => {
+    const { MAX_BLOCK_DATUMS } = await import("../../src/services/avro/OcfReader.js")
+    const header = await v4Header()
+    const file = writeFile(Buffer.concat([header, zigzag(BigInt(MAX_BLOCK_DATUMS) + 1n), zigzag(100n), Buffer.alloc(200)]), "many.sf")
+    const err = Either.flip(await readAll(file)).pipe(Either.getOrThrow)
+    expect(err.offset).toBe(header.length)
+    expect(err.detail).toBe(`block of ${MAX_BLOCK_DATUMS + 1} datums, more than the ${MAX_BLOCK_DATUMS} allowed`)
   })
 })

@@ -7,12 +7,24 @@
  * offset where the fault was found; blocks returned before the fault are complete and valid.
  */
 import { TraceError } from "../../domain/errors.js"
-import { type Codec, codecFor } from "./Codecs.js"
+import { type Codec, codecFor, MAX_BLOCK_BYTES } from "./Codecs.js"
 
 const MAGIC = [0x4f, 0x62, 0x6a, 0x01] // "Obj\x01"
 const SUPPORTED_CODECS: ReadonlyArray<string> = ["null", "deflate", "snappy"]
 /** Real headers have two or three metadata entries (codec, schema, sometimes more). */
 const MAX_METADATA_ENTRIES = 1024
+/**
+ * The largest block accepted as stored in the file (compressed, for deflate and snappy), checked when
+ * its header is read, before its bytes are buffered: a length a corrupt or hostile header claims (up to
+ * 2^63) would otherwise be buffered whole (a 4 GiB claim: 6.4 GB resident). The collector writes
+ * deflate blocks of a few MiB at most; decompressed blocks have their own bound (MAX_BLOCK_BYTES).
+ */
+export const MAX_STORED_BLOCK_BYTES = 64 * 1024 * 1024
+/**
+ * The largest datum count a block header may claim: every datum takes at least one byte (its union
+ * index), so no valid block has more datums than it has decompressed bytes.
+ */
+export const MAX_BLOCK_DATUMS = MAX_BLOCK_BYTES
 
 export interface OcfHeader {
   readonly schema: unknown
@@ -127,10 +139,16 @@ export class OcfParser {
     this.pending = this.store.subarray(this.storeStart, this.storeStart + len + chunk.length)
   }
 
+  /** The header, parsed as soon as all its bytes are there (undefined until then). */
+  readHeader(): OcfHeader | undefined {
+    if (this.hdr === undefined) this.parseHeader()
+    return this.hdr
+  }
+
   /** The next complete block, or undefined when more bytes are needed. Parses the header first. */
   next(): OcfBlock | undefined {
-    if (this.hdr === undefined && !this.parseHeader()) return undefined
-    const hdr = this.hdr!
+    const hdr = this.readHeader()
+    if (hdr === undefined) return undefined
     const cur = new Cursor(this.pending, 0)
     let count: number
     let data: Uint8Array
@@ -138,6 +156,8 @@ export class OcfParser {
       count = cur.long()
       const len = cur.long()
       if (count < 0 || len < 0) this.fail("Block", 0, `negative block count ${count} or size ${len}`)
+      if (len > MAX_STORED_BLOCK_BYTES) this.fail("Block", 0, `block of ${len} bytes, more than the ${MAX_STORED_BLOCK_BYTES} allowed`)
+      if (count > MAX_BLOCK_DATUMS) this.fail("Block", 0, `block of ${count} datums, more than the ${MAX_BLOCK_DATUMS} allowed`)
       data = cur.bytes(len)
       const sync = cur.bytes(16)
       if (!sameBytes(sync, hdr.sync)) this.fail("Block", cur.pos - 16, "sync marker mismatch")

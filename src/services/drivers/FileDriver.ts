@@ -1,27 +1,36 @@
 /**
  * The `file` driver (pipeline.md §10.1): reads a trace file, or every file of a directory in name order,
- * into the pipeline's root channel. A corrupt or truncated file is reported with its byte offset; what
- * was decoded before the fault is kept, the rest of that file skipped and the next file read; the run
- * then ends with the error (exit 1). A file whose header cannot be read stops the driver (P16: after
- * draining what was accepted).
+ * into the pipeline's root channel.
+ *
+ * The input is listed when the driver is initialised (`initFileDriver`), so a missing path or an empty
+ * directory is a load error, found before any output is touched. A file that cannot be read (it cannot
+ * be opened, is not an Avro container, has a schema we cannot read, or a corrupt or truncated block) is
+ * reported with its name and byte offset and counted as a decode error; what was decoded before the
+ * fault is kept, the rest of that file skipped and the next file read (P16, X1); the run then ends with
+ * the error (exit 1).
  */
-import { Effect, Ref, Stream } from "effect"
+import { Effect, Stream } from "effect"
 import { DriverError, type TraceError } from "../../domain/errors.js"
 import type { SysFlowDatum } from "../../domain/sysflow.js"
 import { add, decodeErrors } from "../metrics/Metrics.js"
 import { type Channel, send } from "../pipeline/Channel.js"
 import { listTraceFiles, readTraceFile } from "./TraceFiles.js"
 
-/** Faults after which the next file of a directory is still read (the reference's "Datum reading error"). */
-const recoverable = (e: TraceError): boolean => e.reason === "Block" || e.reason === "Datum"
+/** How many faults the final error quotes (each was logged when it happened). */
+const QUOTED_FAULTS = 5
+
+/** Lists the input (a missing path or an empty directory fails here), then reads it when run. */
+export const initFileDriver = (
+  input: string
+): Effect.Effect<(output: Channel<SysFlowDatum>) => Effect.Effect<void, DriverError>, DriverError> =>
+  Effect.map(listTraceFiles(input), (files) => (output) => runFileDriver(files, output))
 
 export const runFileDriver = (
-  input: string,
+  files: ReadonlyArray<string>,
   output: Channel<SysFlowDatum>
 ): Effect.Effect<void, DriverError> =>
   Effect.gen(function* () {
-    const files = yield* listTraceFiles(input)
-    const faults = yield* Ref.make<ReadonlyArray<TraceError>>([])
+    const faults: TraceError[] = []
     for (const file of files) {
       yield* Effect.logInfo(`Reading trace file ${file}`).pipe(Effect.annotateLogs("component", "file"))
       const result = yield* readTraceFile(file).pipe(
@@ -30,20 +39,19 @@ export const runFileDriver = (
       )
       if (result._tag === "Left") {
         const e = result.left
-        if (!recoverable(e)) {
-          return yield* new DriverError({ reason: "Run", driver: "file", detail: `Reader error: ${e.message}`, cause: e })
-        }
-        yield* Effect.logError(`Datum reading error: ${e.message}`)
+        // The reference's two texts: a datum fault (the rest of the file is skipped), a file it cannot read.
+        const what = e.reason === "Block" || e.reason === "Datum" ? "Datum reading error" : "Reader error"
+        yield* Effect.logError(`${what}: ${e.message}`)
         yield* add(decodeErrors, 1, { driver: "file" })
-        yield* Ref.update(faults, (fs) => [...fs, e])
+        faults.push(e)
       }
     }
-    const all = yield* Ref.get(faults)
-    if (all.length > 0) {
+    if (faults.length > 0) {
+      const more = faults.length > QUOTED_FAULTS ? `; and ${faults.length - QUOTED_FAULTS} more (logged above)` : ""
       return yield* new DriverError({
         reason: "Run",
         driver: "file",
-        detail: `${all.length} trace file(s) could not be read completely: ${all.map((e) => e.message).join("; ")}`
+        detail: `${faults.length} trace file(s) could not be read completely: ${faults.slice(0, QUOTED_FAULTS).map((e) => e.message).join("; ")}${more}`
       })
     }
   })

@@ -9,6 +9,7 @@
 import { Effect, Option, type Scope, Stream } from "effect"
 import * as fsSync from "node:fs"
 import * as fs from "node:fs/promises"
+import * as net from "node:net"
 import * as path from "node:path"
 import { DriverError, TraceError } from "../../domain/errors.js"
 import type { SysFlowDatum } from "../../domain/sysflow.js"
@@ -89,30 +90,30 @@ export const readTraceFile = (file: string): Stream.Stream<ReadonlyArray<SysFlow
       const parser = new OcfParser(file)
       const builder = new ChunkBuilder()
       let decoder: SysFlowDecoder | undefined
-      // One read buffer for the whole file, no larger than the file (collector files are often tens of
-      // kB): the parser copies what it keeps.
-      const readSize = Math.max(4096, Math.min(READ_SIZE, source.size + 1))
-      const readBuffer = Buffer.allocUnsafe(readSize)
 
-      // Reads up to readSize bytes and decodes every complete block (plain code: no Effect per record).
+      // Reads the next bytes and decodes every complete block (plain code: no Effect per record).
       const step: Effect.Effect<Step, TraceError> = Effect.map(
-        Effect.mapError(source.read(readBuffer), (e) => new TraceError({ reason: "Open", file, offset: parser.offset, detail: e.message })),
-        (bytesRead) => {
-          const buffer = readBuffer
+        Effect.mapError(source.read, (e) => new TraceError({ reason: "Open", file, offset: parser.offset, detail: e.message })),
+        (bytes) => {
           let fault: TraceError | undefined
           let last = false
           try {
-            if (bytesRead > 0) parser.push(buffer.subarray(0, bytesRead))
+            if (bytes !== undefined) parser.push(bytes)
+            // The writer schema is checked once the header is complete, before any block (or none) follows.
+            const header = parser.readHeader()
+            if (header !== undefined) decoder ??= makeDecoder(file, header.schema)
             for (let block = parser.next(); block !== undefined && fault === undefined; block = parser.next()) {
-              decoder ??= makeDecoder(file, parser.header!.schema)
-              fault = decodeBlock(file, decoder, block, builder)
+              fault = decodeBlock(file, decoder!, block, builder)
             }
-            if (fault === undefined && bytesRead === 0) {
+            if (fault === undefined && bytes === undefined) {
               parser.end()
               last = true
             }
           } catch (e) {
-            fault = e as TraceError
+            // Anything but a TraceError (say, an allocation that failed) still names the file and offset.
+            fault = e instanceof TraceError
+              ? e
+              : new TraceError({ reason: "Block", file, offset: parser.offset, detail: e instanceof Error ? e.message : String(e) })
           }
           if (fault !== undefined || last) builder.flush()
           return { chunks: builder.take(), fault, last: last || fault !== undefined }
@@ -131,18 +132,21 @@ export const readTraceFile = (file: string): Stream.Stream<ReadonlyArray<SysFlow
     })
   )
 
-/** An open trace file: its size (READ_SIZE when unknown) and a read into a buffer (0 at the end). */
+/** An open trace file: `read` gives its next bytes (valid until the next read), undefined at the end. */
 interface Source {
-  readonly size: number
-  readonly read: (buf: Buffer) => Effect.Effect<number, Error>
+  readonly read: Effect.Effect<Uint8Array | undefined, Error>
 }
 
 /**
- * Opens a trace file for reading. A regular file is read with synchronous calls: from the page cache in
- * microseconds, where each asynchronous call costs a thread-pool round trip (five per file were most of
- * a run's idle time on a directory of small collector files); the stream still yields between reads.
- * Anything else (a FIFO, a device) is opened and read asynchronously, so a slow writer never blocks the
- * process (its signals, its other stages).
+ * Opens a trace file for reading.
+ * - A regular file is read with synchronous calls: from the page cache in microseconds, where each
+ *   asynchronous call costs a thread-pool round trip (five per file were most of a run's idle time on a
+ *   directory of small collector files); the stream still yields between reads.
+ * - A FIFO is opened non-blocking and read through the event loop (openFifo), so that waiting for its
+ *   writer, or for its data, blocks neither the process nor a thread, and a stop interrupts it.
+ * - Anything else (a device) is opened and read asynchronously.
+ * One read buffer per file, no larger than the file (collector files are often tens of kB): the parser
+ * copies what it keeps.
  */
 const openSource = (file: string): Effect.Effect<Source, TraceError, Scope.Scope> =>
   Effect.suspend(() => {
@@ -154,23 +158,71 @@ const openSource = (file: string): Effect.Effect<Source, TraceError, Scope.Scope
         return undefined // the open (or the first read) reports the error
       }
     }
-    if (stat(() => fsSync.statSync(file))?.isFile() !== true) return openAsync(file, openError)
+    const st = stat(() => fsSync.statSync(file))
+    if (st?.isFIFO() === true) return openFifo(file, openError)
+    if (st?.isFile() !== true) return openAsync(file, openError)
     return Effect.map(
       Effect.acquireRelease(Effect.try({ try: () => fsSync.openSync(file, "r"), catch: openError }), (fd) => Effect.sync(() => fsSync.closeSync(fd))),
-      (fd) => ({
-        size: stat(() => fsSync.fstatSync(fd))?.size ?? READ_SIZE,
-        read: (buf) => Effect.try({ try: () => fsSync.readSync(fd, buf, 0, buf.length, null), catch: (e) => e as Error })
-      })
+      (fd) => {
+        const buf = Buffer.allocUnsafe(Math.max(4096, Math.min(READ_SIZE, (stat(() => fsSync.fstatSync(fd))?.size ?? READ_SIZE) + 1)))
+        return {
+          read: Effect.try({
+            try: () => {
+              const n = fsSync.readSync(fd, buf, 0, buf.length, null)
+              return n === 0 ? undefined : buf.subarray(0, n)
+            },
+            catch: (e) => e as Error
+          })
+        }
+      }
     )
   })
 
 const openAsync = (file: string, openError: (e: unknown) => TraceError): Effect.Effect<Source, TraceError, Scope.Scope> =>
   Effect.map(
     Effect.acquireRelease(Effect.tryPromise({ try: () => fs.open(file, "r"), catch: openError }), (h) => Effect.promise(() => h.close())),
-    (h) => ({
-      size: READ_SIZE,
-      read: (buf) => Effect.tryPromise({ try: () => h.read(buf, 0, buf.length, null).then((r) => r.bytesRead), catch: (e) => e as Error })
-    })
+    (h) => {
+      const buf = Buffer.allocUnsafe(READ_SIZE)
+      return {
+        read: Effect.tryPromise({
+          try: () => h.read(buf, 0, buf.length, null).then((r) => (r.bytesRead === 0 ? undefined : buf.subarray(0, r.bytesRead))),
+          catch: (e) => e as Error
+        })
+      }
+    }
+  )
+
+/**
+ * A FIFO, opened without blocking. A blocking open(2) waits for a writer, and on the thread pool that
+ * wait could not be interrupted: a FIFO nobody writes to hung the run, and even `process.exit` (libuv
+ * joins its threads at exit), so only SIGKILL ended it. Opened O_NONBLOCK, the FIFO is read as a pipe
+ * stream through epoll, which (Linux) reports neither data nor hang-up until a writer has come: the read
+ * waits for the writer and its data, and the stream ends when the last writer closes. The wait is an
+ * interruptible promise; the finalizer closes the descriptor.
+ */
+const openFifo = (file: string, openError: (e: unknown) => TraceError): Effect.Effect<Source, TraceError, Scope.Scope> =>
+  Effect.map(
+    Effect.acquireRelease(
+      Effect.try({
+        try: () => {
+          const fd = fsSync.openSync(file, fsSync.constants.O_RDONLY | fsSync.constants.O_NONBLOCK)
+          try {
+            return new net.Socket({ fd, readable: true, writable: false })
+          } catch (e) {
+            fsSync.closeSync(fd)
+            throw e
+          }
+        },
+        catch: openError
+      }),
+      (pipe) => Effect.sync(() => pipe.destroy())
+    ),
+    (pipe) => {
+      const chunks = pipe[Symbol.asyncIterator]() as AsyncIterator<Buffer>
+      return {
+        read: Effect.tryPromise({ try: () => chunks.next().then((r) => (r.done === true ? undefined : r.value)), catch: (e) => e as Error })
+      }
+    }
   )
 
 const makeDecoder = (file: string, schema: unknown): SysFlowDecoder => {

@@ -8,7 +8,7 @@ import { Effect, type Scope } from "effect"
 import { DriverError, type ExportError, PipelineConfigError } from "../../domain/errors.js"
 import type { DriverEntry } from "../../domain/pipelineConfig.js"
 import type { SysFlowDatum } from "../../domain/sysflow.js"
-import { runFileDriver } from "../drivers/FileDriver.js"
+import { initFileDriver } from "../drivers/FileDriver.js"
 import { initSocketDriver, runSocketDriver } from "../drivers/SocketDriver.js"
 import { makeExporter } from "../export/Exporter.js"
 import type { TerminalOutput } from "../export/Transport.js"
@@ -53,7 +53,7 @@ export const builtinDrivers: ReadonlyMap<string, DriverFactory> = new Map<string
     (input, config) => {
       const p = config?.attributes.get("path")
       const path = typeof p === "string" && p !== "" ? p : input
-      return Effect.succeed((output) => runFileDriver(path, output as unknown as Channel<SysFlowDatum>))
+      return Effect.map(initFileDriver(path), (run) => (output) => run(output as unknown as Channel<SysFlowDatum>))
     }
   ],
   [

@@ -1,14 +1,18 @@
 /**
  * The exporter's batching (pipeline.md §11.2): batches of exactly `buffer` records, every chunk with
- * `buffer: 0`, a waiting batch sent after about a second of idleness, the rest at the end of input.
+ * `buffer: 0`, a waiting batch sent after about a second of idleness, the rest at the end of input;
+ * `buffer` bounded by count (a load error) and pending bytes (a batch goes out early).
  */
 import { it } from "@effect/vitest"
 import { Effect } from "effect"
 import { describe, expect } from "vitest"
 import type { FlatRecord } from "../../src/domain/flatRecord.js"
-import { makeExporter } from "../../src/services/export/Exporter.js"
+import { MAX_BUFFER, MAX_PENDING_BYTES, makeExporter } from "../../src/services/export/Exporter.js"
 import { TerminalOutput } from "../../src/services/export/Transport.js"
 import { ff, pe } from "../policy/fixtures.js"
+
+/** Records that all differ (a byte counter numbered from `from`), so a corrupted join would show. */
+const numbered = (from: number, n: number): FlatRecord[] => Array.from({ length: n }, (_, i) => ff({}, 2, { wb: BigInt(from + i) }))
 
 const records = (n: number): FlatRecord[] => Array.from({ length: n }, (_, i) => (i % 2 === 0 ? ff() : pe()))
 const lineCounts = (writes: ReadonlyArray<string>) => writes.map((w) => w.split("\n").length - 1)
@@ -46,5 +50,35 @@ describe("exporter batching", () => {
       yield* Effect.sleep("2500 millis")
       expect(lineCounts(writes)).toEqual([5])
     }).pipe(Effect.provide(TerminalOutput.capture(writes)))
+  })
+
+  it.scoped("buffer above the bound is a load error naming the key", () =>
+    Effect.gen(function* () {
+      const err = yield* Effect.flip(makeExporter({ export: "terminal", format: "json", buffer: String(MAX_BUFFER + 1) }))
+      expect(err.message).toMatch(/buffer = .*100001.*: must be .*100000/)
+      yield* makeExporter({ export: "terminal", format: "json", buffer: String(MAX_BUFFER) })
+    }).pipe(Effect.provide(TerminalOutput.capture([])))
+  )
+
+  it.scoped("a large buffer goes out early once the pending bytes reach the bound: same bytes, in order, bounded batches", () => {
+    const bounded: string[] = []
+    const unbuffered: string[] = []
+    const chunks = Array.from({ length: 40 }, (_, c) => numbered(c * 500, 500))
+    const run = (buffer: string) =>
+      Effect.gen(function* () {
+        const stage = yield* makeExporter({ export: "terminal", format: "json", buffer })
+        for (const chunk of chunks) yield* stage.onChunk(chunk)
+        yield* stage.onEnd
+      })
+    return Effect.gen(function* () {
+      yield* Effect.scoped(run(String(MAX_BUFFER))).pipe(Effect.provide(TerminalOutput.capture(bounded)))
+      yield* Effect.scoped(run("0")).pipe(Effect.provide(TerminalOutput.capture(unbuffered)))
+      const chunkBytes = Math.max(...unbuffered.map((w) => Buffer.byteLength(w)))
+      expect(20_000 * (chunkBytes / 500)).toBeGreaterThan(2 * MAX_PENDING_BYTES) // the input is large enough to matter
+      expect(bounded.length).toBeGreaterThan(2)
+      for (const w of bounded) expect(Buffer.byteLength(w)).toBeLessThan(MAX_PENDING_BYTES + chunkBytes)
+      for (const w of bounded.slice(0, -1)) expect(Buffer.byteLength(w)).toBeGreaterThanOrEqual(MAX_PENDING_BYTES)
+      expect(bounded.join("")).toBe(unbuffered.join(""))
+    })
   })
 })

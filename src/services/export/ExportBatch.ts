@@ -48,6 +48,23 @@ export const batchSize = (b: ExportBatch): number => (b.text !== undefined ? b.t
 export const jsonLinesOf = (b: ExportBatch): Uint8Array | string =>
   b.text !== undefined ? b.text.bytes : b.lines.length === 0 ? "" : b.lines.join("\n") + "\n"
 
+/** The batch as JSON lines with each document's end offset (line batches are encoded here). */
+export const textOf = (b: ExportBatch): JsonLinesText => {
+  if (b.text !== undefined) return b.text
+  const ends = new Uint32Array(b.lines.length)
+  let at = 0
+  for (let i = 0; i < b.lines.length; i++) ends[i] = at += Buffer.byteLength(b.lines[i]) + 1
+  return { bytes: Buffer.from(jsonLinesOf(b) as string), ends }
+}
+
+/** Bytes the batch holds (a line batch's characters, close enough for a memory bound). */
+export const bytesOf = (b: ExportBatch): number => {
+  if (b.text !== undefined) return b.text.bytes.length
+  let n = 0
+  for (const l of b.lines) n += l.length + 1
+  return n
+}
+
 /** Documents `start` to `end` (exclusive) of a batch. */
 export const sliceBatch = (b: ExportBatch, start: number, end: number): ExportBatch => {
   const ids = b.ids?.slice(start, end)
@@ -60,18 +77,23 @@ export const sliceBatch = (b: ExportBatch, start: number, end: number): ExportBa
   return new TextBatch({ bytes: bytes.subarray(from, to), ends: shifted }, ids)
 }
 
-/** One batch of all the documents of `bs`, in order (ids kept when every batch has them). */
-export const concatBatches = (bs: ReadonlyArray<ExportBatch>): ExportBatch => {
+/**
+ * One batch of all the documents of `bs`, in order (ids kept when every batch has them). Byte batches
+ * are copied into a block from `alloc` (a pool's, so joining does not allocate per batch).
+ */
+export const concatBatches = (bs: ReadonlyArray<ExportBatch>, alloc: (n: number) => Uint8Array = Buffer.allocUnsafe): ExportBatch => {
   if (bs.length === 1) return bs[0]
   const ids = bs.every((b) => b.ids !== undefined) ? bs.flatMap((b) => b.ids!) : undefined
   if (!bs.every((b) => b.text !== undefined)) return { lines: bs.flatMap((b) => b.lines), ids }
   const texts = bs.map((b) => b.text!)
   const ends = new Uint32Array(texts.reduce((n, t) => n + t.ends.length, 0))
+  const bytes = alloc(texts.reduce((n, t) => n + t.bytes.length, 0))
   let at = 0
   let offset = 0
   for (const t of texts) {
     for (let i = 0; i < t.ends.length; i++) ends[at++] = t.ends[i] + offset
+    bytes.set(t.bytes, offset)
     offset += t.bytes.length
   }
-  return new TextBatch({ bytes: Buffer.concat(texts.map((t) => t.bytes)), ends }, ids)
+  return new TextBatch({ bytes, ends }, ids)
 }

@@ -1,11 +1,12 @@
 /**
  * The `exporter` processor (pipeline.md §11): encodes the events it receives and hands them to its
- * transport in batches of exactly `buffer` records (`buffer: 0` sends every chunk as it arrives); an idle ticker sends a non-empty batch that waited more than a second; the
- * rest is sent when the input closes (with whatever the encoder held back), before the transport's
- * scope closes it.
+ * transport in batches of exactly `buffer` records (`buffer: 0` sends every chunk as it arrives), or
+ * fewer when the pending records' bytes reach MAX_PENDING_BYTES (a memory bound whatever the config
+ * says); an idle ticker sends a non-empty batch that waited more than a second; the rest is sent when
+ * the input closes (with whatever the encoder held back), before the transport's scope closes it.
  */
 import { Effect, Schedule, type Scope } from "effect"
-import { ExportError, type PipelineConfigError } from "../../domain/errors.js"
+import { ExportError, PipelineConfigError } from "../../domain/errors.js"
 import type { FlatRecord } from "../../domain/flatRecord.js"
 import { bareEvent, type PolicyEvent } from "../../domain/policyEvent.js"
 import { withHealth } from "../metrics/Health.js"
@@ -16,7 +17,8 @@ import { makeEcsEncoder } from "./encoders/EcsEncoder.js"
 import { encodeJsonText, releaseJsonText } from "./encoders/JsonEncoder.js"
 import { makeOccurrenceEncoder } from "./encoders/OccurrenceEncoder.js"
 import { decodeExporterConfig, type ExportKind, type FormatKind } from "./ExporterConfig.js"
-import { batchSize, concatBatches, type ExportBatch, sliceBatch, TextBatch } from "./ExportBatch.js"
+import { BufferPool } from "./encoders/BufferPool.js"
+import { batchSize, bytesOf, concatBatches, type ExportBatch, sliceBatch, TextBatch } from "./ExportBatch.js"
 import type { TerminalOutput, TransportFactory } from "./Transport.js"
 import { makeEsTransport } from "./transports/EsTransport.js"
 import { makeFileTransport } from "./transports/FileTransport.js"
@@ -57,30 +59,51 @@ export type ExporterInput = PolicyEvent | FlatRecord
 const asEvents = (chunk: ReadonlyArray<ExporterInput>): ReadonlyArray<PolicyEvent> =>
   chunk.length > 0 && "record" in chunk[0] ? (chunk as ReadonlyArray<PolicyEvent>) : (chunk as ReadonlyArray<FlatRecord>).map(bareEvent)
 
+/** The largest `buffer`: records the exporter may be asked to hold before it sends them. */
+export const MAX_BUFFER = 100_000
+
+/**
+ * Encoded bytes the exporter holds at most (plus the chunk that crossed the bound) before it sends them,
+ * whatever `buffer` says: with a batch's joined copy, its memory stays under about twice this plus two
+ * chunks (a chunk of 2048 JSON records is about 2.5 MiB).
+ */
+export const MAX_PENDING_BYTES = 8 * 1024 * 1024
+
 /** Batches of encoded records waiting to be sent. */
 class Pending {
   private batches: ExportBatch[] = []
   count = 0
+  bytes = 0
   add(batch: ExportBatch): void {
     const n = batchSize(batch)
     if (n === 0) return
     this.batches.push(batch)
     this.count += n
+    this.bytes += bytesOf(batch)
   }
-  /** Everything pending, or (with `max`) the first `max` records, as one batch. */
-  take(max = Number.POSITIVE_INFINITY): ExportBatch | undefined {
-    const bs = this.batches
-    if (bs.length === 0) return undefined
-    const all = concatBatches(bs)
-    const n = this.count
-    if (n <= max) {
-      this.batches = []
-      this.count = 0
-      return all
+  /** Everything pending, or (with `max`) the first `max` records: the batches that hold them, the last one split if needed. */
+  take(max = Number.POSITIVE_INFINITY): ExportBatch[] {
+    const parts: ExportBatch[] = []
+    let n = 0
+    let i = 0
+    for (; i < this.batches.length && n < max; i++) {
+      const b = this.batches[i]
+      const size = batchSize(b)
+      this.bytes -= bytesOf(b)
+      if (n + size <= max) {
+        parts.push(b)
+        n += size
+        continue
+      }
+      parts.push(sliceBatch(b, 0, max - n))
+      this.batches[i] = sliceBatch(b, max - n, size)
+      this.bytes += bytesOf(this.batches[i])
+      n = max
+      break
     }
-    this.batches = [sliceBatch(all, max, n)]
-    this.count = n - max
-    return sliceBatch(all, 0, max)
+    this.batches = this.batches.slice(i)
+    this.count -= n
+    return parts
   }
 }
 
@@ -89,6 +112,12 @@ export const makeExporter = (
 ): Effect.Effect<Stage<ExporterInput, never, ExportError>, PipelineConfigError | ExportError, Scope.Scope | TerminalOutput> =>
   Effect.gen(function* () {
     const config = yield* decodeExporterConfig(attrs)
+    if (config.buffer > MAX_BUFFER) {
+      return yield* new PipelineConfigError({
+        reason: "Attribute",
+        detail: `exporter: buffer = ${config.buffer}: must be at most ${MAX_BUFFER} (records the exporter holds in memory before sending)`
+      })
+    }
     for (const w of config.warnings) yield* Effect.logWarning(w)
     const encoder = yield* encoders[config.format](attrs, config)
     const transport = yield* transports[config.export](attrs, config)
@@ -106,22 +135,36 @@ export const makeExporter = (
       })
     )
     const tags = { transport: transport.name }
-    // Batches exactly as the encoder made them: once sent whole, their memory goes back to the encoder
-    // (joined or split batches are new objects, left to the GC).
+    // Batches exactly as the encoder made them: once sent whole (or copied into a joined batch), their
+    // memory goes back to the encoder. Joined batches live in the exporter's own pooled blocks; a split
+    // batch's halves are views on the encoder's block, left to the GC.
     const encoded = new WeakSet<ExportBatch>()
     const release = encoder.release
+    const joinPool = new BufferPool()
+    const joined = new WeakSet<ExportBatch>()
+    const join = (parts: ReadonlyArray<ExportBatch>): ExportBatch | undefined => {
+      if (parts.length <= 1) return parts[0]
+      const batch = concatBatches(parts, (n) => joinPool.get(n))
+      if (batch.text !== undefined) {
+        joined.add(batch)
+        if (release !== undefined) for (const p of parts) if (encoded.has(p)) release(p)
+      }
+      return batch
+    }
     const sendBatch = (batch: ExportBatch | undefined) =>
       batch === undefined
         ? Effect.void
         : transport.send(batch).pipe(
             Effect.tapBoth({
-              onFailure: (e) => Effect.sync(() => void (lastSendError = e.message)),
+              // What reached the target before the failure (e.g. whole lines before a full disk) was exported.
+              onFailure: (e) => Effect.zipRight(Effect.sync(() => void (lastSendError = e.message)), add(exported, e.delivered ?? 0, tags)),
               onSuccess: (n) =>
                 Effect.zipRight(
                   Effect.sync(() => {
                     dropped += n
                     lastSendError = undefined
                     if (release !== undefined && encoded.has(batch)) release(batch)
+                    if (joined.has(batch)) joinPool.release(batch.text!.bytes)
                   }),
                   Effect.zipRight(add(exported, batchSize(batch) - n, tags), add(exportDrops, n, tags))
                 )
@@ -130,17 +173,16 @@ export const makeExporter = (
           )
     const flushUnlocked = Effect.suspend(() => {
       lastFlush = Date.now()
-      return sendBatch(pending.take())
+      return sendBatch(join(pending.take()))
     })
-    // As the reference: a batch goes out as soon as it holds `buffer` records (every chunk with 0).
+    // As the reference: a batch goes out as soon as it holds `buffer` records (every chunk with 0); and
+    // (a bound the reference lacks) with whatever is pending, fewer records, once their bytes reach
+    // MAX_PENDING_BYTES.
+    const due = () => pending.count >= config.buffer || pending.bytes >= MAX_PENDING_BYTES
     const sendFullBatches = Effect.suspend(() => {
       if (config.buffer === 0) return flushUnlocked
       lastFlush = Date.now()
-      return Effect.whileLoop({
-        while: () => pending.count >= config.buffer,
-        body: () => sendBatch(pending.take(config.buffer)),
-        step: () => undefined
-      })
+      return Effect.whileLoop({ while: due, body: () => sendBatch(join(pending.take(config.buffer))), step: () => undefined })
     })
     const flush = lock.withPermits(1)(flushUnlocked)
 

@@ -1,16 +1,18 @@
 /**
  * Loading a pipeline (pipeline.md §4, §6): read the config, apply the environment overrides and the
- * manifest, select the drivers, validate the graph, initialise every processor, then run the health
- * checks. Everything that can be wrong with a configuration fails here, before any record is read.
+ * manifest, select the drivers, validate the graph, initialise every processor, refuse outputs that
+ * would overwrite an input, then run the health checks. Everything that can be wrong with a
+ * configuration fails here, before any record is read or any output touched.
  */
 import { Duration, Effect, type Scope } from "effect"
 import { DriverError, type ExportError, PipelineConfigError } from "../../domain/errors.js"
 import { logHealth } from "../logging/SfLogger.js"
 import type { TerminalOutput } from "../export/Transport.js"
 import { loadPipelineConfig } from "./ConfigLoader.js"
-import { applyEnvOverrides } from "./EnvOverrides.js"
+import { applyEnvOverrides, envOverrideWarnings } from "./EnvOverrides.js"
 import { type BuiltPipeline, buildDrivers, buildStages } from "./PipelineBuilder.js"
 import { buildPipelineGraph, type PipelineGraph, selectDrivers, unknownProcessors } from "./PipelineGraph.js"
+import { refuseOutputsOverInputs } from "./OutputsOverInputs.js"
 import { builtinRegistry, extendRegistry, knownKeysOf, pluginDriver, pluginProcessor } from "./Registry.js"
 import { emptyRegistrations, loadDriverPlugins, loadProcessorPlugin, type PluginRegistrations } from "../plugins/PluginLoader.js"
 import type { RunnableDriver } from "./Runner.js"
@@ -63,6 +65,7 @@ export const loadGraph = (options: LoadOptions): Effect.Effect<LoadedGraph, Pipe
       channelTypes: [...plugins.channelTypes]
     })
     const config = applyEnvOverrides(raw, options.env, knownKeysOf(registry))
+    for (const warning of envOverrideWarnings(raw, options.env, knownKeysOf(registry))) yield* Effect.logWarning(warning)
     for (const entry of config.pipeline) {
       if (entry.converted.length > 0) {
         yield* Effect.logTrace(`pipeline[${entry.index}] (${entry.processor}): non-string values read as text: ${entry.converted.join(", ")}`)
@@ -101,6 +104,7 @@ export const loadPipeline = (
   Effect.gen(function* () {
     const loaded = yield* loadGraph(options)
     const built = yield* buildStages(loaded.graph, loaded.plugins)
+    yield* refuseOutputsOverInputs(loaded.graph, options.input, options.configPath)
     yield* healthChecks(built)
     return { ...loaded, built }
   })

@@ -7,6 +7,12 @@
  * `logPerf` (Effect has no such levels: they log at Info with a level annotation). The component comes
  * from the `component` log annotation (`withComponent`). Plain code (hot paths, plugins) gets the same
  * formatter and filter through the `SfLog` service.
+ *
+ * Every log call writes exactly one line (issue 10): control characters in the message and the
+ * component are escaped (`\n`, `\x1b`, …), because messages carry text from outside (file names,
+ * policy values, server replies) and a file named `a\n[Error] forged`, or one holding ANSI escapes, must
+ * not be able to forge a log line or drive the terminal. Text with several lines is logged as several
+ * calls.
  */
 import { Cause, Context, Effect, HashMap, Inspectable, Layer, Logger, LogLevel, Option } from "effect"
 
@@ -64,8 +70,26 @@ const formatArg = (arg: unknown): string =>
 /** Go's `Println`: operands separated by one space (so `"error: ", err` gives two). */
 const formatMessage = (message: ReadonlyArray<unknown>): string => message.map(formatArg).join(" ")
 
+/**
+ * C0 controls (newline and tab included), DEL, C1 controls, the Unicode line and paragraph separators
+ * and the bidirectional overrides (which reorder what a terminal shows).
+ */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/
+const CONTROLS = new RegExp(CONTROL.source, "g")
+const SHORT_ESCAPES: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" }
+
+const escapeControl = (c: string): string => {
+  const short = SHORT_ESCAPES[c]
+  if (short !== undefined) return short
+  const code = c.charCodeAt(0)
+  return code < 0x100 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`
+}
+
+/** `text` with every control character written as an escape (`\n`, `\x1b`, `\u202e`): one line, inert. */
+export const escapeControls = (text: string): string => (CONTROL.test(text) ? text.replace(CONTROLS, escapeControl) : text)
+
 export const formatLine = (level: SfLevel, component: string, message: string, date: Date): string =>
-  `[${level}] ${formatDate(date)} ${component}: ${message}\n`
+  `[${level}] ${formatDate(date)} ${escapeControls(component)}: ${escapeControls(message)}\n`
 
 /** Logging for code outside Effect, with the same format and filter as the Effect logger. */
 export interface PlainLogger {

@@ -10,7 +10,7 @@
 import { Clock, Console, Duration, Effect, type Scope } from "effect"
 import { PipelineConfigError } from "../../domain/errors.js"
 import type { FlatRecord } from "../../domain/flatRecord.js"
-import { renderDiagnostic } from "../../domain/policy/Diagnostic.js"
+import { PolicyError, renderDiagnostic } from "../../domain/policy/Diagnostic.js"
 import { bareEvent, type PolicyEvent } from "../../domain/policyEvent.js"
 import { formatLine } from "../logging/SfLogger.js"
 import type { Stage } from "../pipeline/Stage.js"
@@ -25,6 +25,13 @@ import { type CompiledPolicySet, type CompiledRule, evaluate, loadPolicies, sele
 interface RuleSet {
   readonly policies: CompiledPolicySet
   readonly actions: ReadonlyMap<string, ActionFunc>
+}
+
+/** A compile failure in one line (several errors are logged one per line before it). */
+const compileFailure = (e: unknown): string => {
+  if (!(e instanceof PolicyError)) return e instanceof Error ? e.message : String(e)
+  const first = renderDiagnostic(e.diagnostics[0])
+  return e.diagnostics.length === 1 ? first : `${e.diagnostics.length} errors (each logged above), the first: ${first}`
 }
 
 const buildRuleSet = (config: PolicyEngineConfig, path: string, benchmark: boolean) =>
@@ -104,7 +111,11 @@ export const makePolicyEngineStage = (
     yield* Effect.logInfo("Creating falco policy interpreter")
     const run = yield* RunOptions
     const initial = yield* buildRuleSet(config, path, run.perflog).pipe(
-      Effect.mapError((e) => new PipelineConfigError({ reason: "Plugin", detail: `Unable to compile local policies from ${path}:\n${e.message}` }))
+      // A log line is one line: with several errors, each gets its own, and the failure names the first.
+      Effect.tapError((e) =>
+        e instanceof PolicyError && e.diagnostics.length > 1 ? Effect.forEach(e.diagnostics, (d) => Effect.logError(renderDiagnostic(d)), { discard: true }) : Effect.void
+      ),
+      Effect.mapError((e) => new PipelineConfigError({ reason: "Plugin", detail: `Unable to compile local policies from ${path}: ${compileFailure(e)}` }))
     )
     for (const w of initial.policies.warnings) {
       const line = renderDiagnostic(w)

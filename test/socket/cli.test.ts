@@ -6,82 +6,21 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Chunk, Effect, Stream } from "effect"
-import { afterEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import type { SysFlowDatum } from "../../src/domain/sysflow.js"
 import { readTraceFile } from "../../src/services/drivers/TraceFiles.js"
-import { type CliResult, fileExportPipeline, lines, runCli, tempDir, writePipeline } from "../support/cli.js"
+import { fileExportPipeline, lines, runCli, tempDir, writePipeline } from "../support/cli.js"
 import { collect, waitForSocket } from "../support/seqpacketClient.js"
 import { hasShared, sharedPath, sharedTraces } from "../support/shared.js"
 import { generatedTrace } from "./generated.js"
+import { interrupt, startCli } from "./cliRun.js"
 import { packets } from "./harness.js"
 
 const linux = process.platform === "linux"
 const eventTypes = ["PE", "FF", "FE", "NF", "KE"]
 
-interface Running {
-  readonly result: Promise<CliResult>
-  readonly signal: (s: NodeJS.Signals) => void
-  readonly stdout: () => string
-  readonly stderr: () => string
-  /** Waits until `re` has matched `count` lines of stdout+stderr. */
-  readonly waitForOutput: (re: RegExp, count?: number, timeoutMs?: number) => Promise<void>
-}
-
-/** Processors still running when a test ends (it failed half-way): killed so nothing is left behind. */
-const live = new Set<import("node:child_process").ChildProcess>()
-afterEach(() => {
-  for (const c of live) c.kill("SIGKILL")
-  live.clear()
-})
-
-const startCli = (args: ReadonlyArray<string>): Running => {
-  let out = ""
-  let err = ""
-  let child: import("node:child_process").ChildProcess | undefined
-  let exited = false
-  const result = runCli(args, {
-    onSpawn: (c) => {
-      child = c
-      live.add(c)
-      c.stdout?.on("data", (d: string) => (out += d))
-      c.stderr?.on("data", (d: string) => (err += d))
-    }
-  }).finally(() => {
-    exited = true
-    if (child !== undefined) live.delete(child)
-  })
-  return {
-    result,
-    signal: (s) => child?.kill(s),
-    stdout: () => out,
-    stderr: () => err,
-    waitForOutput: async (re, count = 1, timeoutMs = 15_000) => {
-      const g = new RegExp(re.source, re.flags.includes("g") ? re.flags : re.flags + "g")
-      const deadline = Date.now() + timeoutMs
-      while ((`${out}\n${err}`.match(g)?.length ?? 0) < count) {
-        if (exited || Date.now() > deadline) {
-          throw new Error(`no ${count}× ${re} in the output${exited ? " (the process exited)" : ""}:\n${out}\n${err}`)
-        }
-        await new Promise((r) => setTimeout(r, 20))
-      }
-    }
-  }
-}
-
 const traceDatums = async (file: string): Promise<SysFlowDatum[]> =>
   Chunk.toReadonlyArray(await Effect.runPromise(Stream.runCollect(readTraceFile(file)))).flat()
-
-/** Stops the processor with SIGINT; it must end promptly with exit 0. */
-const interrupt = async (run: Running): Promise<CliResult> => {
-  const t0 = Date.now()
-  run.signal("SIGINT")
-  const res = await run.result
-  expect(Date.now() - t0).toBeLessThan(5_000)
-  expect(res.signal).toBeNull()
-  expect(res.code).toBe(0)
-  expect(res.stdout).toContain("Ctrl+C pressed in terminal")
-  return res
-}
 
 const typeCounts = (ls: ReadonlyArray<string>): Record<string, number> => {
   const perType: Record<string, number> = {}

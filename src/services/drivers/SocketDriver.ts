@@ -32,7 +32,14 @@ import { DatumError, makeSysFlowDecoder } from "../avro/SysFlowDecoder.js"
 import { logHealth } from "../logging/SfLogger.js"
 import { CHUNK_SIZE, type Channel, send } from "../pipeline/Channel.js"
 import { Intake, type IntakeLog, LogLimiter, type Session, type SocketStats, makeSocketStats } from "./socket/Intake.js"
-import { checkSocketPath, prepareSocketPath, removeSocketFile, type SocketFileId, socketFileId } from "./socket/SocketPath.js"
+import {
+  checkSocketPath,
+  prepareSocketPath,
+  refuseLiveSocket,
+  removeSocketFile,
+  type SocketFileId,
+  socketFileId
+} from "./socket/SocketPath.js"
 
 export { type SocketStats, makeSocketStats } from "./socket/Intake.js"
 
@@ -113,6 +120,7 @@ export const initSocketDriver = (
   Effect.gen(function* () {
     const state = checkSocketPath(input)
     if (state instanceof DriverError) return yield* state
+    if (state === "socket") yield* refuseLiveSocket(input) // before any output is touched
     const options: { queueSize?: number } = {}
     const q = config === undefined ? undefined : textAttribute(config.attributes, "queue.size")
     if (q !== undefined) {
@@ -186,8 +194,7 @@ export const runSocketDriver = (
         )
       const intake = new Intake(limits, log, options.stats ?? makeSocketStats(), options.dropWarningMs)
 
-      const prepared = prepareSocketPath(input)
-      if (prepared !== undefined) return yield* prepared
+      yield* prepareSocketPath(input)
       yield* Effect.acquireRelease(listen(mod, input, intake), (id) =>
         Effect.sync(() => {
           intake.stop()

@@ -7,8 +7,15 @@
  * directory, a symbolic link or anything else at the path is an init error, so a mistyped path cannot
  * delete a tree.
  * Missing parent directories are created with mode 0o700; existing ones are left as they are.
+ *
+ * A socket file is replaced only when it is stale (issue 10 §4): unlinking a live one would leave the
+ * process listening on it running, reporting healthy, and receiving nothing ever again. Before the
+ * unlink (at init, and again just before listening) the driver connects to the path: when something
+ * answers, it refuses to start.
  */
+import { Effect } from "effect"
 import * as fs from "node:fs"
+import * as net from "node:net"
 import * as path from "node:path"
 import { DriverError } from "../../../domain/errors.js"
 
@@ -56,29 +63,65 @@ export const checkSocketPath = (socketPath: string): DriverError | "absent" | "s
 }
 
 /**
- * Prepares the path for `listen`: creates missing parent directories (0o700) and unlinks a stale socket
- * file. Returns an error when the path holds something else.
+ * Fails when a server answers at the socket file `socketPath`. The probe is a `SOCK_STREAM` connect,
+ * which never reaches a live server's accept queue when the server is the collector's kind of socket:
+ * * `ECONNREFUSED`: no socket is bound to the file (its process died): stale, may be replaced;
+ * * `ENOENT`: the file went away meanwhile: nothing to replace;
+ * * `EPROTOTYPE`: a socket of another type (another sfprocessor's `SOCK_SEQPACKET` listener) is bound
+ *   there; a completed connect (a stream server), or `EAGAIN` (its backlog is full): a server is there.
+ * Anything else (`EACCES`, …) means we cannot tell, so the file is not touched either.
  */
-export const prepareSocketPath = (socketPath: string): DriverError | undefined => {
-  const state = checkSocketPath(socketPath)
-  if (state instanceof DriverError) return state
-  const dir = path.dirname(socketPath)
-  try {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
-  } catch (e) {
-    return initError(`cannot create the socket directory ${dir}: ${(e as Error).message}`, e)
-  }
-  if (state === "socket" || state === "file") {
+export const refuseLiveSocket = (socketPath: string): Effect.Effect<void, DriverError> =>
+  Effect.async<void, DriverError>((resume) => {
+    const probe = net.connect({ path: socketPath })
+    const inUse = () =>
+      initError(`another process is listening on ${socketPath}: refusing to replace its socket (stop that process first, or choose another path)`)
+    probe.once("connect", () => {
+      probe.destroy()
+      resume(Effect.fail(inUse()))
+    })
+    probe.once("error", (e: NodeJS.ErrnoException) => {
+      probe.destroy()
+      switch (e.code) {
+        case "ECONNREFUSED":
+        case "ENOENT":
+          return resume(Effect.void)
+        case "EPROTOTYPE":
+        case "EAGAIN":
+          return resume(Effect.fail(inUse()))
+        default:
+          return resume(
+            Effect.fail(initError(`cannot tell whether another process is listening on ${socketPath} (${e.message}): refusing to replace it`, e))
+          )
+      }
+    })
+    return Effect.sync(() => probe.destroy())
+  })
+
+/**
+ * Prepares the path for `listen`: creates missing parent directories (0o700) and unlinks a stale socket
+ * file (after checking that no server answers there). Fails when the path holds something else.
+ */
+export const prepareSocketPath = (socketPath: string): Effect.Effect<void, DriverError> =>
+  Effect.gen(function* () {
+    const state = checkSocketPath(socketPath)
+    if (state instanceof DriverError) return yield* state
+    const dir = path.dirname(socketPath)
+    try {
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+    } catch (e) {
+      return yield* initError(`cannot create the socket directory ${dir}: ${(e as Error).message}`, e)
+    }
+    if (state === "absent") return
+    if (state === "socket") yield* refuseLiveSocket(socketPath)
     try {
       fs.unlinkSync(socketPath)
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "ENOENT") {
-        return initError(`cannot remove the stale ${state} ${socketPath}: ${(e as Error).message}`, e)
+        return yield* initError(`cannot remove the stale ${state} ${socketPath}: ${(e as Error).message}`, e)
       }
     }
-  }
-  return undefined
-}
+  })
 
 /** Identity of the socket file we created, so that cleanup never removes someone else's file. */
 export interface SocketFileId {

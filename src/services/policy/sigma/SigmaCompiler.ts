@@ -237,7 +237,7 @@ export class SigmaCompiler {
     const spec = compileFieldValues(m.modifiers, m.values, { placeholders: this.config.placeholders })
     if (Either.isLeft(spec)) {
       const e = spec.left
-      const at = e.modifier === undefined && e.valueIndex !== undefined ? m.valuePos[e.valueIndex] ?? m.pos : m.pos
+      const at = e.valueIndex !== undefined ? m.valuePos[e.valueIndex] ?? m.pos : m.pos
       throw new RuleError(at, `${m.field}${m.modifiers.map((x) => `|${x}`).join("")}: ${e.message}`)
     }
     const s = spec.right

@@ -5,7 +5,7 @@
  */
 import { Either } from "effect"
 import { describe, expect, it } from "vitest"
-import { type CondExpr, MAX_CONDITION_NESTING, parseCondition } from "../../src/services/policy/sigma/SigmaCondition.js"
+import { type CondExpr, MAX_CONDITION_NESTING, MAX_NEGATIONS, parseCondition } from "../../src/services/policy/sigma/SigmaCondition.js"
 
 /** A compact rendering of the tree: `(a & !b) | 1of(sel*)`. */
 const show = (e: CondExpr): string => {
@@ -92,8 +92,8 @@ describe("errors", () => {
   it("nesting is capped (the parser and compiler recurse)", () => {
     const deep = `${"(".repeat(MAX_CONDITION_NESTING + 1)}a${")".repeat(MAX_CONDITION_NESTING + 1)}`
     expect(error(deep).message).toContain("nested too deeply")
-    const nots = `${"not ".repeat(MAX_CONDITION_NESTING + 1)}a`
-    expect(error(nots).message).toContain("nested too deeply")
+    expect(error(`${"not ".repeat(MAX_NEGATIONS + 1)}a`).message).toContain(`more than ${MAX_NEGATIONS} 'not'`)
+    expect(tree(`${"not ".repeat(MAX_NEGATIONS)}a`)).toBe(`${"!".repeat(MAX_NEGATIONS)}a`)
     expect(tree(`${"(".repeat(MAX_CONDITION_NESTING)}a${")".repeat(MAX_CONDITION_NESTING)}`)).toBe("a")
   })
 })

@@ -42,8 +42,9 @@ export interface CondSyntaxError {
   readonly message: string
 }
 
-/** How deeply parentheses and `not` may nest (the parser and the compiler recurse). */
+/** How deeply parentheses may nest, and how many `not` a condition may have (the parser and the compiler recurse). */
 export const MAX_CONDITION_NESTING = 64
+export const MAX_NEGATIONS = 256
 
 /** arcsecond indexes a string input in UTF-8 bytes; diagnostics count UTF-16 units. */
 const utf16Offset = (text: string, byteOffset: number): number =>
@@ -107,27 +108,24 @@ const orExpr: Parser<CondExpr> = chain("or", andExpr)
 
 const condition = sequenceOf([orExpr, optionalWhitespace, endOfInput]).map((r) => r[0] as CondExpr)
 
-/** Deepest nesting of `(` and `not` in the text (checked before parsing: the parser recurses). */
-const nesting = (text: string): { depth: number; at: number } => {
+/**
+ * The first place the condition goes beyond the caps (checked before parsing: the parser and the
+ * compiler recurse once per parenthesis and per `not`).
+ */
+const tooDeep = (text: string): CondSyntaxError | undefined => {
   let depth = 0
-  let max = 0
-  let at = 0
-  const tokens = /\(|\)|\bnot\b/gi
+  let nots = 0
+  const tokens = /\(|\)|(?<![\w.*-])not(?![\w.*-])/gi
   for (let m = tokens.exec(text); m !== null; m = tokens.exec(text)) {
-    if (m[0] === ")") depth = Math.max(0, depth - 1)
-    else if (m[0] === "(") depth++
-    if (m[0].toLowerCase() === "not") {
-      max = Math.max(max, depth + 1)
-      if (max > MAX_CONDITION_NESTING) return { depth: max, at: m.index }
-      continue
+    if (m[0] === "(") depth++
+    else if (m[0] === ")") depth--
+    else nots++
+    if (depth > MAX_CONDITION_NESTING) {
+      return { offset: m.index, message: `condition nested too deeply (more than ${MAX_CONDITION_NESTING} levels of parentheses)` }
     }
-    if (depth > max) {
-      max = depth
-      at = m.index
-      if (max > MAX_CONDITION_NESTING) return { depth: max, at }
-    }
+    if (nots > MAX_NEGATIONS) return { offset: m.index, message: `condition has more than ${MAX_NEGATIONS} 'not'` }
   }
-  return { depth: max, at }
+  return undefined
 }
 
 /** Unbalanced parentheses and a dangling operator, reported where they are (clearer than the parser's). */
@@ -155,10 +153,8 @@ export const parseCondition = (text: string): Either.Either<CondExpr, CondSyntax
   if (count !== null && count[1] !== "1") {
     return Either.left({ offset: count.index, message: `'${count[1]} of': Sigma quantifiers are '1 of' and 'all of'` })
   }
-  const deep = nesting(text)
-  if (deep.depth > MAX_CONDITION_NESTING) {
-    return Either.left({ offset: deep.at, message: `condition nested too deeply (more than ${MAX_CONDITION_NESTING} levels)` })
-  }
+  const deep = tooDeep(text)
+  if (deep !== undefined) return Either.left(deep)
   const shape = balance(text)
   if (shape !== undefined) return Either.left(shape)
   const r = condition.run(text)

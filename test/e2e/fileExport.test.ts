@@ -183,27 +183,35 @@ describe("a large input", () => {
     generateSyntheticTrace(fileSink(big), { records: RECORDS, seed: 11 })
   })
 
-  it("a second signal during a write exits 130 and leaves whole lines only", async () => {
+  it("a second signal while a write is under way exits 130 and leaves whole lines only", async () => {
     const out = path.join(dir, "hard.jsonl")
-    // Big writes (a batch per 8 MiB), so one is likely in flight when the signals come.
+    // Big writes (a batch per 8 MiB), each under way for a while.
     const config = writePipeline(dir, fileExportPipeline(out, { buffer: "100000" }), "hard.json")
-    const res = await runCli(["-config", config, "-driver", "file", big], {
+    let caught = false
+    const res = await runCli(["-log", "error", "-config", config, "-driver", "file", big], {
       onSpawn: (child) => {
-        const poll = setInterval(() => {
-          if (fs.existsSync(out) && fs.statSync(out).size > 0) {
-            clearInterval(poll)
-            // Two different signals: both are delivered (two SIGINTs in a row may merge into one).
-            child.kill("SIGINT")
-            child.kill("SIGTERM")
-          }
-        }, 5)
+        // Watch the file's last byte (blocking this test's event loop, on purpose): not a newline means a
+        // write is landing right now. Then two different signals (two SIGINTs in a row may merge into one).
+        const last = Buffer.alloc(1)
+        const deadline = Date.now() + 20_000
+        let fd = -1
+        while (!caught && Date.now() < deadline && child.exitCode === null) {
+          if (fd < 0) fd = fs.existsSync(out) ? fs.openSync(out, "r") : -1
+          if (fd < 0) continue
+          const size = fs.fstatSync(fd).size
+          caught = size > 0 && fs.readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a
+        }
+        if (fd >= 0) fs.closeSync(fd)
+        child.kill("SIGINT")
+        child.kill("SIGTERM")
       }
     })
+    expect(caught).toBe(true)
     expect(res.code).toBe(130)
     const text = fs.readFileSync(out, "utf8")
     expect(text.endsWith("\n")).toBe(true)
-    const last = text.slice(text.lastIndexOf("\n", text.length - 2) + 1, -1)
-    expect(() => JSON.parse(last)).not.toThrow()
+    const lastLine = text.slice(text.lastIndexOf("\n", text.length - 2) + 1, -1)
+    expect(() => JSON.parse(lastLine)).not.toThrow()
   })
 
   it("buffer above 100000 is a load error naming the key", async () => {

@@ -14,7 +14,7 @@ import { makeExporter } from "../../src/services/export/Exporter.js"
 import type { JsonLinesText } from "../../src/services/export/ExportBatch.js"
 import { TerminalOutput } from "../../src/services/export/Transport.js"
 import { resolveFileTarget } from "../../src/services/export/transports/FileTarget.js"
-import { LineFile, WriteFailure } from "../../src/services/export/transports/LineFile.js"
+import { cutToWholeLine, LineFile, WriteFailure } from "../../src/services/export/transports/LineFile.js"
 import { runHardExitHooks } from "../../src/services/lifecycle/HardExit.js"
 import { tempDir } from "../support/cli.js"
 import { ff } from "../policy/fixtures.js"
@@ -189,7 +189,7 @@ describe("file export: errors", () => {
     const target = await resolveFileTarget(file)
     const lineFile = await LineFile.open(target)
     await lineFile.append(jsonLines(['{"first":1}']))
-    const big = jsonLines(Array.from({ length: 200_000 }, (_, i) => JSON.stringify({ n: i, pad: "x".repeat(200) })))
+    const big = jsonLines(Array.from({ length: 50_000 }, (_, i) => JSON.stringify({ n: i, pad: "x".repeat(200) })))
     const writing = lineFile.append(big).then(
       () => "written",
       (e: unknown) => (e instanceof WriteFailure ? `failed: ${e.message}` : String(e))
@@ -206,7 +206,7 @@ describe("file export: errors", () => {
       // it had the same number, closed with the handle
     }
     const text = fs.readFileSync(file, "utf8")
-    // Cut back to the last complete batch, or (when the write finished before the cut) the whole batch.
+    // The hook lets the write land (the usual case) or, if it had not started, cuts before it.
     expect(text === '{"first":1}\n' || text.length === '{"first":1}\n'.length + big.bytes.length).toBe(true)
     expect(endsWithWholeLine(file)).toBe(true)
     expect(outcome).toMatch(/^(written|failed: EBADF)/)
@@ -214,6 +214,25 @@ describe("file export: errors", () => {
 })
 
 describe("file export: the hard-exit hook", () => {
+  const first = '{"first":1}\n'
+  const batch = jsonLines(['{"a":1}', '{"b":22}', '{"c":333}'])
+
+  it("a write that stopped inside a line is cut after the batch's last whole document", () => {
+    const file = path.join(tempDir(), "out.jsonl")
+    fs.writeFileSync(file, first + Buffer.from(batch.bytes).toString().slice(0, batch.ends[1] + 3))
+    const fd = fs.openSync(file, "a")
+    cutToWholeLine(fd, { base: first.length, length: batch.bytes.length, ends: batch.ends })
+    expect(fs.readFileSync(file, "utf8")).toBe(first + '{"a":1}\n{"b":22}\n')
+    expect(() => fs.fstatSync(fd)).toThrow(/EBADF/) // closed: a queued write cannot land after the cut
+  })
+
+  it("a batch that landed whole is kept", () => {
+    const file = path.join(tempDir(), "out.jsonl")
+    fs.writeFileSync(file, first + Buffer.from(batch.bytes).toString())
+    cutToWholeLine(fs.openSync(file, "a"), { base: first.length, length: batch.bytes.length, ends: batch.ends })
+    expect(fs.readFileSync(file, "utf8")).toBe(first + '{"a":1}\n{"b":22}\n{"c":333}\n')
+  })
+
   it.scoped("is removed when the exporter's scope closes", () =>
     Effect.gen(function* () {
       const file = path.join(tempDir(), "out.jsonl")

@@ -2,11 +2,12 @@
  * An output file of JSON lines that never ends inside a line. `committed` is the file's size after the
  * last complete write. When a write fails part-way (ENOSPC, EFBIG, EIO, ...), the file is truncated back
  * to the last whole document the failed batch got out, and the failure says how many documents that
- * is. A hard exit (second signal) while a write is in flight truncates to `committed` synchronously
- * before the process exits. A target that cannot be truncated (a device, FIFO, terminal, or a file
- * reached through /proc such as `/dev/stdout`) is only appended to: bytes it accepted stay.
+ * is. A hard exit (second signal) while a write is in flight lets that write land (briefly, bounded),
+ * then cuts the file after the last whole document in it, synchronously, before the process exits. A
+ * target that cannot be truncated (a device, FIFO, terminal, or a file reached through /proc such as
+ * `/dev/stdout`) is only appended to: bytes it accepted stay.
  */
-import { closeSync, ftruncateSync } from "node:fs"
+import { closeSync, fstatSync, ftruncateSync } from "node:fs"
 import * as fs from "node:fs/promises"
 import type { JsonLinesText } from "../ExportBatch.js"
 import { onHardExit } from "../../lifecycle/HardExit.js"
@@ -24,6 +25,18 @@ export class WriteFailure extends Error {
   }
 }
 
+/** The batch being written: the file's size before it, and its documents' ends. */
+export interface InFlight {
+  readonly base: number
+  readonly length: number
+  readonly ends: Uint32Array
+}
+
+/** How long a hard exit waits for a write under way to land, and for how long a size that stopped growing. */
+const LAND_MS = 500
+const STALLED_MS = 50
+const tick = new Int32Array(new SharedArrayBuffer(4))
+
 /** How many documents end at or before byte `written` (`ends` ascending). */
 const wholeDocuments = (ends: Uint32Array, written: number): number => {
   let lo = 0
@@ -36,8 +49,28 @@ const wholeDocuments = (ends: Uint32Array, written: number): number => {
   return lo
 }
 
+/**
+ * Run by a hard exit while a batch is being written (in the thread pool: it cannot be awaited). Waits,
+ * sleeping, until the file holds the whole batch, or stops growing, or LAND_MS passed; then cuts after
+ * the last whole document (ftruncate also waits for a write syscall under way, so the cut lands after
+ * it) and closes the descriptor, so a write still queued fails instead of landing after the cut.
+ */
+export const cutToWholeLine = (fd: number, w: InFlight): void => {
+  const end = w.base + w.length
+  let size = fstatSync(fd).size
+  for (let waited = 0, still = 0; size < end && waited < LAND_MS && still < STALLED_MS; waited += 2) {
+    Atomics.wait(tick, 0, 0, 2)
+    const now = fstatSync(fd).size
+    still = now === size ? still + 2 : 0
+    size = now
+  }
+  const whole = wholeDocuments(w.ends, size - w.base)
+  ftruncateSync(fd, w.base + (whole === 0 ? 0 : w.ends[whole - 1]))
+  closeSync(fd)
+}
+
 export class LineFile {
-  private writing = false
+  private inFlight: InFlight | undefined
   private readonly unregister: () => void
 
   private constructor(
@@ -46,13 +79,9 @@ export class LineFile {
     private committed: number
   ) {
     const fd = handle.fd
-    // The in-flight write cannot be waited for: cut back to the last complete batch, then close so a
-    // write still queued in the thread pool fails instead of landing after the cut.
     this.unregister = truncatable
       ? onHardExit(() => {
-          if (!this.writing) return
-          ftruncateSync(fd, this.committed)
-          closeSync(fd)
+          if (this.inFlight !== undefined) cutToWholeLine(fd, this.inFlight)
         })
       : () => undefined
   }
@@ -73,7 +102,7 @@ export class LineFile {
   /** Appends whole documents; on failure, the file is left ending with the last whole document written. */
   async append({ bytes, ends }: JsonLinesText): Promise<void> {
     let written = 0
-    this.writing = true
+    this.inFlight = { base: this.committed, length: bytes.length, ends }
     try {
       while (written < bytes.length) written += (await this.handle.write(bytes, written, bytes.length - written)).bytesWritten
       this.committed += written
@@ -85,7 +114,7 @@ export class LineFile {
         this.truncatable && written > kept ? await this.handle.truncate(this.committed).then(() => undefined, (t: Error) => t) : undefined
       throw new WriteFailure(e as Error, whole, cutError)
     } finally {
-      this.writing = false
+      this.inFlight = undefined
     }
   }
 

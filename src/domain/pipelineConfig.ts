@@ -7,6 +7,7 @@
  * keys inside entries are case-sensitive and processors read them by name.
  */
 import { Either, Schema } from "effect"
+import { configValue, describeIssue, optionalKey, Text, textValue, valueIssues } from "./configValues.js"
 import { PipelineConfigError } from "./errors.js"
 
 export type JsonValue =
@@ -29,35 +30,21 @@ export const JsonValue: Schema.Schema<JsonValue> = Schema.suspend(
     )
 )
 
-/** Numbers and booleans mean the same as their JSON text (P3): `"buffer": 1000` is `"buffer": "1000"`. */
-const ScalarAsText = Schema.transform(Schema.Union(Schema.Number, Schema.Boolean), Schema.String, {
-  strict: true,
-  decode: (v) => String(v),
-  encode: (s) => JSON.parse(s) as number | boolean
-})
-
-/** A textual attribute: a string, or a number/boolean as its JSON text. */
-const Text = Schema.Union(Schema.String, ScalarAsText)
-
 /** Objects, arrays and null are kept as JSON (e.g. the exporter's `kafka.config`, the driver's `kafka.topics`). */
 export type StructuredValue = null | ReadonlyArray<JsonValue> | { readonly [key: string]: JsonValue }
 export type AttributeValue = string | StructuredValue
 
-export const AttributeValue: Schema.Schema<AttributeValue, JsonValue> = Schema.Union(
+/** A value as an attribute keeps it: text (numbers and booleans as their JSON text, P3), or structured JSON. */
+const AttributeValue: Schema.Schema<AttributeValue, unknown> = Schema.Union(
   Text,
   Schema.Null,
   Schema.Array(JsonValue),
   Schema.Record({ key: Schema.String, value: JsonValue })
 )
 
-/** `in`/`out`: one channel string or a list of them, normalised to a list of raw `"<name> <type>"` strings. */
-const ChannelList = Schema.transform(
-  Schema.Union(Schema.String, Schema.Array(Schema.String)),
-  Schema.Array(Schema.String),
-  { strict: true, decode: (v) => (typeof v === "string" ? [v] : v), encode: (v) => v }
-)
-
 export interface PluginEntry {
+  /** The config file it was read from, for messages. */
+  readonly file: string
   /** Position in the file's `pipeline` array. */
   readonly index: number
   readonly processor: string | undefined
@@ -68,9 +55,13 @@ export interface PluginEntry {
   readonly attributes: ReadonlyMap<string, AttributeValue>
   /** Keys whose number/boolean value was turned into text (P3), for a trace-level note. */
   readonly converted: ReadonlyArray<string>
+  /** Attributes set by an environment variable (`applyEnvOverrides`): key → the variable's name, for messages. */
+  readonly sources: ReadonlyMap<string, string>
 }
 
 export interface DriverEntry {
+  /** The config file it was read from, for messages. */
+  readonly file: string
   /** Position in the file's `drivers` array. */
   readonly index: number
   /** Undefined when the entry has no `driver` key; such an entry selects no driver (reference). */
@@ -103,70 +94,76 @@ export const textAttribute = (attributes: ReadonlyMap<string, AttributeValue>, k
   return typeof v === "string" ? v : undefined
 }
 
-const RawObject = Schema.Record({ key: Schema.String, value: JsonValue })
-const RawList = Schema.Array(JsonValue)
+/** Parsed JSON as it arrives: an object (an entry, the file itself) or a list (`pipeline`, `drivers`). */
+const RawObject = Schema.Record({ key: Schema.String, value: Schema.Unknown }).annotations({ message: () => "must be a JSON object" })
+const rawList = (expected: string) => Schema.Array(Schema.Unknown).annotations({ message: () => `must be ${expected}` })
 
-/** Decodes `value` with `schema`, or fails with "<where>: <what> must be <expected>, got <value>". */
-const decodeAs = <A, I>(schema: Schema.Schema<A, I>, value: unknown, what: string, expected: string) =>
-  Either.mapLeft(Schema.decodeUnknownEither(schema)(value), () => `${what} must be ${expected}, got ${preview(value)}`)
+const Name = configValue(Schema.String, (v) => (typeof v === "string" ? Either.right(v) : Either.left("must be a string")))
 
-const preview = (value: unknown): string => {
-  const text = JSON.stringify(value) ?? String(value)
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text
-}
+/** `in`/`out`: one channel string or a list of them, normalised to a list of raw `"<name> <type>"` strings. */
+const ChannelList = configValue(Schema.Array(Schema.String), (v) =>
+  typeof v === "string"
+    ? Either.right([v])
+    : Array.isArray(v) && v.every((c) => typeof c === "string")
+      ? Either.right(v as ReadonlyArray<string>)
+      : Either.left("must be a string or an array of strings")
+)
 
-/** Decodes the attributes of an entry, skipping its typed keys. */
-const decodeAttributes = (fields: Readonly<Record<string, JsonValue>>, typed: ReadonlySet<string>, where: string) =>
-  Either.gen(function* () {
-    const attributes = new Map<string, AttributeValue>()
-    const converted: Array<string> = []
-    for (const [key, value] of Object.entries(fields)) {
-      if (typed.has(key)) continue
-      const decoded = key === "handler" || key === "handlerlibpath"
-        ? yield* decodeAs(Text, value, `${where}: "${key}"`, "a string")
-        : yield* decodeAs(AttributeValue, value, `${where}: "${key}"`, "a JSON value")
-      if (typeof value === "number" || typeof value === "boolean") converted.push(key)
-      attributes.set(key, decoded)
-    }
-    return { attributes, converted }
+/** The keys the graph is built from, and the plugin handler's name and path (always text). */
+const PluginFields = Schema.Struct({
+  processor: optionalKey(Name),
+  in: optionalKey(ChannelList),
+  out: optionalKey(ChannelList),
+  handler: optionalKey(Text),
+  handlerlibpath: optionalKey(Text)
+})
+const DriverFields = Schema.Struct({ driver: optionalKey(Name), out: optionalKey(Name) })
+
+/**
+ * Decodes `value` with `schema`, or fails with one `<subject><path> = <value>: <expectation>` per bad value,
+ * each from Schema's ParseResult (`where` names the entry, when there is one).
+ */
+const decodeAs = <A, I>(schema: Schema.Schema<A, I>, value: unknown, where: string, subject = "") =>
+  Either.mapLeft(Schema.decodeUnknownEither(schema, { errors: "all" })(value), (e) => {
+    const issues = valueIssues(e, value).map((issue) => describeIssue(issue, subject))
+    return `${where === "" ? "" : `${where}: `}${issues.join("; ")}`
   })
 
 const pluginKeys: ReadonlySet<string> = new Set(["processor", "in", "out"])
 const driverKeys: ReadonlySet<string> = new Set(["driver", "out"])
 
-const decodePluginEntry = (raw: unknown, index: number): Either.Either<PluginEntry, string> =>
+/** The attributes of an entry (every key but its typed ones), with the keys P3 turned into text. */
+const decodeAttributes = (fields: Readonly<Record<string, unknown>>, typed: ReadonlySet<string>, where: string) =>
   Either.gen(function* () {
-    const fields = yield* decodeAs(RawObject, raw, `pipeline[${index}]`, "an object")
-    const processor = fields.processor === undefined
-      ? undefined
-      : yield* decodeAs(Schema.String, fields.processor, `pipeline[${index}]: "processor"`, "a string")
-    const where = label("pipeline", index, processor)
-    const channels = (key: "in" | "out") =>
-      fields[key] === undefined
-        ? Either.right(undefined)
-        : decodeAs(ChannelList, fields[key], `${where}: "${key}"`, "a string or an array of strings")
-    const ins = yield* channels("in")
-    const outs = yield* channels("out")
-    const { attributes, converted } = yield* decodeAttributes(fields, pluginKeys, where)
-    return { index, processor, in: ins, out: outs, attributes, converted }
+    const rest = Object.fromEntries(Object.entries(fields).filter(([key]) => !typed.has(key)))
+    const decoded = yield* decodeAs(Schema.Record({ key: Schema.String, value: AttributeValue }), rest, where)
+    const converted = Object.keys(rest).filter((key) => typeof rest[key] === "number" || typeof rest[key] === "boolean")
+    return { attributes: new Map(Object.entries(decoded)), converted }
   })
 
-const decodeDriverEntry = (raw: unknown, index: number): Either.Either<DriverEntry, string> =>
+/** The entry's name for messages: its `processor` (or `driver`) when that is a string. */
+const nameOf = (fields: Readonly<Record<string, unknown>>, key: string) => (typeof fields[key] === "string" ? (fields[key] as string) : undefined)
+
+const decodePluginEntry = (file: string) => (raw: unknown, index: number): Either.Either<PluginEntry, string> =>
   Either.gen(function* () {
-    const fields = yield* decodeAs(RawObject, raw, `drivers[${index}]`, "an object")
-    const driver = fields.driver === undefined
-      ? undefined
-      : yield* decodeAs(Schema.String, fields.driver, `drivers[${index}]: "driver"`, "a string")
-    const where = label("drivers", index, driver)
-    const out = fields.out === undefined
-      ? undefined
-      : yield* decodeAs(Schema.String, fields.out, `${where}: "out"`, "a string")
+    const fields = yield* decodeAs(RawObject, raw, "", `pipeline[${index}]`)
+    const where = label("pipeline", index, nameOf(fields, "processor"))
+    const typed = yield* decodeAs(PluginFields, fields, where)
+    const { attributes, converted } = yield* decodeAttributes(fields, pluginKeys, where)
+    return { file, index, processor: typed.processor, in: typed.in, out: typed.out, attributes, converted, sources: new Map() }
+  })
+
+const decodeDriverEntry = (file: string) => (raw: unknown, index: number): Either.Either<DriverEntry, string> =>
+  Either.gen(function* () {
+    const fields = yield* decodeAs(RawObject, raw, "", `drivers[${index}]`)
+    const where = label("drivers", index, nameOf(fields, "driver"))
+    const typed = yield* decodeAs(DriverFields, fields, where)
     const { attributes, converted } = yield* decodeAttributes(fields, driverKeys, where)
-    return { index, driver, out, attributes, converted }
+    return { file, index, driver: typed.driver, out: typed.out, attributes, converted }
   })
 
 /** The value of a case-insensitive top-level key (viper semantics); two spellings of one key are ambiguous. */
-const topLevel = (fields: Readonly<Record<string, JsonValue>>, name: string) => {
+const topLevel = (fields: Readonly<Record<string, unknown>>, name: string) => {
   const keys = Object.keys(fields).filter((k) => k.toLowerCase() === name)
   return keys.length > 1
     ? Either.left(`top-level key "${name}" appears more than once (${keys.map((k) => `"${k}"`).join(", ")}); top-level keys are case-insensitive`)
@@ -174,7 +171,7 @@ const topLevel = (fields: Readonly<Record<string, JsonValue>>, name: string) => 
 }
 
 const decodeList = <A>(
-  fields: Readonly<Record<string, JsonValue>>,
+  fields: Readonly<Record<string, unknown>>,
   name: string,
   expected: string,
   decodeEntry: (raw: unknown, index: number) => Either.Either<A, string>
@@ -182,23 +179,25 @@ const decodeList = <A>(
   Either.gen(function* () {
     const value = yield* topLevel(fields, name)
     if (value === undefined) return []
-    const list = yield* decodeAs(RawList, value, `"${name}"`, expected)
+    const list = yield* decodeAs(rawList(expected), value, "", name)
     const entries: Array<A> = []
     for (let i = 0; i < list.length; i++) entries.push(yield* decodeEntry(list[i], i))
     return entries
   })
 
+const MetricsAddress = textValue(Schema.String, 'must be a listen address such as "127.0.0.1:9464" or a port number', (s) => s)
+
 /** Decodes a parsed config file; other top-level keys (e.g. `_comment`) are ignored. */
 export const decodePipelineConfig = (json: unknown, file: string): Either.Either<PipelineConfig, PipelineConfigError> =>
   Either.mapLeft(
     Either.gen(function* () {
-      const fields = yield* decodeAs(RawObject, json, "the pipeline config", "a JSON object")
-      const pipeline = yield* decodeList(fields, "pipeline", "an array of processor entries", decodePluginEntry)
-      const drivers = yield* decodeList(fields, "drivers", "an array of driver entries", decodeDriverEntry)
+      const fields = yield* decodeAs(RawObject, json, "", "the pipeline config")
+      const pipeline = yield* decodeList(fields, "pipeline", "an array of processor entries", decodePluginEntry(file))
+      const drivers = yield* decodeList(fields, "drivers", "an array of driver entries", decodeDriverEntry(file))
       const metricsValue = yield* topLevel(fields, "metrics")
       const metrics = metricsValue === undefined || metricsValue === null
         ? undefined
-        : yield* decodeAs(Text, metricsValue, '"metrics"', 'a listen address such as "127.0.0.1:9464" or a port number')
+        : yield* decodeAs(MetricsAddress, metricsValue, "", "metrics")
       return { file, pipeline, drivers, metrics: metrics === "" ? undefined : metrics }
     }),
     (detail) => new PipelineConfigError({ reason: "Schema", file, detail })

@@ -39,14 +39,14 @@ describe("export es through the CLI", () => {
     const server = await serve({ indices: ["sysflow"] })
     const res = await runCli(["-test", "-driver", "file", "-config", pipelineFile({ format: "json", "es.addresses": server.url })])
     expect(res.code).toBe(1)
-    expect(res.stderr).toContain("exporter: export 'es' requires format 'ecs' (Elasticsearch documents need the ECS ids), got format 'json'")
+    expect(res.stderr).toContain("pipeline.json: pipeline[1] (exporter): export 'es' requires format 'ecs' (Elasticsearch documents need the ECS ids), got format 'json'")
     expect(server.requests).toHaveLength(0)
   })
 
   it("a missing es.index is a configuration error (P17)", async () => {
     const res = await runCli(["-test", "-driver", "file", "-config", writePipeline(tempDir(), { pipeline: [esPipeline({}).pipeline[0], { ...esPipeline({}).pipeline[1], "es.index": undefined }] })])
     expect(res.code).toBe(1)
-    expect(res.stderr).toContain("exporter: es.index is required with export 'es'")
+    expect(res.stderr).toContain("pipeline.json: pipeline[1] (exporter): es.index is required with export 'es'")
   })
 
   it("-test passes when the cluster answers and the index exists", async () => {

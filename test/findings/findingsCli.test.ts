@@ -117,7 +117,7 @@ describe("sfprocessor with export findings", () => {
       env: { EXPORTER_FINDINGS_APIKEY: server.apiKey }
     })
     expect(res.code).toBe(1)
-    expect(res.stderr).toContain("findings.pool.capacity: must be a whole number >= 0, got 'lots'")
+    expect(res.stderr).toMatch(/pipeline\.json: pipeline\[\d\] \(exporter\): findings\.pool\.capacity = "lots": must be a whole number, 0 or more/)
     expect(fs.existsSync(path.join(dir, "o"))).toBe(false)
   })
 })

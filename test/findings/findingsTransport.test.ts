@@ -311,8 +311,8 @@ describe("findings transport: configuration", () => {
   })
 
   it("rejects URLs that are not http(s)", async () => {
-    expect((await failure(attrs({ "findings.url": "ftp://x" }))).detail).toBe("exporter: findings.url: must be an http(s) URL, got 'ftp://x'")
-    expect((await failure(attrs({ "findings.iamurl": "nope" }))).detail).toBe("exporter: findings.iamurl: must be an http(s) URL, got 'nope'")
+    expect((await failure(attrs({ "findings.url": "ftp://x" }))).detail).toBe(`exporter: findings.url = "ftp://x": must be an http(s) URL`)
+    expect((await failure(attrs({ "findings.iamurl": "nope" }))).detail).toBe(`exporter: findings.iamurl = "nope": must be an http(s) URL`)
   })
 
   it("F3: honours findings.url (a trailing / is dropped)", async () => {

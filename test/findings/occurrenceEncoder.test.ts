@@ -393,7 +393,7 @@ describe("occurrence encoder: configuration", () => {
   ])("rejects %s = %j", async (key, value) => {
     const text = await failWith({ ...attrsFor(freshDir()), [key]: value })
     expect(text).toContain("PipelineConfigError")
-    expect(text).toContain(`${key}: must be a whole number >= 0, got '${value}'`)
+    expect(text).toContain(`exporter: ${key} = ${JSON.stringify(value)}: must be a whole number, 0 or more`)
   })
 
   it("rejects a non-text findings.path", async () => {

@@ -93,17 +93,17 @@ describe("pipeline config decoding (pipeline.md §3)", () => {
       ['{"pipeline": [] "drivers": []}', "Parse", `test.json: JSON syntax error at line 1, column 17: expected ',' or '}' after a property value, found "\\""`],
       ['{"pipeline": "x', "Parse", "test.json: JSON syntax error at line 1, column 16: unterminated string, found the end of the file"],
       ["", "Parse", "test.json: JSON syntax error at line 1, column 1: expected a JSON value, found the end of the file"],
-      ["[]", "Schema", "test.json: the pipeline config must be a JSON object, got []"],
-      ['{"pipeline": {}}', "Schema", 'test.json: "pipeline" must be an array of processor entries, got {}'],
-      ['{"drivers": "file"}', "Schema", 'test.json: "drivers" must be an array of driver entries, got "file"'],
+      ["[]", "Schema", "test.json: the pipeline config = []: must be a JSON object"],
+      ['{"pipeline": {}}', "Schema", 'test.json: pipeline = {}: must be an array of processor entries'],
+      ['{"drivers": "file"}', "Schema", 'test.json: drivers = "file": must be an array of driver entries'],
       ['{"pipeline": [], "Pipeline": []}', "Schema", 'test.json: top-level key "pipeline" appears more than once ("pipeline", "Pipeline"); top-level keys are case-insensitive'],
-      ['{"pipeline": [{"processor": "exporter"}, "x"]}', "Schema", 'test.json: pipeline[1] must be an object, got "x"'],
-      ['{"pipeline": [{"processor": 7}]}', "Schema", 'test.json: pipeline[0]: "processor" must be a string, got 7'],
-      ['{"pipeline": [{"processor": "exporter", "in": 5}]}', "Schema", 'test.json: pipeline[0] (exporter): "in" must be a string or an array of strings, got 5'],
-      ['{"pipeline": [{"processor": "x"}, {"processor": "exporter", "out": ["a b", 1]}]}', "Schema", 'test.json: pipeline[1] (exporter): "out" must be a string or an array of strings, got ["a b",1]'],
-      ['{"pipeline": [{"processor": "sysflowreader", "handler": {}}]}', "Schema", 'test.json: pipeline[0] (sysflowreader): "handler" must be a string, got {}'],
-      ['{"drivers": [{"driver": "file", "out": ["a b"]}]}', "Schema", 'test.json: drivers[0] (file): "out" must be a string, got ["a b"]'],
-      ['{"drivers": [{"driver": true}]}', "Schema", 'test.json: drivers[0]: "driver" must be a string, got true']
+      ['{"pipeline": [{"processor": "exporter"}, "x"]}', "Schema", 'test.json: pipeline[1] = "x": must be a JSON object'],
+      ['{"pipeline": [{"processor": 7}]}', "Schema", 'test.json: pipeline[0]: processor = 7: must be a string'],
+      ['{"pipeline": [{"processor": "exporter", "in": 5}]}', "Schema", 'test.json: pipeline[0] (exporter): in = 5: must be a string or an array of strings'],
+      ['{"pipeline": [{"processor": "x"}, {"processor": "exporter", "out": ["a b", 1]}]}', "Schema", 'test.json: pipeline[1] (exporter): out = ["a b",1]: must be a string or an array of strings'],
+      ['{"pipeline": [{"processor": "sysflowreader", "handler": {}}]}', "Schema", 'test.json: pipeline[0] (sysflowreader): handler = {}: must be a string'],
+      ['{"drivers": [{"driver": "file", "out": ["a b"]}]}', "Schema", 'test.json: drivers[0] (file): out = ["a b"]: must be a string'],
+      ['{"drivers": [{"driver": true}]}', "Schema", 'test.json: drivers[0]: driver = true: must be a string']
     ]
     for (const [text, reason, message] of cases) {
       it(message, () => {

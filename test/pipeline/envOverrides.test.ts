@@ -2,8 +2,8 @@ import { Either } from "effect"
 import { describe, expect, it } from "vitest"
 import type { PipelineConfig } from "../../src/domain/pipelineConfig.js"
 import { parsePipelineConfig } from "../../src/services/pipeline/ConfigLoader.js"
-import { applyEnvOverrides, MANIFEST } from "../../src/services/pipeline/EnvOverrides.js"
-import { builtinRegistry, knownKeysOf } from "../../src/services/pipeline/Registry.js"
+import { applyEnvOverrides, envOverrideWarnings, MANIFEST } from "../../src/services/pipeline/EnvOverrides.js"
+import { builtinRegistry, extendRegistry, knownKeysOf, pluginProcessor } from "../../src/services/pipeline/Registry.js"
 
 const config = (json: unknown): PipelineConfig => Either.getOrThrow(parsePipelineConfig(JSON.stringify(json), "test.json"))
 
@@ -104,5 +104,58 @@ describe("manifest keys (pipeline.md §3)", () => {
 
   it("take cluster.id from CLUSTER_ID", () => {
     expect(attrs(apply(base, { CLUSTER_ID: "prod-1" }), 1)["cluster.id"]).toBe("prod-1")
+  })
+})
+
+describe("where overridden values came from", () => {
+  it("each entry records the variable that set each key, under the key's canonical spelling", () => {
+    const c = apply(base, { exporter_es_bulk_numworkers: "4", EXPORTER_SYSLOG_PROTO: "tcp", SYSFLOWREADER_FILTER_ENABLED: "on" })
+    expect(c.pipeline[2].sources).toEqual(new Map([["es.bulk.numWorkers", "exporter_es_bulk_numworkers"], ["syslog.proto", "EXPORTER_SYSLOG_PROTO"]]))
+    expect(c.pipeline[0].sources).toEqual(new Map([["filter.enabled", "SYSFLOWREADER_FILTER_ENABLED"]]))
+    expect(c.pipeline[1].sources).toEqual(new Map())
+  })
+
+  it("the later of two variables for one key is the one recorded; a manifest key is never from the environment", () => {
+    expect(apply(base, { EXPORTER_SYSLOG_PORT: "1", exporter_syslog_port: "2" }).pipeline[2].sources.get("syslog.port")).toBe("exporter_syslog_port")
+    expect(apply(base, { EXPORTER_VERSION: "8" }).pipeline[2].sources.has("version")).toBe(false)
+  })
+})
+
+describe("overrides that cannot take effect are reported (envOverrideWarnings)", () => {
+  const warnings = (c: PipelineConfig, env: Record<string, string | undefined>) => envOverrideWarnings(c, env, knownKeysOf(builtinRegistry))
+  const exporterKeys = (builtinRegistry.processors.get("exporter")!.knownKeys as ReadonlyArray<string>).slice().sort().join(", ")
+
+  it("a key the processor does not read: the variable, the entry and the processor's keys", () => {
+    expect(warnings(base, { EXPORTER_NOSUCHKEY: "1" })).toEqual([
+      `test.json: pipeline[2] (exporter): EXPORTER_NOSUCHKEY sets nosuchkey, which exporter does not read: ignored (its keys: ${exporterKeys})`
+    ])
+    expect(warnings(base, { SYSFLOWREADER_FILTER_ENABLE: "on" })).toEqual([
+      "test.json: pipeline[0] (sysflowreader): SYSFLOWREADER_FILTER_ENABLE sets filter.enable, which sysflowreader does not read: ignored " +
+        "(its keys: filter.enabled, filter.maxage, handler, handlerlibpath)"
+    ])
+  })
+
+  it("a manifest key: it has no effect, sfprocessor sets it", () => {
+    expect(warnings(base, { POLICYENGINE_VERSION: "9", CLUSTER_ID: "c1", EXPORTER_CLUSTER_ID: "x" })).toEqual([
+      'test.json: pipeline[1] (policyengine): POLICYENGINE_VERSION has no effect: version is set by sfprocessor (to "0.7.0")',
+      'test.json: pipeline[2] (exporter): EXPORTER_CLUSTER_ID has no effect: cluster.id is set by sfprocessor (to "c1")'
+    ])
+  })
+
+  it("only variables whose prefix is the processor of an entry count: the rest of the environment is not about us", () => {
+    const env = { PATH: "/usr/bin", HOME_DIR: "/root", NODE_OPTIONS: "--x", SYSFLOW_READER_HANDLER: "x", KAFKA_BROKERS: "k", LC_ALL: "C" }
+    expect(warnings(base, env)).toEqual([])
+    expect(warnings(config({ pipeline: [engine] }), { EXPORTER_NOSUCHKEY: "1" })).toEqual([])
+  })
+
+  it("known keys (any case), handler, in, out and processor overrides are not reported", () => {
+    const env = { EXPORTER_ES_BULK_NUMWORKERS: "4", exporter_buffer: "1", EXPORTER_IN: "x eventchan", SYSFLOWREADER_HANDLER: "flattener", POLICYENGINE_MONITOR_DEBOUNCE: "1" }
+    expect(warnings(base, env)).toEqual([])
+  })
+
+  it("plugin processors and readers with a plugin handler read keys of their own: nothing is reported", () => {
+    const registry = extendRegistry(builtinRegistry, { processors: [pluginProcessor("example")] })
+    const c = config({ pipeline: [{ ...reader, handler: "printer", handlerlibpath: "/h.so" }, { processor: "example", in: "flat flattenerchan" }] })
+    expect(envOverrideWarnings(c, { SYSFLOWREADER_PRINT_LEVEL: "2", EXAMPLE_ANYTHING: "1" }, knownKeysOf(registry))).toEqual([])
   })
 })

@@ -97,7 +97,7 @@ describe("policyengine processor", () => {
   it.scopedLive.each(["0", "-2", "many", "1.5"])("concurrency %s is a configuration error (Q20)", (value) =>
     Effect.gen(function* () {
       const err = yield* Effect.flip(makePolicyEngineStage({ policies: policyDir(rules), concurrency: value }))
-      expect(err.message).toBe(`policyengine: concurrency must be a positive integer, got '${value}'`)
+      expect(err.message).toBe(`policyengine: concurrency = "${value}": must be a whole number, 1 or more`)
     })
   )
 

@@ -19,6 +19,7 @@ import { encoded, packets, startDriver, tempSocketDir } from "./harness.js"
 const linux = process.platform === "linux"
 
 const driverEntry = (attrs: Record<string, string>): DriverEntry => ({
+  file: "pipeline.json",
   index: 0,
   driver: "socket",
   out: "sysflow sysflowchan",
@@ -283,8 +284,8 @@ describe.skipIf(!linux)("socket driver (in-process, real SOCK_SEQPACKET client)"
     expect((await initError("")).message).toMatch(/no socket path given/)
     expect((await initError(`/tmp/${"x".repeat(120)}.sock`)).message).toMatch(/too long/)
     const p = path.join(tempSocketDir(), "s.sock")
-    expect((await initError(p, driverEntry({ "queue.size": "0" }))).message).toMatch(/queue.size must be a positive integer, got '0'/)
-    expect((await initError(p, driverEntry({ "queue.size": "lots" }))).message).toMatch(/queue.size must be a positive integer/)
+    expect((await initError(p, driverEntry({ "queue.size": "0" }))).message).toBe('pipeline.json: drivers[0] (socket): queue.size = "0": must be a whole number, 1 or more')
+    expect((await initError(p, driverEntry({ "queue.size": "lots" }))).message).toMatch(/queue\.size = "lots": must be a whole number, 1 or more/)
     await expect(Effect.runPromise(initSocketDriver(p, driverEntry({ "queue.size": "1000" })))).resolves.toEqual({ queueSize: 1000 })
     await expect(Effect.runPromise(initSocketDriver(p, driverEntry({})))).resolves.toEqual({})
   })

@@ -130,27 +130,28 @@ describe("syslog.* keys", () => {
     expect(ok({ "syslog.port": "+601" }).port).toBe(601)
     expect(ok({ "syslog.port": "00514" }).port).toBe(514)
     expect(ok({ "syslog.port": 1514 }).port).toBe(1514)
-    expect(err({ "syslog.port": "abc" })).toBe("exporter: syslog.port: must be a whole number, got 'abc'")
+    expect(err({ "syslog.port": "abc" })).toBe('exporter: syslog.port = "abc": must be a whole number from 1 to 65535')
     expect(err({ "syslog.port": "514 " })).toMatch(/must be a whole number/)
     expect(err({ "syslog.port": "5.5" })).toMatch(/must be a whole number/)
-    expect(err({ "syslog.port": "0" })).toBe("exporter: syslog.port: must be a port number between 1 and 65535, got '0'")
-    expect(err({ "syslog.port": "70000" })).toMatch(/between 1 and 65535/)
-    expect(err({ "syslog.port": "-1" })).toMatch(/between 1 and 65535/)
+    expect(err({ "syslog.port": "0" })).toBe('exporter: syslog.port = "0": must be a whole number from 1 to 65535')
+    expect(err({ "syslog.port": "70000" })).toMatch(/from 1 to 65535/)
+    expect(err({ "syslog.port": "-1" })).toMatch(/from 1 to 65535/)
   })
 
   it("skipverify: true/false in any case or a JSON boolean; anything else is a config error (P6)", () => {
     for (const v of ["true", "TRUE", "True", true]) expect(ok({ "syslog.proto": "tls", "syslog.tls.skipverify": v }).skipVerify).toBe(true)
     for (const v of ["false", "False", false]) expect(ok({ "syslog.proto": "tls", "syslog.tls.skipverify": v }).skipVerify).toBe(false)
     for (const v of ["yes", "1", "", "on"]) {
-      expect(err({ "syslog.proto": "tls", "syslog.tls.skipverify": v })).toBe(`exporter: syslog.tls.skipverify: must be true or false, got '${v}'`)
+      expect(err({ "syslog.proto": "tls", "syslog.tls.skipverify": v })).toBe(`exporter: syslog.tls.skipverify = "${v}": must be true or false`)
     }
   })
 
   it("reports every bad key at once; a value that is not text is an error", () => {
     expect(err({ "syslog.port": "x", "syslog.tls.skipverify": "no" })).toBe(
-      "exporter: syslog.port: must be a whole number, got 'x'; syslog.tls.skipverify: must be true or false, got 'no'"
+      'exporter: syslog.port = "x": must be a whole number from 1 to 65535; syslog.tls.skipverify = "no": must be true or false'
     )
-    expect(err({ "syslog.host": { a: 1 } })).toBe('exporter: syslog.host: Expected string, actual {"a":1}')
+    expect(err({ "syslog.host": { a: 1 } })).toBe('exporter: syslog.host = {"a":1}: must be a string')
+    expect(err({ "syslog.host": null })).toBe("exporter: syslog.host = null: must be a string")
   })
 
   it("an empty tag means the program name (srslog: os.Args[0]); an empty host localhost; an empty source the host name", () => {

@@ -26,10 +26,12 @@ import * as fs from "node:fs"
 import type { SeqpacketServer } from "node-unix-socket"
 import { SysFlowSchemaV4 } from "../../domain/avroSchema.js"
 import { DriverError } from "../../domain/errors.js"
-import { type DriverEntry, textAttribute } from "../../domain/pipelineConfig.js"
+import { optionalKey, WholeNumber } from "../../domain/configValues.js"
+import type { DriverEntry } from "../../domain/pipelineConfig.js"
 import type { SysFlowDatum } from "../../domain/sysflow.js"
 import { DatumError, makeSysFlowDecoder } from "../avro/SysFlowDecoder.js"
 import { logHealth } from "../logging/SfLogger.js"
+import { decodeAttributes, driverEntryOrigin, withAttributeOrigin } from "../pipeline/AttributeDecoder.js"
 import { CHUNK_SIZE, type Channel, send } from "../pipeline/Channel.js"
 import { Intake, type IntakeLog, LogLimiter, type Session, type SocketStats, makeSocketStats } from "./socket/Intake.js"
 import {
@@ -102,12 +104,15 @@ const loadNative: Effect.Effect<NativeModule, DriverError> = Effect.suspend(() =
       })
 )
 
-const positiveInt = (key: string, text: string): number | DriverError => {
-  const n = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN
-  return Number.isSafeInteger(n) && n > 0
-    ? n
-    : new DriverError({ reason: "Init", driver: DRIVER, detail: `${key} must be a positive integer, got '${text}'` })
-}
+const OptionKeys = { "queue.size": optionalKey(WholeNumber({ min: 1 })) }
+
+/** The driver's config block, through the attribute decoder; a bad value is an init error naming the entry. */
+const decodeOptions = (config: DriverEntry): Effect.Effect<SocketDriverOptions, DriverError> =>
+  decodeAttributes(DRIVER, OptionKeys, Object.fromEntries(config.attributes)).pipe(
+    withAttributeOrigin(driverEntryOrigin(config)),
+    Effect.map((keys) => (keys["queue.size"] === undefined ? {} : { queueSize: keys["queue.size"] })),
+    Effect.mapError((e) => new DriverError({ reason: "Init", driver: DRIVER, detail: e.message, cause: e }))
+  )
 
 /**
  * The driver's init step: checks the path (P25: a directory or a non-socket file is an init error), reads
@@ -121,13 +126,7 @@ export const initSocketDriver = (
     const state = checkSocketPath(input)
     if (state instanceof DriverError) return yield* state
     if (state === "socket") yield* refuseLiveSocket(input) // before any output is touched
-    const options: { queueSize?: number } = {}
-    const q = config === undefined ? undefined : textAttribute(config.attributes, "queue.size")
-    if (q !== undefined) {
-      const n = positiveInt("queue.size", q)
-      if (n instanceof DriverError) return yield* n
-      options.queueSize = n
-    }
+    const options = config === undefined ? {} : yield* decodeOptions(config)
     yield* loadNative
     return options
   })

@@ -6,7 +6,7 @@
  * the input closes (with whatever the encoder held back), before the transport's scope closes it.
  */
 import { Effect, Schedule, type Scope } from "effect"
-import { ExportError, PipelineConfigError } from "../../domain/errors.js"
+import { ExportError, type PipelineConfigError } from "../../domain/errors.js"
 import type { FlatRecord } from "../../domain/flatRecord.js"
 import { bareEvent, type PolicyEvent } from "../../domain/policyEvent.js"
 import { withHealth } from "../metrics/Health.js"
@@ -59,8 +59,7 @@ export type ExporterInput = PolicyEvent | FlatRecord
 const asEvents = (chunk: ReadonlyArray<ExporterInput>): ReadonlyArray<PolicyEvent> =>
   chunk.length > 0 && "record" in chunk[0] ? (chunk as ReadonlyArray<PolicyEvent>) : (chunk as ReadonlyArray<FlatRecord>).map(bareEvent)
 
-/** The largest `buffer`: records the exporter may be asked to hold before it sends them. */
-export const MAX_BUFFER = 100_000
+export { MAX_BUFFER } from "./ExporterConfig.js"
 
 /**
  * Encoded bytes the exporter holds at most (plus the chunk that crossed the bound) before it sends them,
@@ -112,12 +111,6 @@ export const makeExporter = (
 ): Effect.Effect<Stage<ExporterInput, never, ExportError>, PipelineConfigError | ExportError, Scope.Scope | TerminalOutput> =>
   Effect.gen(function* () {
     const config = yield* decodeExporterConfig(attrs)
-    if (config.buffer > MAX_BUFFER) {
-      return yield* new PipelineConfigError({
-        reason: "Attribute",
-        detail: `exporter: buffer = ${config.buffer}: must be at most ${MAX_BUFFER} (records the exporter holds in memory before sending)`
-      })
-    }
     for (const w of config.warnings) yield* Effect.logWarning(w)
     const encoder = yield* encoders[config.format](attrs, config)
     const transport = yield* transports[config.export](attrs, config)

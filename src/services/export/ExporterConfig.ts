@@ -2,29 +2,28 @@
  * The exporter's configuration keys (pipeline.md §11.1), decoded with Schema from the plugin entry's
  * string attributes. Only the selected transport's and format's keys are validated (P2).
  */
-import { Effect, ParseResult, Schema } from "effect"
-import { PipelineConfigError } from "../../domain/errors.js"
+import { Effect } from "effect"
+import { NonEmptyText, OneOf, Text, WholeNumber, withDefault } from "../../domain/configValues.js"
+import type { PipelineConfigError } from "../../domain/errors.js"
+import { decodeAttributes, entryError } from "../pipeline/AttributeDecoder.js"
 
 export const ExportKinds = ["terminal", "file", "syslog", "es", "kafka", "null", "findings"] as const
 export type ExportKind = (typeof ExportKinds)[number]
 export const FormatKinds = ["json", "ecs", "otel", "occurrence"] as const
 export type FormatKind = (typeof FormatKinds)[number]
 
-const NonNegativeIntFromString = Schema.NumberFromString.pipe(
-  Schema.int({ message: () => "must be a whole number" }),
-  Schema.nonNegative({ message: () => "must not be negative" })
-)
+/** The largest `buffer`: records the exporter may be asked to hold before it sends them (memory bound). */
+export const MAX_BUFFER = 100_000
 
-const Common = Schema.Struct({
-  export: Schema.optionalWith(Schema.String, { default: () => "terminal" }),
-  format: Schema.optionalWith(Schema.String, { default: () => "json" }),
-  buffer: Schema.optionalWith(NonNegativeIntFromString.pipe(Schema.lessThanOrEqualTo(100_000, { message: () => "must be at most 100000 (records the exporter may hold in memory)" })), { default: () => 0 }),
-  jsonschemaversion: Schema.optionalWith(Schema.String, { default: () => "5" })
-})
+const Common = {
+  // An unknown export is an error (it fell back to the terminal, so a file pipeline printed to stdout).
+  export: withDefault(OneOf(ExportKinds), "terminal"),
+  format: withDefault(Text, "json"),
+  buffer: withDefault(WholeNumber({ min: 0, max: MAX_BUFFER }), 0),
+  jsonschemaversion: withDefault(Text, "5")
+}
 
-const FileKeys = Schema.Struct({
-  "file.path": Schema.optionalWith(Schema.String.pipe(Schema.nonEmptyString()), { default: () => "./export.out" })
-})
+const FileKeys = { "file.path": withDefault(NonEmptyText, "./export.out") }
 
 export interface ExporterConfig {
   readonly export: ExportKind
@@ -36,38 +35,25 @@ export interface ExporterConfig {
   readonly warnings: ReadonlyArray<string>
 }
 
-const decode = <A, I>(schema: Schema.Schema<A, I>, attrs: Readonly<Record<string, unknown>>, what: string) =>
-  Schema.decodeUnknown(schema)(attrs).pipe(
-    Effect.mapError(
-      (e) =>
-        new PipelineConfigError({
-          reason: "Attribute",
-          detail: `${what}: ${ParseResult.TreeFormatter.formatErrorSync(e)}`
-        })
-    )
-  )
-
-/** Decodes the exporter keys; unknown `export`/`format` values fall back (terminal/json) with a warning. */
+/** Decodes the exporter keys; an unknown `format` falls back to json with a warning (P19). */
 export const decodeExporterConfig = (
   attrs: Readonly<Record<string, unknown>>
 ): Effect.Effect<ExporterConfig, PipelineConfigError> =>
   Effect.gen(function* () {
-    const common = yield* decode(Common, attrs, "exporter configuration")
+    const common = yield* decodeAttributes("exporter", Common, attrs)
     const warnings: string[] = []
-    const exportKind = (ExportKinds as ReadonlyArray<string>).includes(common.export)
-      ? (common.export as ExportKind)
-      : (warnings.push(`unknown export '${common.export}', using terminal`), "terminal" as const)
+    const exportKind = common.export
     const format = (FormatKinds as ReadonlyArray<string>).includes(common.format)
       ? (common.format as FormatKind)
       : (warnings.push(`unknown format '${common.format}', using json`), "json" as const)
     // F6: findings and occurrence only go together.
     if ((exportKind === "findings") !== (format === "occurrence")) {
-      return yield* new PipelineConfigError({
-        reason: "Attribute",
-        detail: `exporter: export '${exportKind}' cannot be used with format '${format}' (findings requires occurrence and occurrence requires findings)`
-      })
+      return yield* entryError(
+        "exporter",
+        `export '${exportKind}' cannot be used with format '${format}' (findings requires occurrence and occurrence requires findings)`
+      )
     }
-    const file = exportKind === "file" ? yield* decode(FileKeys, attrs, "exporter file keys") : undefined
+    const file = exportKind === "file" ? yield* decodeAttributes("exporter", FileKeys, attrs) : undefined
     return {
       export: exportKind,
       format,

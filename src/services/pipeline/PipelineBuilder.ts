@@ -18,6 +18,7 @@ import { loadHandlerPlugin, type PluginRegistrations } from "../plugins/PluginLo
 import { makePluginProcessorStage } from "../plugins/PluginProcessorStage.js"
 import { makePolicyEngineStage } from "../policy/PolicyEngineStage.js"
 import { makeSysFlowReader } from "../reader/SysFlowReader.js"
+import { pluginEntryOrigin, withAttributeOrigin } from "./AttributeDecoder.js"
 import { type Channel, makeChannel } from "./Channel.js"
 import type { PipelineGraph } from "./PipelineGraph.js"
 import { type RunnableDriver, type RunnableStage, streamStage } from "./Runner.js"
@@ -98,7 +99,7 @@ export const buildStages = (
                 streamStage(stage as Stage<unknown, unknown, unknown>, input, outputs)
               )
             : makePluginProcessorStage(name, plugins.processors.get(name)!, attrs, input, outputs)
-      stages.push(yield* init.pipe(Effect.annotateLogs("component", name)))
+      stages.push(yield* init.pipe(withAttributeOrigin(pluginEntryOrigin(s.entry)), Effect.annotateLogs("component", name)))
     }
     return { stages, channels }
   })

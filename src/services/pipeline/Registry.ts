@@ -2,6 +2,7 @@
  * What processors, handlers, drivers and channel types exist, as data (pipeline.md §3, §4, §8, §10), so a
  * pipeline can be validated before anything runs. Plugins extend it with `extendRegistry`.
  */
+import { type PluginEntry, textAttribute } from "../../domain/pipelineConfig.js"
 
 export interface ProcessorSpec {
   readonly name: string
@@ -11,8 +12,11 @@ export interface ProcessorSpec {
   readonly emits: ReadonlyArray<string> | "handler" | "any"
   /** How many `in` channels it reads; built-ins read exactly one. */
   readonly maxInputs: number
-  /** Attribute names it reads, in canonical spelling, so env overrides can find camelCase keys (P4). */
-  readonly knownKeys: ReadonlyArray<string>
+  /**
+   * Attribute names it reads, in canonical spelling, so env overrides can find camelCase keys (P4) and
+   * an override of any other key is reported; "any" for plugins, which read what they like.
+   */
+  readonly knownKeys: ReadonlyArray<string> | "any"
 }
 
 export interface HandlerSpec {
@@ -65,15 +69,26 @@ export const pluginProcessor = (name: string): ProcessorSpec => ({
   accepts: "any",
   emits: "any",
   maxInputs: Number.POSITIVE_INFINITY,
-  knownKeys: []
+  knownKeys: "any"
 })
 
 /** A plugin driver as `addDriver(name, factory)` registers it. */
 export const pluginDriver = (name: string): DriverSpec => ({ name, emits: "any", output: "outOrRoot" })
 
-/** The processor's known keys (P4), for `applyEnvOverrides`; none for unregistered names. */
-export const knownKeysOf = (registry: Registry) => (processor: string): ReadonlyArray<string> =>
-  registry.processors.get(processor)?.knownKeys ?? []
+/** What an entry's processor reads, for `applyEnvOverrides`: its known keys (P4), "any" for plugins. */
+export type KnownKeys = (entry: PluginEntry) => ReadonlyArray<string> | "any"
+
+/**
+ * The entry's known keys; none for unregistered names; "any" for a reader with a plugin handler, which
+ * reads its own keys from the reader's entry.
+ */
+export const knownKeysOf = (registry: Registry): KnownKeys => (entry) => {
+  const spec = entry.processor === undefined ? undefined : registry.processors.get(entry.processor)
+  if (spec === undefined) return []
+  const handler = textAttribute(entry.attributes, "handler")
+  const pluginHandler = handler !== undefined && handler !== "" && !registry.handlers.has(handler)
+  return pluginHandler && spec.knownKeys !== "any" && spec.knownKeys.includes("handler") ? "any" : spec.knownKeys
+}
 
 const readerKeys = ["handler", "handlerlibpath", "filter.enabled", "filter.maxage"] as const
 
@@ -84,6 +99,7 @@ const policyEngineKeys = [
   "config",
   "monitor",
   "monitor.interval",
+  "monitor.debounce",
   "concurrency",
   "actiondir",
   "bench.rulesetsize",

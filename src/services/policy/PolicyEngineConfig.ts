@@ -1,28 +1,27 @@
 /**
  * The `policyengine` keys (policy-language.md §8.1), decoded with Schema from the entry's attributes.
  */
-import { Duration, Effect, ParseResult, Schema } from "effect"
-import { PipelineConfigError } from "../../domain/errors.js"
+import { Duration, Effect } from "effect"
+import { optionalKey, Seconds, Text, WholeNumber, withDefault } from "../../domain/configValues.js"
+import type { PipelineConfigError } from "../../domain/errors.js"
+import { decodeAttributes } from "../pipeline/AttributeDecoder.js"
 import type { PolicyMode } from "./PolicySet.js"
 
-const Raw = Schema.Struct({
-  policies: Schema.optional(Schema.String),
-  mode: Schema.optional(Schema.String),
-  language: Schema.optional(Schema.String),
-  monitor: Schema.optional(Schema.String),
-  "monitor.interval": Schema.optional(Schema.String),
-  "monitor.debounce": Schema.optional(Schema.String),
-  concurrency: Schema.optional(Schema.String),
-  actiondir: Schema.optional(Schema.String),
-  "bench.rulesetsize": Schema.optional(Schema.String),
-  "bench.ruleindex": Schema.optional(Schema.String)
-})
-
-/** Q20: a positive integer, or a configuration error (the reference deadlocked on 0). */
-const PositiveInt = Schema.NumberFromString.pipe(
-  Schema.int({ message: () => "must be a whole number" }),
-  Schema.positive({ message: () => "must be at least 1" })
-)
+const Keys = {
+  policies: optionalKey(Text),
+  // Unknown mode, language and monitor values fall back with a warning (P19).
+  mode: optionalKey(Text),
+  language: optionalKey(Text),
+  monitor: optionalKey(Text),
+  "monitor.interval": withDefault(Seconds, 30),
+  "monitor.debounce": withDefault(Seconds, 10),
+  // Q20: at least 1 (the reference deadlocked on 0).
+  concurrency: withDefault(WholeNumber({ min: 1 }), 5),
+  actiondir: withDefault(Text, "../resources/actions"),
+  // -1 = off.
+  "bench.rulesetsize": withDefault(WholeNumber({ min: -1 }), -1),
+  "bench.ruleindex": withDefault(WholeNumber({ min: -1 }), -1)
+}
 
 export interface PolicyEngineConfig {
   readonly policies: string | undefined
@@ -42,25 +41,11 @@ export interface PolicyEngineConfig {
   readonly warnings: ReadonlyArray<string>
 }
 
-const seconds = (text: string | undefined, fallback: number): number => {
-  if (text === undefined) return fallback
-  const n = Number(text)
-  return Number.isFinite(n) && n >= 0 ? n : fallback
-}
-
-const wholeOr = (text: string | undefined, fallback: number): number => {
-  const n = Number(text)
-  return text !== undefined && Number.isInteger(n) ? n : fallback
-}
-
 export const decodePolicyEngineConfig = (
   attrs: Readonly<Record<string, unknown>>
 ): Effect.Effect<PolicyEngineConfig, PipelineConfigError> =>
   Effect.gen(function* () {
-    const fail = (detail: string) => new PipelineConfigError({ reason: "Attribute", detail: `policyengine: ${detail}` })
-    const raw = yield* Schema.decodeUnknown(Raw)(attrs).pipe(
-      Effect.mapError((e) => fail(ParseResult.TreeFormatter.formatErrorSync(e)))
-    )
+    const raw = yield* decodeAttributes("policyengine", Keys, attrs)
     const warnings: string[] = []
     const mode: PolicyMode = raw.mode === undefined || raw.mode === "alert" ? "alert" : "enrich"
     if (raw.mode !== undefined && raw.mode !== "alert" && raw.mode !== "enrich") {
@@ -74,23 +59,17 @@ export const decodePolicyEngineConfig = (
     if (raw.monitor !== undefined && raw.monitor !== "local" && raw.monitor !== "none") {
       warnings.push(`unknown monitor '${raw.monitor}', using none`)
     }
-    const concurrency = raw.concurrency === undefined
-      ? 5
-      : yield* Schema.decodeUnknown(PositiveInt)(raw.concurrency).pipe(
-          Effect.mapError(() => fail(`concurrency must be a positive integer, got '${raw.concurrency}'`))
-        )
     return {
       policies: raw.policies === "" ? undefined : raw.policies,
       mode,
       language,
       monitor,
-      monitorInterval: Duration.seconds(seconds(raw["monitor.interval"], 30)),
-      monitorDebounce: Duration.seconds(seconds(raw["monitor.debounce"], 10)),
-      concurrency,
-      actionDir: raw.actiondir ?? "../resources/actions",
-      benchRuleSetSize: wholeOr(raw["bench.rulesetsize"], -1),
-      benchRuleIndex: wholeOr(raw["bench.ruleindex"], -1),
+      monitorInterval: Duration.seconds(raw["monitor.interval"]),
+      monitorDebounce: Duration.seconds(raw["monitor.debounce"]),
+      concurrency: raw.concurrency,
+      actionDir: raw.actiondir,
+      benchRuleSetSize: raw["bench.rulesetsize"],
+      benchRuleIndex: raw["bench.ruleindex"],
       warnings
     }
   })
-

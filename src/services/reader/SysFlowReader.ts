@@ -3,29 +3,31 @@
  * in, flat records out. Plugin handlers (`handlerlibpath`) run in `PluginHandlerStage`.
  */
 import { Effect } from "effect"
-import { PipelineConfigError } from "../../domain/errors.js"
+import { OneOf, Text, WholeNumber, withDefault } from "../../domain/configValues.js"
+import type { PipelineConfigError } from "../../domain/errors.js"
 import type { FlatRecord } from "../../domain/flatRecord.js"
 import type { SysFlowDatum } from "../../domain/sysflow.js"
+import { decodeAttributes, entryError } from "../pipeline/AttributeDecoder.js"
 import type { Stage } from "../pipeline/Stage.js"
 import { Flattener } from "./Flattener.js"
 import { makeRateFilter } from "./RateFilter.js"
+
+const Keys = {
+  handler: withDefault(Text, ""),
+  // The rate filter (data-model.md §3.4). The reference read any value but `on` as off; a typo is an error here.
+  "filter.enabled": withDefault(OneOf(["on", "off"]), "off"),
+  "filter.maxage": withDefault(WholeNumber({ min: 0 }), 86_400)
+}
 
 export const makeSysFlowReader = (
   attrs: Readonly<Record<string, unknown>>
 ): Effect.Effect<Stage<SysFlowDatum, FlatRecord, never>, PipelineConfigError> =>
   Effect.gen(function* () {
-    const handler = attrs["handler"]
-    if (typeof handler !== "string" || handler === "") {
-      return yield* new PipelineConfigError({
-        reason: "Attribute",
-        detail: "attribute 'handler' missing from sysflow processor's configuration"
-      })
+    const keys = yield* decodeAttributes("sysflowreader", Keys, attrs)
+    if (keys.handler === "") {
+      return yield* entryError("sysflowreader", "attribute 'handler' missing from sysflow processor's configuration")
     }
-    // filter.enabled: "on" enables the rate filter; any other value means off (data-model.md §3.4).
-    const maxAge = Number(attrs["filter.maxage"] ?? 86_400)
-    const flattener = new Flattener(
-      attrs["filter.enabled"] === "on" ? makeRateFilter((Number.isFinite(maxAge) && maxAge >= 0 ? maxAge : 86_400) * 1000) : undefined
-    )
+    const flattener = new Flattener(keys["filter.enabled"] === "on" ? makeRateFilter(keys["filter.maxage"] * 1000) : undefined)
     return {
       name: "sysflowreader",
       onChunk: (chunk) =>

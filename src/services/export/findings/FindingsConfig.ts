@@ -4,8 +4,10 @@
  *
  * The API key is not here: it is a secret (`readSecret`), read by the transport alone.
  */
-import { Effect, ParseResult, Schema } from "effect"
-import { PipelineConfigError } from "../../../domain/errors.js"
+import { Effect } from "effect"
+import { HttpUrl, NonEmptyText, Text, WholeNumber, withDefault } from "../../../domain/configValues.js"
+import type { PipelineConfigError } from "../../../domain/errors.js"
+import { decodeAttributes } from "../../pipeline/AttributeDecoder.js"
 
 export const DEFAULT_FINDINGS_URL = "https://us-south.secadvisor.cloud.ibm.com/findings"
 export const DEFAULT_IAM_URL = "https://iam.cloud.ibm.com/identity/token"
@@ -14,51 +16,22 @@ export const DEFAULT_FINDINGS_PATH = "/mnt/occurrences"
 export const DEFAULT_POOL_CAPACITY = 250
 export const DEFAULT_POOL_MAXAGE = 1440
 
-/** A whole number ≥ 0 written as text (Go `Atoi` syntax without the sign games). */
-const Count = Schema.transformOrFail(Schema.String, Schema.Number, {
-  strict: true,
-  decode: (s, _, ast) =>
-    /^\+?\d+$/.test(s) && Number.isSafeInteger(Number(s))
-      ? ParseResult.succeed(Number(s))
-      : ParseResult.fail(new ParseResult.Type(ast, s, `must be a whole number >= 0, got '${s}'`)),
-  encode: (n) => ParseResult.succeed(String(n))
-})
-
-/** An http(s) URL; a trailing `/` is dropped so paths can be appended. */
-const HttpUrl = Schema.transformOrFail(Schema.String, Schema.String, {
-  strict: true,
-  decode: (s, _, ast) => {
-    try {
-      const u = new URL(s)
-      if (u.protocol === "http:" || u.protocol === "https:") return ParseResult.succeed(s.replace(/\/+$/, ""))
-    } catch {
-      // falls through
-    }
-    return ParseResult.fail(new ParseResult.Type(ast, s, `must be an http(s) URL, got '${s}'`))
-  },
-  encode: (s) => ParseResult.succeed(s)
-})
-
-const text = (fallback: string) => Schema.optionalWith(Schema.String, { default: () => fallback })
-
-const Keys = Schema.Struct({
-  "findings.url": Schema.optionalWith(HttpUrl, { default: () => DEFAULT_FINDINGS_URL }),
-  "findings.iamurl": Schema.optionalWith(HttpUrl, { default: () => DEFAULT_IAM_URL }),
-  "findings.accountid": text(""),
-  "findings.provider": text(""),
-  "findings.region": text(""),
-  "findings.sqlqueryurl": text(DEFAULT_SQLQUERY_URL),
-  "findings.sqlquerycrn": text(""),
-  "findings.s3region": text(""),
-  "findings.s3bucket": text(""),
-  "findings.s3prefix": text(""),
-  "findings.path": Schema.optionalWith(Schema.String.pipe(Schema.nonEmptyString({ message: () => "must not be empty" })), {
-    default: () => DEFAULT_FINDINGS_PATH
-  }),
-  "findings.pool.capacity": Schema.optionalWith(Count, { default: () => DEFAULT_POOL_CAPACITY }),
-  "findings.pool.maxage": Schema.optionalWith(Count, { default: () => DEFAULT_POOL_MAXAGE }),
-  "cluster.id": text("")
-})
+const Keys = {
+  "findings.url": withDefault(HttpUrl, DEFAULT_FINDINGS_URL),
+  "findings.iamurl": withDefault(HttpUrl, DEFAULT_IAM_URL),
+  "findings.accountid": withDefault(Text, ""),
+  "findings.provider": withDefault(Text, ""),
+  "findings.region": withDefault(Text, ""),
+  "findings.sqlqueryurl": withDefault(Text, DEFAULT_SQLQUERY_URL),
+  "findings.sqlquerycrn": withDefault(Text, ""),
+  "findings.s3region": withDefault(Text, ""),
+  "findings.s3bucket": withDefault(Text, ""),
+  "findings.s3prefix": withDefault(Text, ""),
+  "findings.path": withDefault(NonEmptyText, DEFAULT_FINDINGS_PATH),
+  "findings.pool.capacity": withDefault(WholeNumber({ min: 0 }), DEFAULT_POOL_CAPACITY),
+  "findings.pool.maxage": withDefault(WholeNumber({ min: 0 }), DEFAULT_POOL_MAXAGE),
+  "cluster.id": withDefault(Text, "")
+}
 
 export interface FindingsConfig {
   readonly url: string
@@ -80,33 +53,10 @@ export interface FindingsConfig {
   readonly clusterId: string
 }
 
-const issueText = (issue: ParseResult.ArrayFormatterIssue): string => {
-  const key = issue.path.map(String).join(".")
-  return key === "" ? issue.message : `${key}: ${issue.message}`
-}
-
-/** One issue per key (an optional key also reports its `undefined` branch: noise). */
-const firstPerKey = (issues: ReadonlyArray<ParseResult.ArrayFormatterIssue>): ReadonlyArray<ParseResult.ArrayFormatterIssue> => {
-  const seen = new Set<string>()
-  return issues.filter((i) => {
-    const key = i.path.map(String).join(".")
-    if (seen.has(key)) return false
-    seen.add(key)
-    return true
-  })
-}
-
 export const decodeFindingsConfig = (
   attrs: Readonly<Record<string, unknown>>
 ): Effect.Effect<FindingsConfig, PipelineConfigError> =>
-  Schema.decodeUnknown(Keys)(attrs, { errors: "all" }).pipe(
-    Effect.mapError(
-      (e) =>
-        new PipelineConfigError({
-          reason: "Attribute",
-          detail: `exporter: ${firstPerKey(ParseResult.ArrayFormatter.formatErrorSync(e)).map(issueText).join("; ")}`
-        })
-    ),
+  decodeAttributes("exporter", Keys, attrs).pipe(
     Effect.map((k) => ({
       url: k["findings.url"],
       iamUrl: k["findings.iamurl"],

@@ -1,16 +1,20 @@
 /**
- * The `es.*` keys of the exporter (pipeline.md §11.1), decoded only when `export: es` (P2). Every value
- * that does not parse is a configuration error naming the key (the reference ignored parse errors and
- * used zero values). Secrets (`es.username`, `es.password`) come from `readSecret` (key, env override or
- * vault) and are kept `Redacted`, so printing the settings never shows them.
+ * The `es.*` keys of the exporter (pipeline.md §11.1), decoded only when `export: es` (P2), with the
+ * attribute decoder: every value that does not parse is a configuration error naming the key (the
+ * reference ignored parse errors and used zero values). Secrets (`es.username`, `es.password`) come from
+ * `readSecret` (key, env override or vault) and are kept `Redacted`, so printing the settings never shows them.
  */
-import { Effect, Redacted } from "effect"
+import { Effect, Either, ParseResult, Redacted, Schema } from "effect"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
-import { PipelineConfigError } from "../../../../domain/errors.js"
+import { asText, configValue, Flag, optionalKey, redactUrl, Text, textValue, WholeNumber, withDefault } from "../../../../domain/configValues.js"
+import type { PipelineConfigError } from "../../../../domain/errors.js"
+import { decodeAttributes, entryError, keyError } from "../../../pipeline/AttributeDecoder.js"
 import type { ExporterConfig } from "../../ExporterConfig.js"
 import { readSecret } from "../../Secrets.js"
 import { GoDurationError, parseGoDuration } from "./goDuration.js"
+
+export { redactUrl }
 
 export const DEFAULT_ADDRESS = "http://localhost:9200"
 export const DEFAULT_FLUSH_BYTES = 5_000_000
@@ -37,85 +41,72 @@ export interface EsSettings {
   readonly warnings: ReadonlyArray<string>
 }
 
-const fail = (detail: string) => new PipelineConfigError({ reason: "Attribute", detail: `exporter: ${detail}` })
-
-/** A key's text: strings as they are, numbers and booleans as their JSON text (P3); absent → undefined. */
-const text = (attrs: Readonly<Record<string, unknown>>, key: string): Effect.Effect<string | undefined, PipelineConfigError> => {
-  const v = attrs[key]
-  if (v === undefined || v === null) return Effect.succeed(undefined)
-  if (typeof v === "string") return Effect.succeed(v)
-  if (typeof v === "number" || typeof v === "boolean") return Effect.succeed(String(v))
-  return Effect.fail(fail(`${key} must be a string, got ${Array.isArray(v) ? "an array" : typeof v}`))
+/** A problem with one entry of an address list, or undefined when it is an http(s) URL. */
+const addressProblem = (address: string): string | undefined => {
+  if (address === "") return "has an empty entry"
+  if (address.trim() !== address) {
+    return `entry '${redactUrl(address)}' has surrounding spaces (the list is split at commas and the entries are not trimmed)`
+  }
+  let url: URL
+  try {
+    url = new URL(address)
+  } catch {
+    return `entry '${redactUrl(address)}' is not a URL (expected e.g. https://host:9200)`
+  }
+  return url.protocol === "http:" || url.protocol === "https:" ? undefined : `entry '${redactUrl(address)}' must start with http:// or https://`
 }
 
-const WHOLE = /^\d+$/
-// Whole numbers, also written with a fraction or an exponent (`5e+6`, as the reference's docs spell the default).
-const NUMERIC = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/
-
-const wholeNumber = (key: string, value: string, allowExponent: boolean): Effect.Effect<number, PipelineConfigError> => {
-  const n = Number(value)
-  return (allowExponent ? NUMERIC : WHOLE).test(value) && Number.isSafeInteger(n)
-    ? Effect.succeed(n)
-    : Effect.fail(fail(`${key} must be a whole number >= 0, got '${value}'`))
-}
-
-/** `true`/`false` in any case, or a JSON boolean (the syslog.tls.skipverify rule, P6). */
-export const parseBoolean = (key: string, value: string | undefined, dflt: boolean): Effect.Effect<boolean, PipelineConfigError> => {
-  if (value === undefined) return Effect.succeed(dflt)
-  const lower = value.toLowerCase()
-  if (lower === "true") return Effect.succeed(true)
-  if (lower === "false") return Effect.succeed(false)
-  return Effect.fail(fail(`${key} must be true or false, got '${value}'`))
-}
-
-/** Splits `es.addresses` at commas, without trimming (as the reference), and checks each is an http(s) URL. */
-export const parseAddresses = (value: string): Effect.Effect<ReadonlyArray<string>, PipelineConfigError> =>
-  Effect.forEach(value.split(","), (address) => {
-    if (address === "") return Effect.fail(fail(`es.addresses has an empty entry in '${redactList(value)}'`))
-    if (address.trim() !== address) {
-      return Effect.fail(
-        fail(`es.addresses entry '${redactUrl(address)}' has surrounding spaces (the list is split at commas and the entries are not trimmed)`)
-      )
-    }
-    let url: URL
-    try {
-      url = new URL(address)
-    } catch {
-      return Effect.fail(fail(`es.addresses entry '${redactUrl(address)}' is not a URL (expected e.g. https://host:9200)`))
-    }
-    if (url.protocol !== "http:" && url.protocol !== "https:") {
-      return Effect.fail(fail(`es.addresses entry '${redactUrl(address)}' must start with http:// or https://`))
-    }
-    return Effect.succeed(address)
+/** Node URLs split at commas, without trimming (as the reference), each an http(s) URL. */
+const Addresses = textValue(Schema.String, "must be a comma-separated list of http(s) URLs", (s) => s).pipe(
+  Schema.transformOrFail(Schema.Array(Schema.String), {
+    strict: true,
+    decode: (s, _, ast) => {
+      const addresses = s.split(",")
+      const problem = addresses.map(addressProblem).find((p) => p !== undefined)
+      return problem === undefined ? ParseResult.succeed(addresses) : ParseResult.fail(new ParseResult.Type(ast, s, problem))
+    },
+    encode: (list) => ParseResult.succeed(list.join(","))
   })
+)
 
-/** A URL with its user info (credentials) replaced by `***`. */
-export const redactUrl = (address: string): string => address.replace(/^(\s*[a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^/@]*@/, "$1***@")
-
-const redactList = (value: string): string => value.split(",").map(redactUrl).join(",")
-
-const flushTimeout = (value: string | undefined): Effect.Effect<number, PipelineConfigError> => {
-  if (value === undefined) return Effect.succeed(DEFAULT_FLUSH_TIMEOUT_MS)
+/** A Go duration (`30s`, `1m`, `500ms`), 0 or more, in milliseconds rounded up; 0 means the default. */
+const FlushTimeout = configValue(Schema.Number, (value) => {
+  const text = asText(value)
+  const expected = "must be a Go duration such as 30s, 1m or 500ms"
+  if (text === undefined) return Either.left(expected)
   let ns: number
   try {
-    ns = parseGoDuration(value)
+    ns = parseGoDuration(text)
   } catch (e) {
-    const why = e instanceof GoDurationError ? e.message : String(e)
-    return Effect.fail(fail(`es.bulk.flushTimeout must be a Go duration such as 30s, 1m or 500ms, got '${value}' (${why})`))
+    return Either.left(`${expected} (${e instanceof GoDurationError ? e.message : String(e)})`)
   }
-  if (ns < 0) return Effect.fail(fail(`es.bulk.flushTimeout must not be negative, got '${value}'`))
-  // 0 means the default, as for the reference's bulk indexer.
-  return Effect.succeed(ns === 0 ? DEFAULT_FLUSH_TIMEOUT_MS : Math.max(1, Math.ceil(ns / 1e6)))
+  if (ns < 0) return Either.left("must not be negative")
+  return Either.right(ns === 0 ? DEFAULT_FLUSH_TIMEOUT_MS : Math.max(1, Math.ceil(ns / 1e6)))
+})
+
+const Count = WholeNumber({ min: 0 })
+// The reference's docs spell the byte count's default `5e+6`.
+const Bytes = WholeNumber({ min: 0, exponent: true })
+
+const Keys = {
+  "es.index": withDefault(Text, ""),
+  "es.addresses": optionalKey(Addresses),
+  "es.bulk.numWorkers": withDefault(Count, 0),
+  "es.bulk.flushBuffer": optionalKey(Bytes),
+  // The reference's CONFIG.md misspells flushBuffer, so configs copied from it carry this alias.
+  "es.bulk.flashBuffer": optionalKey(Bytes),
+  "es.bulk.flushTimeout": withDefault(FlushTimeout, DEFAULT_FLUSH_TIMEOUT_MS),
+  "es.tls.ca": withDefault(Text, ""),
+  "es.tls.skipverify": withDefault(Flag, false),
+  "es.index.autocreate": withDefault(Flag, false)
 }
 
-const readCa = (file: string): Effect.Effect<{ path: string; pem: string }, PipelineConfigError> =>
-  Effect.tryPromise({
-    try: () => fs.readFile(file, "utf8"),
-    catch: (e) => fail(`es.tls.ca: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)
-  }).pipe(
-    Effect.filterOrFail(
+const readCa = (attrs: Readonly<Record<string, unknown>>, file: string): Effect.Effect<{ path: string; pem: string }, PipelineConfigError> =>
+  Effect.tryPromise(() => fs.readFile(file, "utf8")).pipe(
+    Effect.catchAll((e) => keyError("exporter", attrs, "es.tls.ca", `cannot read the file: ${(e.error as NodeJS.ErrnoException).code ?? String(e.error)}`)),
+    Effect.filterOrElse(
       (pem) => pem.includes("-----BEGIN CERTIFICATE-----"),
-      () => fail(`es.tls.ca: ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`)
+      () => keyError("exporter", attrs, "es.tls.ca", "the file holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
     ),
     Effect.map((pem) => ({ path: file, pem }))
   )
@@ -128,48 +119,43 @@ export const decodeEsSettings = (
 ): Effect.Effect<EsSettings, PipelineConfigError> =>
   Effect.gen(function* () {
     if (config.format !== "ecs") {
-      return yield* fail(`export 'es' requires format 'ecs' (Elasticsearch documents need the ECS ids), got format '${config.format}'`)
+      return yield* entryError("exporter", `export 'es' requires format 'ecs' (Elasticsearch documents need the ECS ids), got format '${config.format}'`)
     }
+    const keys = yield* decodeAttributes("exporter", Keys, attrs)
     const warnings: string[] = []
-    const index = yield* text(attrs, "es.index")
-    if (index === undefined || index === "") {
-      return yield* fail("es.index is required with export 'es' (the name of the index, alias or data stream to write to)")
+    if (keys["es.index"] === "") {
+      return yield* entryError("exporter", "es.index is required with export 'es' (the name of the index, alias or data stream to write to)")
     }
     // Without es.addresses the reference's client read ELASTICSEARCH_URL, else http://localhost:9200.
-    const addressText = (yield* text(attrs, "es.addresses")) ?? env["ELASTICSEARCH_URL"] ?? DEFAULT_ADDRESS
-    const addresses = yield* parseAddresses(addressText)
+    const fromEnv = env["ELASTICSEARCH_URL"]
+    const addresses = keys["es.addresses"] ??
+      (fromEnv === undefined ? [DEFAULT_ADDRESS] : (yield* decodeAttributes("exporter", { ELASTICSEARCH_URL: Addresses }, { ELASTICSEARCH_URL: fromEnv })).ELASTICSEARCH_URL)
     const username = yield* readSecret(attrs, "es.username")
     const password = yield* readSecret(attrs, "es.password")
-    const workersText = yield* text(attrs, "es.bulk.numWorkers")
-    const numWorkers = workersText === undefined ? 0 : yield* wholeNumber("es.bulk.numWorkers", workersText, false)
-    const flushText = yield* text(attrs, "es.bulk.flushBuffer")
-    const flashText = yield* text(attrs, "es.bulk.flashBuffer")
-    if (flushText !== undefined && flashText !== undefined && flushText !== flashText) {
-      warnings.push(`es.bulk.flushBuffer (${flushText}) and its misspelling es.bulk.flashBuffer (${flashText}) are both set: using es.bulk.flushBuffer`)
+    const flush = keys["es.bulk.flushBuffer"]
+    const flash = keys["es.bulk.flashBuffer"]
+    if (flush !== undefined && flash !== undefined && flush !== flash) {
+      warnings.push(`es.bulk.flushBuffer (${flush}) and its misspelling es.bulk.flashBuffer (${flash}) are both set: using es.bulk.flushBuffer`)
     }
-    const bytesKey = flushText !== undefined ? "es.bulk.flushBuffer" : "es.bulk.flashBuffer"
-    const bytesText = flushText ?? flashText
-    const flushBytes = bytesText === undefined ? 0 : yield* wholeNumber(bytesKey, bytesText, true)
-    const flushTimeoutMs = yield* flushTimeout(yield* text(attrs, "es.bulk.flushTimeout"))
-    const caPath = yield* text(attrs, "es.tls.ca")
-    const tlsCa = caPath === undefined || caPath === "" ? undefined : yield* readCa(caPath)
-    const tlsSkipVerify = yield* parseBoolean("es.tls.skipverify", yield* text(attrs, "es.tls.skipverify"), false)
-    const indexAutoCreate = yield* parseBoolean("es.index.autocreate", yield* text(attrs, "es.index.autocreate"), false)
+    const flushBytes = flush ?? flash ?? 0
+    const caPath = keys["es.tls.ca"]
+    const tlsCa = caPath === "" ? undefined : yield* readCa(attrs, caPath)
+    const tlsSkipVerify = keys["es.tls.skipverify"]
     if ((tlsCa !== undefined || tlsSkipVerify) && !addresses.some((a) => a.startsWith("https:"))) {
       warnings.push("es.tls.ca / es.tls.skipverify have no effect: no es.addresses entry uses https://")
     }
     return {
       addresses,
-      index,
+      index: keys["es.index"],
       username: username === undefined ? undefined : Redacted.make(username),
       password: password === undefined ? undefined : Redacted.make(password),
-      numWorkers: numWorkers === 0 ? os.availableParallelism() : numWorkers,
+      numWorkers: keys["es.bulk.numWorkers"] === 0 ? os.availableParallelism() : keys["es.bulk.numWorkers"],
       // 0 means the default, as for the reference's bulk indexer.
       flushBytes: flushBytes === 0 ? DEFAULT_FLUSH_BYTES : flushBytes,
-      flushTimeoutMs,
+      flushTimeoutMs: keys["es.bulk.flushTimeout"],
       tlsCa,
       tlsSkipVerify,
-      indexAutoCreate,
+      indexAutoCreate: keys["es.index.autocreate"],
       warnings
     }
   })

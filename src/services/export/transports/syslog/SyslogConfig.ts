@@ -8,13 +8,15 @@
  * | `syslog.tag`            | `sysflow`      | MSGID; an empty tag means the program name                 |
  * | `syslog.source`         | OS host name   | HOSTNAME                                                   |
  * | `syslog.host`           | `localhost`    |                                                            |
- * | `syslog.port`           | `514`          | a whole number 1–65535, else a config error                |
+ * | `syslog.port`           | `514`          | a whole number from 1 to 65535, else a config error        |
  * | `syslog.tls.skipverify` | `false`        | `true`/`false` (any case) or a JSON boolean, else a config error (P6) |
  * | `syslog.tls.ca`         | —              | PEM file of CA certificates trusted in addition to the defaults (P6) |
  */
-import { Effect, ParseResult, Schema } from "effect"
+import { Effect } from "effect"
 import * as os from "node:os"
-import { PipelineConfigError } from "../../../../domain/errors.js"
+import { Flag, Text, WholeNumber, withDefault } from "../../../../domain/configValues.js"
+import type { PipelineConfigError } from "../../../../domain/errors.js"
+import { decodeAttributes } from "../../../pipeline/AttributeDecoder.js"
 import { programName } from "./Rfc5424.js"
 
 export type SyslogProto = "tcp" | "udp" | "tls"
@@ -24,50 +26,14 @@ export const DEFAULT_TAG = "sysflow"
 export const DEFAULT_HOST = "localhost"
 export const DEFAULT_PORT = 514
 
-/** Go `strconv.Atoi` syntax (optional sign, decimal digits), then a TCP/UDP port number. */
-const Port = Schema.transformOrFail(Schema.Union(Schema.String, Schema.Number), Schema.Number, {
-  strict: true,
-  decode: (v, _, ast) => {
-    const s = typeof v === "number" ? String(v) : v
-    if (!/^[+-]?\d+$/.test(s)) return ParseResult.fail(new ParseResult.Type(ast, v, `must be a whole number, got '${s}'`))
-    const n = Number(s)
-    return n >= 1 && n <= 65535
-      ? ParseResult.succeed(n)
-      : ParseResult.fail(new ParseResult.Type(ast, v, `must be a port number between 1 and 65535, got '${s}'`))
-  },
-  encode: (n) => ParseResult.succeed(String(n))
-})
-
-/** `true`/`false` in any case, or a JSON boolean; anything else is an error (P6). */
-const Flag = Schema.transformOrFail(Schema.Union(Schema.String, Schema.Boolean), Schema.Boolean, {
-  strict: true,
-  decode: (v, _, ast) => {
-    if (typeof v === "boolean") return ParseResult.succeed(v)
-    const s = v.trim().toLowerCase()
-    if (s === "true") return ParseResult.succeed(true)
-    if (s === "false") return ParseResult.succeed(false)
-    return ParseResult.fail(new ParseResult.Type(ast, v, `must be true or false, got '${v}'`))
-  },
-  encode: (b) => ParseResult.succeed(String(b))
-})
-
-const text = (fallback: string) => Schema.optionalWith(Schema.String, { default: () => fallback })
-
-const Keys = Schema.Struct({
-  "syslog.proto": text("tcp"),
-  "syslog.tag": text(DEFAULT_TAG),
-  "syslog.source": text(""),
-  "syslog.host": text(DEFAULT_HOST),
-  "syslog.port": Schema.optionalWith(Port, { default: () => DEFAULT_PORT }),
-  "syslog.tls.skipverify": Schema.optionalWith(Flag, { default: () => false }),
-  "syslog.tls.ca": text("")
-})
-
-/** `key: problem` for each key that failed (the "or undefined" branch of optional keys left out). */
-const describeIssues = (e: ParseResult.ParseError): string => {
-  const issues = ParseResult.ArrayFormatter.formatErrorSync(e).filter((i) => !i.message.startsWith("Expected undefined"))
-  if (issues.length === 0) return ParseResult.TreeFormatter.formatErrorSync(e)
-  return [...new Set(issues.map((i) => `${i.path.join(".")}: ${i.message}`))].join("; ")
+const Keys = {
+  "syslog.proto": withDefault(Text, "tcp"),
+  "syslog.tag": withDefault(Text, DEFAULT_TAG),
+  "syslog.source": withDefault(Text, ""),
+  "syslog.host": withDefault(Text, DEFAULT_HOST),
+  "syslog.port": withDefault(WholeNumber({ min: 1, max: 65535 }), DEFAULT_PORT),
+  "syslog.tls.skipverify": withDefault(Flag, false),
+  "syslog.tls.ca": withDefault(Text, "")
 }
 
 export interface SyslogConfig {
@@ -91,9 +57,7 @@ export const decodeSyslogConfig = (
   hostname: () => string = os.hostname
 ): Effect.Effect<SyslogConfig, PipelineConfigError> =>
   Effect.gen(function* () {
-    const keys = yield* Schema.decodeUnknown(Keys, { errors: "all" })(attrs).pipe(
-      Effect.mapError((e) => new PipelineConfigError({ reason: "Attribute", detail: `exporter: ${describeIssues(e)}` }))
-    )
+    const keys = yield* decodeAttributes("exporter", Keys, attrs)
     const warnings: string[] = []
     const rawProto = keys["syslog.proto"]
     // The reference compares exactly (so `TCP` or `tcp+tls` mean tcp); we keep that and say so.

@@ -7,7 +7,9 @@
 import { describe, expect, it } from "vitest"
 import type { FlatRecord } from "../../src/domain/flatRecord.js"
 import { OpFlag } from "../../src/domain/opFlags.js"
-import { img, Scene } from "../policies/support.js"
+import { MemorySink } from "../../src/services/avro/OcfWriter.js"
+import { TraceWriter } from "../../src/services/trace/TraceWriter.js"
+import { decodeTrace, img, Scene } from "../policies/support.js"
 import { compile, compileRule, config, diagnosticsOf, fired, fires, ruleYaml } from "./support.js"
 
 const EXEC = OpFlag.EXEC
@@ -193,6 +195,21 @@ describe("field mapping", () => {
     yes(`ParentProcessId: ${r.process!.poid!.hpid}`)
     yes("ParentUser: alice")
     yes("ProcessGuid|exists: true")
+  })
+
+  it("CurrentDirectory is the process's working directory (SysFlow v5 Process.cwd)", () => {
+    const sink = new MemorySink()
+    const w = new TraceWriter(sink)
+    w.header({ exporter: "sigma-tests" })
+    const proc = w.process({ pid: 4242n, exe: "/bin/sh", exeArgs: "-c /etc/opt/microsoft/scx/conf/tmpdir/scx", cwd: "/var/opt/microsoft/scx/tmp" })
+    w.processEvent({ proc, opFlags: EXEC })
+    w.close()
+    const exec = decodeTrace(sink.bytes()).find((r) => r.type === "PE")!
+    expect(fires(compileRule("s:\n    CurrentDirectory: /var/opt/microsoft/scx/tmp\ncondition: s"), exec)).toBe(true)
+    expect(fires(compileRule("s:\n    CurrentDirectory|startswith: /tmp\ncondition: s"), exec)).toBe(false)
+    // The reference's sysflow.yml maps it to sf.proc.cwd, which reads the same value.
+    const cfg = config("fieldmappings:\n  CurrentDirectory: sf.proc.cwd\n")
+    expect(fires(compileRule("s:\n    CurrentDirectory: /var/opt/microsoft/scx/tmp\ncondition: s", undefined, cfg), exec)).toBe(true)
   })
 
   it("a field with no SysFlow equivalent is a compile error naming it and why", () => {

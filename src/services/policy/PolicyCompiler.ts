@@ -268,6 +268,9 @@ class Compiler {
   /** First definition of each rule and filter name (duplicates are kept, Q23, with a warning). */
   private readonly ruleNames = new Map<string, SourceLocation>()
   private readonly filterNames = new Map<string, SourceLocation>()
+  /** `undefinedListWarning` per word, valid while the definitions stay at `listWarningsVersion`. */
+  private readonly listWarnings = new Map<string, string | undefined>()
+  private listWarningsVersion = -1
   macroCount = 0
   listCount = 0
 
@@ -709,11 +712,19 @@ class Compiler {
 
   /** Warnings for a value that names no list (`check`: only where diagnostics are reported). */
   private checkValue(text: string, value: string, at: SourceLocation, check: { op: string; numeric: string | undefined }): void {
-    const undefinedList = undefinedListWarning(text, {
-      visible: this.lists,
-      isMacro: (name) => this.allMacros.has(name),
-      later: (name) => this.allLists.get(name)
-    })
+    if (this.listWarningsVersion !== this.version) {
+      this.listWarnings.clear()
+      this.listWarningsVersion = this.version
+    }
+    let undefinedList = this.listWarnings.get(text)
+    if (undefinedList === undefined && !this.listWarnings.has(text)) {
+      undefinedList = undefinedListWarning(text, {
+        visible: this.lists,
+        isMacro: (name) => this.allMacros.has(name),
+        later: (name) => this.allLists.get(name)
+      })
+      this.listWarnings.set(text, undefinedList)
+    }
     if (undefinedList !== undefined) this.report("warning", at, undefinedList)
     // "" comes from `items: []` (Q6): an empty list, which matches no number, as intended.
     const part = check.numeric === undefined || value === "" ? undefined : nonNumericPart(value)

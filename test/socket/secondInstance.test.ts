@@ -16,7 +16,7 @@ import { fileExportPipeline, lines, runCli, tempDir, writePipeline } from "../su
 import { collect, waitForSocket } from "../support/seqpacketClient.js"
 import { interrupt, startCli } from "./cliRun.js"
 import { generatedTrace } from "./generated.js"
-import { packets, tempSocketDir } from "./harness.js"
+import { packets, startDriver, tempSocketDir } from "./harness.js"
 
 const linux = process.platform === "linux"
 
@@ -63,6 +63,25 @@ describe.skipIf(!linux)("refuseLiveSocket: is anyone listening?", () => {
     expect(Exit.isSuccess(await probe(sock))).toBe(true)
     fs.unlinkSync(sock)
     expect(Exit.isSuccess(await probe(sock))).toBe(true)
+  })
+})
+
+describe.skipIf(!linux)("the driver's run step checks again before it unlinks", () => {
+  it("a second driver on a live path fails without touching the socket; the first keeps receiving", async () => {
+    const first = await startDriver()
+    const ino = fs.lstatSync(first.sockPath).ino
+    const second = await startDriver({ sockPath: first.sockPath, noWait: true })
+    const exit = await second.done
+    expect(failureText(exit)).toBe(
+      `another process is listening on ${first.sockPath}: refusing to replace its socket (stop that process first, or choose another path)`
+    )
+    expect(fs.lstatSync(first.sockPath).ino).toBe(ino)
+    const trace = generatedTrace({ flows: 10 })
+    await collect(first.sockPath, packets(trace.datums))
+    await first.waitFor(() => first.records.length === trace.datums.length, "the records")
+    await first.stop()
+    await second.stop()
+    expect(fs.existsSync(first.sockPath)).toBe(false) // the first removed its own socket file at stop
   })
 })
 

@@ -1,7 +1,7 @@
 import { it } from "@effect/vitest"
-import { Deferred, Effect } from "effect"
+import { Deferred, Effect, Fiber } from "effect"
 import { describe, expect } from "vitest"
-import { type Channel, makeChannel, send } from "../../src/services/pipeline/Channel.js"
+import { type Channel, depth, makeChannel, send, takeChunk } from "../../src/services/pipeline/Channel.js"
 import { type RunnableDriver, type RunnableStage, startPipeline, streamStage } from "../../src/services/pipeline/Runner.js"
 import type { Stage } from "../../src/services/pipeline/Stage.js"
 
@@ -154,6 +154,92 @@ describe("pipeline runner: failures at the end of input", () => {
       }
       const run = yield* startPipeline([counter(root, 3)], [runnable(failingFlush as never, root, [])])
       expect(yield* Effect.flip(run.done)).toBe("final write failed")
+    })
+  )
+})
+
+/**
+ * Issue 10 §1: a run that waits on no I/O must still let the event loop turn (signals, /healthz). The
+ * stop here comes from a timer, a macrotask: without turns it would fire only after the input ended.
+ */
+describe("pipeline runner: the event loop keeps turning while a run is busy", () => {
+  /** Calls `stop` from a timer once the run has started; resolves with whether the timer had fired. */
+  const stopFromTimer = (stop: Effect.Effect<void>) => {
+    let fired = false
+    const timer = setTimeout(() => {
+      fired = true
+      Effect.runFork(stop)
+    }, 0)
+    return { fired: () => fired, cancel: () => clearTimeout(timer) }
+  }
+
+  it.effect("a driver and stages that only pass chunks along are stopped by a timer long before the input ends", () =>
+    Effect.gen(function* () {
+      const root = yield* makeChannel<unknown>("root", "t", 300)
+      const mid = yield* makeChannel<unknown>("mid", "t", 300)
+      const total = 100_000
+      const sent: number[] = []
+      const busy: RunnableDriver = {
+        name: "busy",
+        output: root,
+        run: (ch) =>
+          Effect.gen(function* () {
+            for (let c = 0; c < total; c++) {
+              const chunk = range(c * 10, 10)
+              yield* send(ch, chunk)
+              sent.push(...chunk)
+            }
+          })
+      }
+      const got: number[] = []
+      const run = yield* startPipeline([busy], [runnable(doubler, root, [mid]), runnable(collector(got) as never, mid, [])])
+      const timer = stopFromTimer(run.stop)
+      yield* run.done
+      timer.cancel()
+      expect(timer.fired()).toBe(true)
+      expect(sent.length).toBeLessThan(total * 10)
+      // Everything the driver had sent before the stop went through, in order (the chunk whose send
+      // the stop interrupted may have been accepted too).
+      expect(got.length).toBeGreaterThanOrEqual(sent.length)
+      expect(got).toEqual(range(0, got.length).map((x) => x * 2))
+    })
+  )
+
+  it.effect("a driver that never suspends (no channel wait, no I/O) still yields to a timer that stops it", () =>
+    Effect.gen(function* () {
+      const root = yield* makeChannel<unknown>("root", "t", 300)
+      // Fewer operations than Effect's default scheduler runs before it falls back to a timer itself.
+      const limit = 1_000_000
+      let steps = 0
+      const spinning: RunnableDriver = {
+        name: "spinning",
+        output: root,
+        run: () => Effect.whileLoop({ while: () => steps < limit, body: () => Effect.sync(() => steps++), step: () => undefined })
+      }
+      const run = yield* startPipeline([spinning], [runnable(collector([]) as never, root, [])])
+      const timer = stopFromTimer(run.stop)
+      yield* run.done
+      timer.cancel()
+      expect(timer.fired()).toBe(true)
+      expect(steps).toBeLessThan(limit)
+    })
+  )
+})
+
+describe("channel depth (the sfprocessor_channel_queued_chunks gauge)", () => {
+  it.effect("counts queued chunks, and is 0, never negative, while the reader waits on an empty channel", () =>
+    Effect.gen(function* () {
+      const ch = yield* makeChannel<number>("flat", "t", 300)
+      yield* send(ch, [1, 2])
+      yield* send(ch, [3])
+      expect(yield* depth(ch)).toBe(2)
+      expect(yield* takeChunk(ch)).toEqual([1, 2])
+      expect(yield* takeChunk(ch)).toEqual([3])
+      const reader = yield* Effect.fork(takeChunk(ch))
+      yield* Effect.yieldNow()
+      expect(yield* depth(ch)).toBe(0)
+      yield* send(ch, [4])
+      expect(yield* Fiber.join(reader)).toEqual([4])
     })
   )
 })

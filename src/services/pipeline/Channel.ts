@@ -67,8 +67,8 @@ export const chunks = <A>(ch: Channel<A>): Stream.Stream<ReadonlyArray<A>> =>
         })
       ) as Stream.Stream<ReadonlyArray<A>>)
 
-/** Records currently queued (for metrics and tests). */
-export const depth = <A>(ch: Channel<A>): Effect.Effect<number> => Queue.size(ch.queue)
+/** Chunks currently queued (for metrics and tests); 0, not Queue.size's negative count, while the reader waits. */
+export const depth = <A>(ch: Channel<A>): Effect.Effect<number> => Effect.map(Queue.size(ch.queue), (n) => Math.max(0, n))
 
 /** The next chunk, or undefined once the channel was closed and drained. */
 export const takeChunk = <A>(ch: Channel<A>): Effect.Effect<ReadonlyArray<A> | undefined> =>

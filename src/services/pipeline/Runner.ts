@@ -7,12 +7,16 @@
  * completes when every stage has finished. A stage that fails stops the drivers, keeps draining (and
  * discarding) its input so nothing upstream blocks, and closes its outputs so everything downstream
  * still flushes what it accepted.
+ *
+ * Every fiber of the run uses the `TurnTakingScheduler`, so a busy run still lets the event loop turn
+ * (signals, `/healthz`, timers) every few milliseconds.
  */
-import { Deferred, Effect, Fiber, Metric, Queue, Ref, Schedule, Stream } from "effect"
+import { Deferred, Effect, Fiber, Metric, Ref, Schedule, Stream } from "effect"
 import { withHealth } from "../metrics/Health.js"
 import { queuedChunks, recordsIn, recordsOut } from "../metrics/Metrics.js"
-import { type Channel, chunks, close, send } from "./Channel.js"
+import { type Channel, chunks, close, depth, send } from "./Channel.js"
 import type { Stage } from "./Stage.js"
+import { pipelineScheduler } from "./TurnTakingScheduler.js"
 
 export interface RunnableDriver<E = unknown> {
   readonly name: string
@@ -119,7 +123,7 @@ export const startPipeline = (
     const channels = [...new Set([...drivers.map((d) => d.output), ...stages.flatMap((s) => [s.input, ...s.outputs])])]
     const sampler = yield* Effect.fork(
       Effect.repeat(
-        Effect.forEach(channels, (ch) => Effect.flatMap(Queue.size(ch.queue), (n) => Metric.set(Metric.tagged(queuedChunks, "channel", ch.name), n)), { discard: true }),
+        Effect.forEach(channels, (ch) => Effect.flatMap(depth(ch), (n) => Metric.set(Metric.tagged(queuedChunks, "channel", ch.name), n)), { discard: true }),
         Schedule.spaced("1 second")
       )
     )
@@ -139,4 +143,4 @@ export const startPipeline = (
     })
 
     return { stop: Deferred.succeed(stopRequested, undefined).pipe(Effect.asVoid), done }
-  })
+  }).pipe(Effect.withScheduler(pipelineScheduler))

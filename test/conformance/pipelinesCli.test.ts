@@ -24,8 +24,11 @@ const expected: Record<string, { code: number; stderr?: RegExp }> = {
   "pipeline.local.json": { code: 0 },
   // Its own drivers block selects otelkafka, which sfprocessor does not support (decisions §8).
   "pipeline.otel.json": { code: 1, stderr: /not supported by sfprocessor/ },
-  // Values are descriptions ("number of engine threads (default is 5)"): Q20 makes that a config error.
-  "pipeline.template.json": { code: 1, stderr: /policyengine: concurrency must be a positive integer, got 'number of engine threads \(default is 5\)'/ },
+  // Values are descriptions ("on|off (default: off)"): every key's value is checked, the reader's first.
+  "pipeline.template.json": {
+    code: 1,
+    stderr: /pipeline\[0\] \(sysflowreader\): filter\.enabled = "on\|off \(default: off\)": must be on or off; filter\.maxage = "time decay in minutes \(default: 24H\)": must be a whole number/
+  },
   "pipeline.terminal.json": { code: 0 }
 }
 

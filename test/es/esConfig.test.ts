@@ -152,6 +152,22 @@ describe("es keys: defaults and validation", () => {
     const missing = await error({ "es.index": "x", "vault.secrets": "true", "vault.path": tempDir("sfp-vault-") })
     expect(missing).toMatch(/cannot read secret 'es.username' from .*: ENOENT/)
   })
+
+  it("the vault keys are decoded like the others: a bad value names the key and what is expected", async () => {
+    expect(await error({ "es.index": "x", "vault.secrets": "maybe" })).toBe('exporter: vault.secrets = "maybe": must be true or false')
+    expect(await error({ "es.index": "x", "vault.secrets": "TRUE", "vault.path": "/nonexistent/vault" })).toBe(
+      'exporter: vault.path = "/nonexistent/vault": not found'
+    )
+    expect(await error({ "es.index": "x", "vault.secrets": "true", "vault.path": tempDir("sfp-vault-"), "vault.encoding": "hex" })).toBe(
+      'exporter: vault.encoding = "hex": must be none or base64'
+    )
+  })
+
+  it("ELASTICSEARCH_URL (used without es.addresses) is checked as es.addresses is, and named", async () => {
+    expect(await error({ "es.index": "x" }, { ELASTICSEARCH_URL: "localhost:9200" })).toBe(
+      "exporter: ELASTICSEARCH_URL = \"localhost:9200\": entry 'localhost:9200' must start with http:// or https://"
+    )
+  })
 })
 
 describe("Go durations", () => {

@@ -9,32 +9,34 @@
 import { Effect } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
-import { PipelineConfigError } from "../../domain/errors.js"
+import { Flag, NonEmptyText, OneOf, withDefault } from "../../domain/configValues.js"
+import type { PipelineConfigError } from "../../domain/errors.js"
+import { decodeAttributes, keyError } from "../pipeline/AttributeDecoder.js"
 
-const fail = (detail: string) => new PipelineConfigError({ reason: "Attribute", detail: `exporter: ${detail}` })
+const VaultKeys = {
+  "vault.secrets": withDefault(Flag, false),
+  "vault.path": withDefault(NonEmptyText, "/run/secrets"),
+  "vault.encoding": withDefault(OneOf(["none", "base64"]), "none")
+}
 
 export const readSecret = (
   attrs: Readonly<Record<string, unknown>>,
   key: string
 ): Effect.Effect<string | undefined, PipelineConfigError> =>
   Effect.gen(function* () {
+    // The secret's own value is never decoded with the others: an error would show it.
     const own = attrs[key]
     if (typeof own === "string" && own !== "") return own
-    const enabled = attrs["vault.secrets"]
-    if (enabled !== "true" && enabled !== true) return undefined
-    const dir = typeof attrs["vault.path"] === "string" ? (attrs["vault.path"] as string) : "/run/secrets"
-    const st = yield* Effect.tryPromise({
-      try: () => fs.stat(dir),
-      catch: () => fail(`vault.path ${dir} not found`)
-    })
-    if (!st.isDirectory()) return yield* fail(`vault.path ${dir} is not a directory`)
+    const vault = yield* decodeAttributes("exporter", VaultKeys, attrs)
+    if (!vault["vault.secrets"]) return undefined
+    const dir = vault["vault.path"]
+    const st = yield* Effect.tryPromise(() => fs.stat(dir)).pipe(Effect.catchAll(() => keyError("exporter", attrs, "vault.path", "not found", dir)))
+    if (!st.isDirectory()) return yield* keyError("exporter", attrs, "vault.path", "is not a directory", dir)
     const file = path.join(dir, key)
-    const text = yield* Effect.tryPromise({
-      try: () => fs.readFile(file, "utf8"),
-      catch: (e) => fail(`cannot read secret '${key}' from ${file}: ${(e as NodeJS.ErrnoException).code ?? "error"}`)
-    })
-    const encoding = attrs["vault.encoding"] ?? "none"
-    if (encoding === "base64") return Buffer.from(text.trim(), "base64").toString("utf8").trim()
-    if (encoding !== "none") return yield* fail(`vault.encoding must be none or base64, got '${String(encoding)}'`)
-    return text.trim()
+    const text = yield* Effect.tryPromise(() => fs.readFile(file, "utf8")).pipe(
+      Effect.catchAll((e) =>
+        keyError("exporter", attrs, "vault.path", `cannot read secret '${key}' from ${file}: ${(e.error as NodeJS.ErrnoException).code ?? "error"}`, dir)
+      )
+    )
+    return vault["vault.encoding"] === "base64" ? Buffer.from(text.trim(), "base64").toString("utf8").trim() : text.trim()
   })

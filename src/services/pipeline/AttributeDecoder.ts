@@ -64,14 +64,15 @@ const fromEnv = (origin: AttributeOrigin | undefined, key: PropertyKey | undefin
 export const entryError = (component: string, detail: string): Effect.Effect<never, PipelineConfigError> =>
   located(component, () => detail)
 
-/** An error about one key's value: `<key> = <value> [(from VAR)]: <message>`. */
+/** An error about one key's value (its default when absent): `<key> = <value> [(from VAR)]: <message>`. */
 export const keyError = (
   component: string,
   attrs: Readonly<Record<string, unknown>>,
   key: string,
-  message: string
+  message: string,
+  value: unknown = attrs[key]
 ): Effect.Effect<never, PipelineConfigError> =>
-  located(component, (origin) => `${key} = ${previewValue(attrs[key])}${fromEnv(origin, key)}: ${message}`)
+  located(component, (origin) => `${key} = ${previewValue(value)}${fromEnv(origin, key)}: ${message}`)
 
 /**
  * Decodes the attributes with a struct of config value kinds; every bad key is reported (`; `-separated).

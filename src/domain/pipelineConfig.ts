@@ -109,7 +109,7 @@ const ChannelList = configValue(Schema.Array(Schema.String), (v) =>
       : Either.left("must be a string or an array of strings")
 )
 
-/** The keys the graph is built from, and the plugin handler's name and path (always text). */
+/** The keys the graph is built from; the plugin handler's name and path are checked to be text (they stay attributes). */
 const PluginFields = Schema.Struct({
   processor: optionalKey(Name),
   in: optionalKey(ChannelList),
@@ -133,7 +133,7 @@ const pluginKeys: ReadonlySet<string> = new Set(["processor", "in", "out"])
 const driverKeys: ReadonlySet<string> = new Set(["driver", "out"])
 
 /** The attributes of an entry (every key but its typed ones), with the keys P3 turned into text. */
-const decodeAttributes = (fields: Readonly<Record<string, unknown>>, typed: ReadonlySet<string>, where: string) =>
+const entryAttributes = (fields: Readonly<Record<string, unknown>>, typed: ReadonlySet<string>, where: string) =>
   Either.gen(function* () {
     const rest = Object.fromEntries(Object.entries(fields).filter(([key]) => !typed.has(key)))
     const decoded = yield* decodeAs(Schema.Record({ key: Schema.String, value: AttributeValue }), rest, where)
@@ -149,7 +149,7 @@ const decodePluginEntry = (file: string) => (raw: unknown, index: number): Eithe
     const fields = yield* decodeAs(RawObject, raw, "", `pipeline[${index}]`)
     const where = label("pipeline", index, nameOf(fields, "processor"))
     const typed = yield* decodeAs(PluginFields, fields, where)
-    const { attributes, converted } = yield* decodeAttributes(fields, pluginKeys, where)
+    const { attributes, converted } = yield* entryAttributes(fields, pluginKeys, where)
     return { file, index, processor: typed.processor, in: typed.in, out: typed.out, attributes, converted, sources: new Map() }
   })
 
@@ -158,7 +158,7 @@ const decodeDriverEntry = (file: string) => (raw: unknown, index: number): Eithe
     const fields = yield* decodeAs(RawObject, raw, "", `drivers[${index}]`)
     const where = label("drivers", index, nameOf(fields, "driver"))
     const typed = yield* decodeAs(DriverFields, fields, where)
-    const { attributes, converted } = yield* decodeAttributes(fields, driverKeys, where)
+    const { attributes, converted } = yield* entryAttributes(fields, driverKeys, where)
     return { file, index, driver: typed.driver, out: typed.out, attributes, converted }
   })
 

@@ -71,7 +71,7 @@ export class SigmaCompiler {
   readonly memo = new RecordMemo()
   private readonly graph = new PredicateGraph(this.memo)
   private readonly diagnostics: Array<Diagnostic> = []
-  private readonly pending: Array<{ rule: SigmaRule; condIndex: number; byType: Partial<Record<RecordType, Term>>; scope: LogsourceScope }> = []
+  private readonly pending: Array<{ rule: SigmaRule; byType: Partial<Record<RecordType, Term>>; scope: LogsourceScope }> = []
   private failed = 0
   private notApplicable = 0
 
@@ -104,16 +104,15 @@ export class SigmaCompiler {
         }
         return this.condition(parsed.right, searches, c.pos)
       })
-      conditions.forEach((cond, condIndex) => {
+      for (const cond of conditions) {
         const byType: Partial<Record<RecordType, Term>> = {}
         for (const t of scope.types) {
           const restrict = scope.tests[t]
-          const test = restrict?.test
-          const term = this.graph.and([restrict === undefined || test === undefined ? true : this.graph.leaf(`scope|${restrict.key}`, () => test), cond])
+          const term = this.graph.and([restrict === undefined ? true : this.graph.leaf(`scope|${restrict.key}`, () => restrict.test), cond])
           if (term !== false) byType[t] = term
         }
-        this.pending.push({ rule, condIndex, byType, scope })
-      })
+        this.pending.push({ rule, byType, scope })
+      }
     } catch (e) {
       if (!(e instanceof RuleError)) throw e
       this.failed++

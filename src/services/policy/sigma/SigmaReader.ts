@@ -127,8 +127,8 @@ class RuleReader {
     private readonly warnings: Array<Diagnostic>
   ) {}
 
-  private invalid(node: Node | null | undefined, message: string, fallback?: SourceLocation): never {
-    throw new Invalid(node?.range === undefined && fallback !== undefined ? fallback : this.src.of(node), message)
+  private invalid(node: Node | null | undefined, message: string): never {
+    throw new Invalid(this.src.of(node), message)
   }
 
   private field(root: YAMLMap, key: string): Pair | undefined {
@@ -281,7 +281,7 @@ class RuleReader {
       if (value.items.length === 0) {
         this.warnings.push(diag("warning", at, `'${keyOf(p)}' has an empty list of values: it never matches`))
       }
-      return { values: value.items.map((it) => one(it as Node)), pos: value.items.map((it) => this.src.of(it as Node, p.key === null ? 0 : (p.key as Node).range?.[0] ?? 0)) }
+      return { values: value.items.map((it) => one(it as Node)), pos: value.items.map((it) => this.src.of(it as Node)) }
     }
     return { values: [one(value)], pos: [value === null ? at : this.src.of(value)] }
   }

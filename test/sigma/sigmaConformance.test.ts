@@ -139,3 +139,21 @@ describe("S3: what crashed the reference is a rule compile error or works", () =
     )
   })
 })
+
+/**
+ * SigmaHQ's rules (set SIGMA_RULES to a checkout's `rules/linux`, or any rules directory; never copied
+ * into the project): every file is read, every condition parses, and every rule either loads or is
+ * reported with the field, modifier or logsource SysFlow cannot support.
+ */
+const sigmaHq = process.env.SIGMA_RULES
+describe.skipIf(sigmaHq === undefined)("SigmaHQ rules (SIGMA_RULES)", () => {
+  it("every rule loads or is reported with a per-rule diagnostic", () => {
+    const files = walk(sigmaHq!)
+    const load = compileSigmaSources(files.map((p) => ({ path: p, text: fs.readFileSync(p, "utf8") })))
+    expect(load.skippedFiles).toBe(0)
+    const reasons = diagnosticsOf(load).map((d) => d.replace(/^.*? not loaded: /, ""))
+    expect(reasons.filter((r) => r.startsWith("condition:"))).toEqual([])
+    expect(reasons.every((r) => /^(field '|logsource |[A-Za-z]+\|.*: (modifier|placeholder)|keywords: )/.test(r))).toBe(true)
+    expect(load.rules.length + load.failed + load.notApplicable).toBeGreaterThanOrEqual(files.length)
+  })
+})

@@ -87,6 +87,16 @@ describe("a bad value names the file, the entry, the key, the variable and what 
   })
 })
 
+describe("driver config blocks", () => {
+  it("the file driver's path: a value that is not text names the drivers entry", async () => {
+    const dir = tempDir("sfp-config-")
+    const config = writePipeline(dir, { ...fileExportPipeline("out.json"), drivers: [{ driver: "file", out: "sysflow sysflowchan", path: { dir: "/x" } }] })
+    const res = await runCli(["-config", config, sample], { cwd: dir })
+    expect(res.code).toBe(1)
+    expect(res.stderr).toContain(`${config}: drivers[0] (file): path = {"dir":"/x"}: must be a string`)
+  })
+})
+
 describe("overrides that cannot take effect", () => {
   it("EXPORTER_NOSUCHKEY=1 and EXPORTER_VERSION warn (naming the variable) and the run goes on; unrelated variables are quiet", async () => {
     const res = await check({}, { EXPORTER_NOSUCHKEY: "1", EXPORTER_VERSION: "9", HOME_DIR: "/root", NODE_EXTRA: "x" })

@@ -31,7 +31,7 @@ import type { DriverEntry } from "../../domain/pipelineConfig.js"
 import type { SysFlowDatum } from "../../domain/sysflow.js"
 import { DatumError, makeSysFlowDecoder } from "../avro/SysFlowDecoder.js"
 import { logHealth } from "../logging/SfLogger.js"
-import { decodeAttributes, driverEntryOrigin, withAttributeOrigin } from "../pipeline/AttributeDecoder.js"
+import { decodeDriverAttributes } from "../pipeline/AttributeDecoder.js"
 import { CHUNK_SIZE, type Channel, send } from "../pipeline/Channel.js"
 import { Intake, type IntakeLog, LogLimiter, type Session, type SocketStats, makeSocketStats } from "./socket/Intake.js"
 import {
@@ -106,12 +106,10 @@ const loadNative: Effect.Effect<NativeModule, DriverError> = Effect.suspend(() =
 
 const OptionKeys = { "queue.size": optionalKey(WholeNumber({ min: 1 })) }
 
-/** The driver's config block, through the attribute decoder; a bad value is an init error naming the entry. */
+/** The driver's config block; a bad value is an init error naming the entry. */
 const decodeOptions = (config: DriverEntry): Effect.Effect<SocketDriverOptions, DriverError> =>
-  decodeAttributes(DRIVER, OptionKeys, Object.fromEntries(config.attributes)).pipe(
-    withAttributeOrigin(driverEntryOrigin(config)),
-    Effect.map((keys) => (keys["queue.size"] === undefined ? {} : { queueSize: keys["queue.size"] })),
-    Effect.mapError((e) => new DriverError({ reason: "Init", driver: DRIVER, detail: e.message, cause: e }))
+  Effect.map(decodeDriverAttributes(DRIVER, OptionKeys, config), (keys) =>
+    keys["queue.size"] === undefined ? {} : { queueSize: keys["queue.size"] }
   )
 
 /**

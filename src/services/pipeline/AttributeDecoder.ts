@@ -13,7 +13,7 @@
 import { Effect, FiberRef, Schema } from "effect"
 import { globalValue } from "effect/GlobalValue"
 import { describeIssue, previewValue, valueIssues } from "../../domain/configValues.js"
-import { PipelineConfigError } from "../../domain/errors.js"
+import { DriverError, PipelineConfigError } from "../../domain/errors.js"
 import { type DriverEntry, describeDriverEntry, describeEntry, type PluginEntry } from "../../domain/pipelineConfig.js"
 
 export interface AttributeOrigin {
@@ -93,3 +93,14 @@ export const decodeAttributes = <Fields extends Schema.Struct.Fields>(
     )
   )
 }
+
+/** A built-in driver's config block decoded the same way; a bad value is the driver's init error. */
+export const decodeDriverAttributes = <Fields extends Schema.Struct.Fields>(
+  driver: string,
+  fields: Fields,
+  entry: DriverEntry
+): Effect.Effect<Schema.Schema.Type<Schema.Struct<Fields>>, DriverError, Schema.Struct.Context<Fields>> =>
+  decodeAttributes(driver, fields, Object.fromEntries(entry.attributes)).pipe(
+    withAttributeOrigin(driverEntryOrigin(entry)),
+    Effect.mapError((e) => new DriverError({ reason: "Init", driver, detail: e.message, cause: e }))
+  )

@@ -6,6 +6,7 @@
  */
 import { Effect, type Scope } from "effect"
 import { DriverError, type ExportError, PipelineConfigError } from "../../domain/errors.js"
+import { Text, withDefault } from "../../domain/configValues.js"
 import type { DriverEntry } from "../../domain/pipelineConfig.js"
 import type { SysFlowDatum } from "../../domain/sysflow.js"
 import { initFileDriver } from "../drivers/FileDriver.js"
@@ -18,7 +19,7 @@ import { loadHandlerPlugin, type PluginRegistrations } from "../plugins/PluginLo
 import { makePluginProcessorStage } from "../plugins/PluginProcessorStage.js"
 import { makePolicyEngineStage } from "../policy/PolicyEngineStage.js"
 import { makeSysFlowReader } from "../reader/SysFlowReader.js"
-import { pluginEntryOrigin, withAttributeOrigin } from "./AttributeDecoder.js"
+import { decodeDriverAttributes, pluginEntryOrigin, withAttributeOrigin } from "./AttributeDecoder.js"
 import { type Channel, makeChannel } from "./Channel.js"
 import type { PipelineGraph } from "./PipelineGraph.js"
 import { type RunnableDriver, type RunnableStage, streamStage } from "./Runner.js"
@@ -48,14 +49,18 @@ export const builtinProcessors: ReadonlyMap<string, ProcessorFactory> = new Map<
   ["sysflowprocessor", () => Effect.fail(notYet("processor 'sysflowprocessor' (ctxchan input)"))]
 ])
 
+/** The file driver's config block: `path` replaces the CLI's input path. */
+const FileDriverKeys = { path: withDefault(Text, "") }
+
 export const builtinDrivers: ReadonlyMap<string, DriverFactory> = new Map<string, DriverFactory>([
   [
     "file",
-    (input, config) => {
-      const p = config?.attributes.get("path")
-      const path = typeof p === "string" && p !== "" ? p : input
-      return Effect.map(initFileDriver(path), (run) => (output) => run(output as unknown as Channel<SysFlowDatum>))
-    }
+    (input, config) =>
+      Effect.gen(function* () {
+        const keys = config === undefined ? { path: "" } : yield* decodeDriverAttributes("file", FileDriverKeys, config)
+        const run = yield* initFileDriver(keys.path !== "" ? keys.path : input)
+        return (output) => run(output as unknown as Channel<SysFlowDatum>)
+      })
   ],
   [
     "socket",

@@ -90,7 +90,7 @@ describe("policyengine processor", () => {
       const out = yield* stage.onChunk([ff(), nf()])
       expect(out.map((e) => e.rules.length)).toEqual([0, 0])
       const err = yield* Effect.flip(makePolicyEngineStage({}))
-      expect(err.message).toBe("configuration attribute 'policies' missing from policy engine plugin settings")
+      expect(err.message).toBe("policyengine: configuration attribute 'policies' missing from policy engine plugin settings")
     })
   )
 

@@ -13,6 +13,7 @@ import type { FlatRecord } from "../../domain/flatRecord.js"
 import { PolicyError, renderDiagnostic } from "../../domain/policy/Diagnostic.js"
 import { bareEvent, type PolicyEvent } from "../../domain/policyEvent.js"
 import { formatLine } from "../logging/SfLogger.js"
+import { entryError } from "../pipeline/AttributeDecoder.js"
 import type { Stage } from "../pipeline/Stage.js"
 import { RunOptions } from "../pipeline/RunOptions.js"
 import { type ActionFunc, loadActions } from "./Actions.js"
@@ -95,10 +96,7 @@ export const makePolicyEngineStage = (
     for (const w of config.warnings) yield* Effect.logWarning(w)
     if (config.policies === undefined) {
       if (config.mode === "alert") {
-        return yield* new PipelineConfigError({
-          reason: "Attribute",
-          detail: "configuration attribute 'policies' missing from policy engine plugin settings"
-        })
+        return yield* entryError("policyengine", "configuration attribute 'policies' missing from policy engine plugin settings")
       }
       // Enrich without policies: every record passes untouched.
       return { name: "policyengine", onChunk: (chunk) => Effect.sync(() => chunk.map(bareEvent)), onEnd: Effect.succeed([]) }

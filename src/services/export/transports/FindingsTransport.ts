@@ -13,7 +13,8 @@
  * Health check: the provider's notes must include `notification` and `actionable-offense`.
  */
 import { Effect } from "effect"
-import { ExportError, PipelineConfigError } from "../../../domain/errors.js"
+import { ExportError } from "../../../domain/errors.js"
+import { entryError } from "../../pipeline/AttributeDecoder.js"
 import {
   HEALTH_RETRY,
   type HttpFailure,
@@ -35,7 +36,7 @@ export interface FindingsTransportOptions {
   readonly now?: () => number
 }
 
-const configError = (detail: string) => new PipelineConfigError({ reason: "Attribute", detail: `exporter: ${detail}` })
+const configError = (detail: string) => entryError("exporter", detail)
 
 const healthError = (detail: string) => new ExportError({ reason: "Health", transport: "findings", detail })
 

@@ -69,7 +69,8 @@ export const runProcessor = (
       const result = yield* Effect.either(run.done)
       yield* Effect.logInfo(summaryLine(yield* totals(roots), (Date.now() - started) / 1000))
       if (result._tag === "Left") {
-        yield* Effect.logError(`Error caught while starting the pipeline:  ${errorText(result.left)}`)
+        // The run started and then failed: not the reference's start-up message, which would mislead.
+        yield* Effect.logError(`Pipeline failed:  ${errorText(result.left)}`)
         return 1
       }
       return 0

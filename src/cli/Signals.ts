@@ -1,20 +1,40 @@
 /**
  * SIGINT/SIGTERM (pipeline.md §1, P12): the first one stops the drivers so the pipeline drains and
- * exits 0 (printing the reference's `\r- Ctrl+C pressed in terminal` line); a second one exits 130 at
- * once. The handlers are removed when the scope closes.
+ * exits 0; a second one runs the hard-exit hooks (outputs left consistent) and exits 130 at once. The
+ * handlers are removed when the scope closes.
+ *
+ * SIGINT keeps the reference's `\r- Ctrl+C pressed in terminal` line on stdout (scripts may wait for
+ * it); SIGTERM comes from a service manager, not a terminal, so it only names itself in the log line.
  */
 import { Effect, Runtime, type Scope } from "effect"
+import { runHardExitHooks } from "../services/lifecycle/HardExit.js"
+
+type StopSignal = "SIGINT" | "SIGTERM"
+
+/** The log line of the first signal: the reference's text, with the signal when it was not Ctrl+C. */
+export const stoppingMessage = (signal: StopSignal): string =>
+  signal === "SIGINT" ? "Stopping the processing pipeline" : `Stopping the processing pipeline (${signal} received)`
 
 export const onStopSignals = (stop: Effect.Effect<void>): Effect.Effect<void, never, Scope.Scope> =>
   Effect.gen(function* () {
-    // The handler runs outside any fiber: it uses this runtime, so its log line goes through our logger.
-    const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+    // The handler runs outside any fiber: it uses this runtime, so its log lines go through our logger.
+    const runtime = yield* Effect.runtime<never>()
+    const runFork = Runtime.runFork(runtime)
+    const runSync = Runtime.runSync(runtime)
     let received = 0
-    const handler = () => {
+    const handler = (signal: StopSignal) => {
       received++
-      if (received > 1) process.exit(130)
-      process.stdout.write("\r- Ctrl+C pressed in terminal\n")
-      runFork(Effect.zipRight(Effect.logInfo("Stopping the processing pipeline"), stop))
+      if (received > 1) {
+        // Synchronous on purpose: the process ends right after these lines, whatever the log does.
+        try {
+          runSync(Effect.logWarning(`${signal} received again: exiting now (130) without draining`))
+        } finally {
+          runHardExitHooks()
+          process.exit(130)
+        }
+      }
+      if (signal === "SIGINT") process.stdout.write("\r- Ctrl+C pressed in terminal\n")
+      runFork(Effect.zipRight(Effect.logInfo(stoppingMessage(signal)), stop))
     }
     yield* Effect.acquireRelease(
       Effect.sync(() => {

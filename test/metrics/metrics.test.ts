@@ -8,7 +8,7 @@ import * as net from "node:net"
 import * as path from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
 import { fileSink } from "../../src/services/avro/OcfWriter.js"
-import { parseListenAddress } from "../../src/services/metrics/MetricsServer.js"
+import { endpointUrl, isWildcardHost, parseListenAddress } from "../../src/services/metrics/MetricsServer.js"
 import { renderPrometheus } from "../../src/services/metrics/Prometheus.js"
 import { generateSyntheticTrace } from "../../src/services/trace/SampleTraces.js"
 import { projectRoot, runCli, tempDir, writePipeline } from "../support/cli.js"
@@ -36,6 +36,16 @@ describe("Prometheus text", () => {
     expect(parseListenAddress("[::1]:80")).toEqual({ host: "::1", port: 80 })
     expect(parseListenAddress("localhost")).toBeUndefined()
     expect(parseListenAddress("1:99999")).toBeUndefined()
+  })
+
+  it("the endpoint's URL puts an IPv6 host in brackets; 0.0.0.0 and :: (any spelling) bind every interface", () => {
+    expect(endpointUrl("::", 9464)).toBe("http://[::]:9464")
+    expect(endpointUrl("::1", 80)).toBe("http://[::1]:80")
+    expect(endpointUrl("0.0.0.0", 9464)).toBe("http://0.0.0.0:9464")
+    expect(endpointUrl("localhost", 9464)).toBe("http://localhost:9464")
+    for (const host of ["0.0.0.0", "::", "0:0:0:0:0:0:0:0", "::0"]) expect(isWildcardHost(host)).toBe(true)
+    for (const host of ["127.0.0.1", "::1", "localhost", "10.0.0.1", "fe80::"]) expect(isWildcardHost(host)).toBe(false)
+    expect(parseListenAddress(":::9464")).toEqual({ host: "::", port: 9464 })
   })
 })
 
@@ -106,6 +116,28 @@ describe("the /metrics and /healthz endpoint during a run", () => {
     }
     expect(res.stdout).toMatch(/Summary: [\d,]+ records read in [\d.]+ s/)
     expect(fs.existsSync(out)).toBe(true)
+  })
+
+  it.each([
+    ["0.0.0.0:0", /http:\/\/0\.0\.0\.0:\d+/],
+    ["[::]:0", /http:\/\/\[::\]:\d+/]
+  ])("metrics on %s: a usable URL and a warning that the endpoint is reachable from the network", async (address, url) => {
+    const res = await runCli(["-config", "resources/pipelines/pipeline.telemetry.json", "-driver", "file", path.join(projectRoot, "resources", "traces", "sample.sf")], {
+      env: { SFPROCESSOR_METRICS: address }
+    })
+    expect(res.code).toBe(0)
+    expect(res.stdout).toMatch(new RegExp(`\\[Info\\] .*Serving /metrics and /healthz on ${url.source}$`, "m"))
+    expect(res.stdout).toMatch(new RegExp(`\\[Warn\\] .*metrics: ${url.source} listens on every interface: /metrics and /healthz are reachable from the network`, "m"))
+    expect(res.stdout).not.toContain("http://:::")
+  })
+
+  it("a loopback metrics address gives no warning", async () => {
+    const res = await runCli(["-config", "resources/pipelines/pipeline.telemetry.json", "-driver", "file", path.join(projectRoot, "resources", "traces", "sample.sf")], {
+      env: { SFPROCESSOR_METRICS: "127.0.0.1:0" }
+    })
+    expect(res.code).toBe(0)
+    expect(res.stdout).toMatch(/Serving \/metrics and \/healthz on http:\/\/127\.0\.0\.1:\d+$/m)
+    expect(res.stdout).not.toContain("reachable from the network")
   })
 
   it("a bad metrics address is a clear error", async () => {

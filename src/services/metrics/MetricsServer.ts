@@ -5,6 +5,7 @@
  */
 import { Effect, Runtime, type Scope } from "effect"
 import * as http from "node:http"
+import * as net from "node:net"
 import { PipelineConfigError } from "../../domain/errors.js"
 import { Health } from "./Health.js"
 import { prometheusText } from "./Prometheus.js"
@@ -17,6 +18,13 @@ export const parseListenAddress = (text: string): { host: string; port: number }
   if (port > 65535) return undefined
   return { host: m[1] === undefined || m[1] === "" ? "127.0.0.1" : m[1], port }
 }
+
+/** A host that binds every interface (IPv4 `0.0.0.0`, IPv6 `::` in any spelling). */
+export const isWildcardHost = (host: string): boolean =>
+  host === "0.0.0.0" || (net.isIPv6(host) && /^[0:]+$/.test(host))
+
+/** The endpoint's URL as a browser or curl takes it (an IPv6 host in brackets). */
+export const endpointUrl = (host: string, port: number): string => `http://${net.isIPv6(host) ? `[${host}]` : host}:${port}`
 
 export const startMetricsServer = (address: string): Effect.Effect<{ port: number }, PipelineConfigError, Scope.Scope | Health> =>
   Effect.gen(function* () {
@@ -55,6 +63,11 @@ export const startMetricsServer = (address: string): Effect.Effect<{ port: numbe
           server.close(() => resume(Effect.void))
         })
     )
-    yield* Effect.logInfo(`Serving /metrics and /healthz on http://${listen.host}:${port}`)
+    yield* Effect.logInfo(`Serving /metrics and /healthz on ${endpointUrl(listen.host, port)}`)
+    if (isWildcardHost(listen.host)) {
+      yield* Effect.logWarning(
+        `metrics: ${endpointUrl(listen.host, port)} listens on every interface: /metrics and /healthz are reachable from the network (bind 127.0.0.1 unless a scraper on another host needs them)`
+      )
+    }
     return { port }
   })

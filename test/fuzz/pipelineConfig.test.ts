@@ -5,6 +5,9 @@
  * (resources/pipelines, plugins/**, and ../shared/conformance/pipelines when present), JSON soup and deep
  * nesting.
  *
+ * Also the attribute decoder behind the built-in processors, on any values of their keys from the file
+ * or the environment: the config, or one line naming the file, the entry, and each bad key's variable.
+ *
  * Property: always a typed `PipelineConfigError` (naming the file; a syntax error names a line and column
  * inside the text) or a valid graph — producers before consumers, every channel with exactly one producer
  * and one consumer, one `file` driver on a sysflowchan channel — never a throw, in bounded time, and the
@@ -14,15 +17,21 @@
  *   FUZZ_RUNS=<n> FUZZ_SEED=<n> [FUZZ_TIME_MS=<n>] npx vitest run test/fuzz/pipelineConfig.test.ts
  * (see test/fuzz/support.ts).
  */
-import { Either } from "effect"
+import { Cause, Effect, Either, Exit, Option } from "effect"
 import fc from "fast-check"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { PipelineConfigError } from "../../src/domain/errors.js"
+import { decodeExporterConfig } from "../../src/services/export/ExporterConfig.js"
+import { decodeFindingsConfig } from "../../src/services/export/findings/FindingsConfig.js"
+import { decodeSyslogConfig } from "../../src/services/export/transports/syslog/SyslogConfig.js"
+import { pluginEntryOrigin, withAttributeOrigin } from "../../src/services/pipeline/AttributeDecoder.js"
 import { parsePipelineConfig } from "../../src/services/pipeline/ConfigLoader.js"
+import { applyEnvOverrides } from "../../src/services/pipeline/EnvOverrides.js"
 import { buildPipelineGraph, type PipelineGraph, selectDrivers } from "../../src/services/pipeline/PipelineGraph.js"
-import { builtinRegistry, extendRegistry, pluginProcessor, type Registry } from "../../src/services/pipeline/Registry.js"
+import { builtinRegistry, extendRegistry, knownKeysOf, pluginProcessor, type Registry } from "../../src/services/pipeline/Registry.js"
+import { decodePolicyEngineConfig } from "../../src/services/policy/PolicyEngineConfig.js"
 import { projectRoot } from "../support/cli.js"
 import { bounded, CASE_LIMIT_MS, describeThrown, fuzzParams, testTimeout } from "./support.js"
 
@@ -339,4 +348,49 @@ describe("fuzz regressions: pipeline config", () => {
     const r = load(ok)
     expect("error" in r && r.error.reason).toBe("Graph")
   })
+})
+
+// ---------------------------------------------------------------------------------------------------
+// The attribute decoder behind every built-in processor (the config decoders without I/O): whatever the
+// values of their keys, from the file or the environment, the answer is the config or one located line.
+
+const decoders: ReadonlyArray<readonly [string, ReadonlyArray<string>, (attrs: Readonly<Record<string, unknown>>) => Effect.Effect<unknown, PipelineConfigError>]> = [
+  ["exporter", ["export", "format", "buffer", "file.path"], decodeExporterConfig],
+  ["exporter", ["syslog.proto", "syslog.port", "syslog.tls.skipverify", "syslog.host"], (a) => decodeSyslogConfig(a, () => "h")],
+  ["exporter", ["findings.url", "findings.pool.capacity", "findings.pool.maxage", "findings.path"], decodeFindingsConfig],
+  ["policyengine", ["mode", "concurrency", "monitor.interval", "bench.ruleindex"], decodePolicyEngineConfig]
+]
+
+describe("fuzz: attribute decoding (every built-in processor's keys)", () => {
+  it("any values, from the file or the environment: the config, or one line naming the file, the entry, each bad key and its variable", () => {
+    const seen = { config: 0, error: 0 }
+    const value = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom("-1", "0", "1e20", "+5", " 5", "true", "TRUE", "on", "", "1.5", "http://x", "a\nb"))
+    fc.assert(
+      fc.property(fc.nat({ max: decoders.length - 1 }), fc.array(fc.tuple(fc.nat(3), value, fc.boolean()), { maxLength: 4 }), (d, settings) => {
+        const [processor, keys, decode] = decoders[d]
+        const fileAttrs: Record<string, unknown> = { processor, in: "a flattenerchan" }
+        const env: Record<string, string> = {}
+        for (const [k, v, fromEnv] of settings) {
+          if (fromEnv) env[`${processor.toUpperCase()}_${keys[k].toUpperCase().replaceAll(".", "_")}`] = typeof v === "string" ? v : JSON.stringify(v)
+          else fileAttrs[keys[k]] = v
+        }
+        const config = Either.getOrThrow(parsePipelineConfig(JSON.stringify({ pipeline: [fileAttrs] }), FILE))
+        const entry = applyEnvOverrides(config, env, knownKeysOf(builtinRegistry)).pipeline[0]
+        const exit = Effect.runSyncExit(decode(Object.fromEntries(entry.attributes)).pipe(withAttributeOrigin(pluginEntryOrigin(entry))))
+        seen[Exit.isSuccess(exit) ? "config" : "error"]++
+        if (Exit.isSuccess(exit)) return
+        const error = Cause.failureOption(exit.cause)
+        expect(Option.isSome(error), `a defect: ${Cause.pretty(exit.cause)}`).toBe(true)
+        const message = Option.getOrThrow(error).message
+        expect(message.startsWith(`${FILE}: pipeline[0] (${processor}): `), message).toBe(true)
+        expect(message).not.toMatch(/[\n\r\u001b]/)
+        for (const [key, variable] of entry.sources) {
+          if (message.includes(`${key} = `)) expect(message, message).toContain(`(from ${variable})`)
+        }
+      }),
+      fuzzParams(1500, 1_500)
+    )
+    expect(seen.config).toBeGreaterThan(0)
+    expect(seen.error).toBeGreaterThan(0)
+  }, testTimeout(1_500))
 })

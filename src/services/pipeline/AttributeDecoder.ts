@@ -1,6 +1,6 @@
 /**
- * The one decoder of processor and driver attributes (exporter and its transports, policy engine,
- * reader, socket driver): a Schema struct of config value kinds (domain/configValues.ts) decoded from
+ * The one decoder of processor and driver attributes (exporter, its transports and vault, policy
+ * engine, reader, file and socket drivers): a Schema struct of config value kinds (domain/configValues.ts) decoded from
  * the entry's attributes, and errors that say where the bad value came from and what is expected:
  *
  *     pipeline.json: pipeline[2] (exporter): buffer = "-5" (from EXPORTER_BUFFER): must be a whole number from 0 to 100000

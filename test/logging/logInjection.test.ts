@@ -12,9 +12,9 @@ import { generatedTrace } from "../socket/generated.js"
 import { fileExportPipeline, lines, runCli, tempDir, writePipeline } from "../support/cli.js"
 
 describe("escapeControls", () => {
-  it("escapes C0 controls (newline, CR, tab, ESC, NUL), DEL, C1, line separators and bidi overrides", () => {
+  it("escapes C0 controls but tab (newline, CR, ESC, NUL), DEL, C1, line separators and bidi overrides", () => {
     expect(escapeControls("a\n[Error] forged")).toBe("a\\n[Error] forged")
-    expect(escapeControls("x\r\ty\u0000\u001b[31mred\u007f\u0085\u009b")).toBe("x\\r\\ty\\x00\\x1b[31mred\\x7f\\x85\\x9b")
+    expect(escapeControls("x\r\ty\u0000\u001b[31mred\u007f\u0085\u009b")).toBe("x\\r\ty\\x00\\x1b[31mred\\x7f\\x85\\x9b")
     expect(escapeControls("a\u2028b\u202ec\u2066")).toBe("a\\u2028b\\u202ec\\u2066")
   })
 

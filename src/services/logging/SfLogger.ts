@@ -74,9 +74,10 @@ const formatMessage = (message: ReadonlyArray<unknown>): string => message.map(f
  * C0 controls (newline and tab included), DEL, C1 controls, the Unicode line and paragraph separators
  * and the bidirectional overrides (which reorder what a terminal shows).
  */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/
+// Tab stays: it cannot break a line, and the reference's Elasticsearch stats line is tab-separated.
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/
 const CONTROLS = new RegExp(CONTROL.source, "g")
-const SHORT_ESCAPES: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" }
+const SHORT_ESCAPES: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r" }
 
 const escapeControl = (c: string): string => {
   const short = SHORT_ESCAPES[c]

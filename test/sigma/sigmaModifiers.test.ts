@@ -95,6 +95,18 @@ describe("wildcards and escapes", () => {
     expect(matches("", "x\\\\\\*", "x\\*")).toBe(true)
   })
 
+  it("several wildcards, without regular-expression backtracking", () => {
+    expect(matches("", "*a*b*c*", "xxaxxbxxcxx")).toBe(true)
+    expect(matches("", "*a*b*c*", "xxaxxcxxbxx")).toBe(false)
+    expect(matches("", "a*?", "a")).toBe(false)
+    expect(matches("", "a*?", "ab")).toBe(true)
+    expect(matches("", "??", "\u{1F600}")).toBe(true) // one astral character is two UTF-16 units
+    expect(matches("contains", "x\\*y*z", "--x*yQQz--")).toBe(true)
+    expect(matches("contains", "x\\*y*z", "--xQyQQz--")).toBe(false)
+    // A long command line against a pattern a backtracking regex would take polynomial time on.
+    expect(matches("", "*a*a*a*a*a*b", "a".repeat(20_000))).toBe(false)
+  })
+
   it("wildcards combine with contains / startswith / endswith", () => {
     expect(matches("contains", "curl*|*bash", "sh -c curl http://x | bash")).toBe(true)
     expect(matches("startswith", "/tmp/?", "/tmp/a/b")).toBe(true)

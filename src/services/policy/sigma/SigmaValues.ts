@@ -120,8 +120,6 @@ const literalOf = (toks: ReadonlyArray<Tok>): string | undefined => {
   return s
 }
 
-const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")
-
 // ---------------------------------------------------------------------------------------------------
 // Modifiers
 
@@ -365,7 +363,34 @@ export const compileFieldValues = (
   return Either.right({ kind: "values", values: out, all, negate })
 }
 
-/** A matcher for one alternative: a fast path without wildcards, else an anchored regular expression. */
+/**
+ * Wildcard matching without regular expressions: the greedy algorithm that backtracks only to the last
+ * `*` (O(value × pattern) at worst; a regular expression with several `.*` can backtrack polynomially on
+ * a long command line). `?` matches one UTF-16 unit.
+ */
+const globMatch = (p: ReadonlyArray<string | typeof STAR | typeof QMARK>, s: string): boolean => {
+  let i = 0
+  let j = 0
+  let star = -1
+  let mark = 0
+  while (i < s.length) {
+    const t = j < p.length ? p[j] : undefined
+    if (t === QMARK || (typeof t === "string" && t === s[i])) {
+      i++
+      j++
+    } else if (t === STAR) {
+      star = j++
+      mark = i
+    } else if (star >= 0) {
+      j = star + 1
+      i = ++mark
+    } else return false
+  }
+  while (j < p.length && p[j] === STAR) j++
+  return j === p.length
+}
+
+/** A matcher for one alternative: a fast path without wildcards, else wildcard matching. */
 const stringTest = (toks: ReadonlyArray<Tok>, position: "eq" | "contains" | "startswith" | "endswith", cased: boolean): StringTest => {
   const fold = (s: string) => (cased ? s : goLower(s))
   const lit = literalOf(toks)
@@ -383,8 +408,17 @@ const stringTest = (toks: ReadonlyArray<Tok>, position: "eq" | "contains" | "sta
         return { kind: "string", key, cased, test: (v) => v.endsWith(l) }
     }
   }
-  const body = toks.map((t) => (t === STAR ? "[^]*" : t === QMARK ? "[^]" : escapeRegExp(fold(t)))).join("")
-  const source = `${position === "eq" || position === "startswith" ? "^" : ""}${body}${position === "eq" || position === "endswith" ? "$" : ""}`
-  const re = new RegExp(source)
-  return { kind: "string", key: `re${cased ? "C" : "i"}/${source}/`, cased, test: (v) => re.test(v) }
+  // One pattern item per character (literal runs split), with `*` around it as the position requires.
+  const items: Array<string | typeof STAR | typeof QMARK> = []
+  if (position === "contains" || position === "endswith") items.push(STAR)
+  for (const t of toks) {
+    if (typeof t === "string") {
+      const f = fold(t)
+      for (let k = 0; k < f.length; k++) items.push(f[k])
+    }
+    else if (t !== STAR || items[items.length - 1] !== STAR) items.push(t)
+  }
+  if ((position === "contains" || position === "startswith") && items[items.length - 1] !== STAR) items.push(STAR)
+  const key = `glob${cased ? "C" : "i"}${JSON.stringify(items.map((x) => (x === STAR ? "\u0000*" : x === QMARK ? "\u0000?" : x)).join(""))}`
+  return { kind: "string", key, cased, test: (v) => globMatch(items, v) }
 }

@@ -81,7 +81,7 @@ describe.skipIf(!available)("export: syslog to rsyslog over TCP and UDP", () => 
   })
 
   it("shutdown flushes: with one batch for the whole run, every record is delivered when the CLI exits 0", async () => {
-    const res = await runSyslog({ ...tcp(), "syslog.tag": "flush", buffer: "1000000" }, t10k.path)
+    const res = await runSyslog({ ...tcp(), "syslog.tag": "flush", buffer: "100000" }, t10k.path) // the largest buffer: one batch for the 10k records
     expect(res.code, explain(res)).toBe(0)
     // The CLI exits only after rsyslog closed its side of the connection, i.e. read everything.
     expect((await server.waitFor(10_000, 5000, tagged("flush"))).map((l) => parse(l).msg)).toEqual(t10k.expected)

@@ -2,9 +2,10 @@
  * The processor's run (pipeline.md §1, order of execution steps 5–13): profiles, load, `-test`, drivers,
  * run until the input is processed or a signal asks to stop, exit code. Returns the process exit code.
  */
-import { Effect, Option } from "effect"
+import { Effect, Metric, Option } from "effect"
 import type { TerminalOutput } from "../services/export/Transport.js"
 import type { Health } from "../services/metrics/Health.js"
+import { decodeErrors } from "../services/metrics/Metrics.js"
 import { startMetricsServer } from "../services/metrics/MetricsServer.js"
 import { startProgress, summaryLine, totals } from "../services/metrics/Progress.js"
 import { startProfiling } from "../services/Profiling.js"
@@ -71,6 +72,13 @@ export const runProcessor = (
       if (result._tag === "Left") {
         // The run started and then failed: not the reference's start-up message, which would mislead.
         yield* Effect.logError(`Pipeline failed:  ${errorText(result.left)}`)
+        return 1
+      }
+      // A stop (signal) ends the file driver before its final error: trace files it reported as
+      // unreadable still fail the run.
+      const unreadable = (yield* Metric.value(Metric.tagged(decodeErrors, "driver", "file"))).count
+      if (unreadable > 0) {
+        yield* Effect.logError(`Pipeline failed:  ${unreadable} trace file(s) could not be read completely (each logged above)`)
         return 1
       }
       return 0

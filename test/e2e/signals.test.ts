@@ -116,6 +116,27 @@ describe("signals during a busy run that writes nothing", () => {
   })
 })
 
+describe("a stop after an unreadable trace file", () => {
+  it("still exits 1: the file was reported and counted, and the run did not read everything", async () => {
+    const mixed = path.join(dir, "mixed")
+    fs.mkdirSync(mixed)
+    fs.writeFileSync(path.join(mixed, "a000-junk.sf"), "not a trace file")
+    for (let i = 0; i < 20; i++) fs.linkSync(path.join(input, "r000.sf"), path.join(mixed, `r${String(i).padStart(3, "0")}.sf`))
+    const res = await run(["-log", "info", "-config", alertPipeline(), "-driver", "file", mixed], {
+      onSpawn: (child) => {
+        void stdoutMatch(child, /Reading trace file .*r000\.sf/)
+          .then(() => sleep(500))
+          .then(() => child.kill("SIGTERM"))
+      }
+    })
+    expect(res.stderr).toMatch(/Reader error: .*a000-junk\.sf/)
+    expect(res.stdout).toMatch(/Summary: .* 1 errors/)
+    expect(summaryRead(res.stdout)).toBeLessThan((total / COPIES) * 20)
+    expect(res.stderr).toContain("Pipeline failed:  1 trace file(s) could not be read completely (each logged above)")
+    expect(res.code).toBe(1)
+  })
+})
+
 describe("a second SIGTERM during the drain", () => {
   let server: BulkServer | undefined
   afterEach(async () => {

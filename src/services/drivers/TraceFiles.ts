@@ -75,7 +75,10 @@ const decodeBlock = (
   }
 }
 
-/** What one read from disk produced: full chunks, and the fault that ended the file, if any. */
+/** A step that decodes blocks already buffered, without reading. */
+const NOTHING_READ = new Uint8Array(0)
+
+/** What one step produced: full chunks, and the fault that ended the file, if any. */
 interface Step {
   readonly chunks: ReadonlyArray<ReadonlyArray<SysFlowDatum>>
   readonly fault: TraceError | undefined
@@ -91,21 +94,33 @@ export const readTraceFile = (file: string): Stream.Stream<ReadonlyArray<SysFlow
       const builder = new ChunkBuilder()
       let decoder: SysFlowDecoder | undefined
 
-      // Reads the next bytes and decodes every complete block (plain code: no Effect per record).
+      // Complete blocks may still be buffered: the last step stopped at a full chunk.
+      let buffered = false
+      let atEnd = false
+      const read = Effect.mapError(source.read, (e) => new TraceError({ reason: "Open", file, offset: parser.offset, detail: e.message }))
+      // Reads the next bytes (unless blocks are still buffered) and decodes blocks until a chunk is full,
+      // so that one step stays short whatever a read holds: the pipeline gives the event loop a turn
+      // between steps (plain code inside: no Effect per record).
       const step: Effect.Effect<Step, TraceError> = Effect.map(
-        Effect.mapError(source.read, (e) => new TraceError({ reason: "Open", file, offset: parser.offset, detail: e.message })),
+        Effect.suspend(() => (buffered ? Effect.succeed(NOTHING_READ) : read)),
         (bytes) => {
           let fault: TraceError | undefined
           let last = false
+          buffered = false
           try {
-            if (bytes !== undefined) parser.push(bytes)
+            if (bytes === undefined) atEnd = true
+            else if (bytes !== NOTHING_READ) parser.push(bytes)
             // The writer schema is checked once the header is complete, before any block (or none) follows.
             const header = parser.readHeader()
             if (header !== undefined) decoder ??= makeDecoder(file, header.schema)
             for (let block = parser.next(); block !== undefined && fault === undefined; block = parser.next()) {
               fault = decodeBlock(file, decoder!, block, builder)
+              if (builder.ready.length > 0) {
+                buffered = true
+                break
+              }
             }
-            if (fault === undefined && bytes === undefined) {
+            if (fault === undefined && atEnd && !buffered) {
               parser.end()
               last = true
             }

@@ -75,6 +75,12 @@ const decodeBlock = (
   }
 }
 
+/**
+ * Full chunks one step decodes at most (a block is never split): about 10 ms of decoding, within the
+ * pipeline's turn budget; fewer steps cost less.
+ */
+const STEP_CHUNKS = 2
+
 /** A step that decodes blocks already buffered, without reading. */
 const NOTHING_READ = new Uint8Array(0)
 
@@ -98,7 +104,7 @@ export const readTraceFile = (file: string): Stream.Stream<ReadonlyArray<SysFlow
       let buffered = false
       let atEnd = false
       const read = Effect.mapError(source.read, (e) => new TraceError({ reason: "Open", file, offset: parser.offset, detail: e.message }))
-      // Reads the next bytes (unless blocks are still buffered) and decodes blocks until a chunk is full,
+      // Reads the next bytes (unless blocks are still buffered) and decodes blocks until STEP_CHUNKS are full,
       // so that one step stays short whatever a read holds: the pipeline gives the event loop a turn
       // between steps (plain code inside: no Effect per record).
       const step: Effect.Effect<Step, TraceError> = Effect.map(
@@ -115,7 +121,7 @@ export const readTraceFile = (file: string): Stream.Stream<ReadonlyArray<SysFlow
             if (header !== undefined) decoder ??= makeDecoder(file, header.schema)
             for (let block = parser.next(); block !== undefined && fault === undefined; block = parser.next()) {
               fault = decodeBlock(file, decoder!, block, builder)
-              if (builder.ready.length > 0) {
+              if (builder.ready.length >= STEP_CHUNKS) {
                 buffered = true
                 break
               }

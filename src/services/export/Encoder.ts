@@ -12,7 +12,10 @@ import type { ExportBatch } from "./ExportBatch.js"
 export interface Encoder {
   readonly encode: (events: ReadonlyArray<PolicyEvent>) => ExportBatch
   readonly flush?: Effect.Effect<ExportBatch, ExportError>
-  /** Called with a batch `encode` returned once it was sent whole and the transport let go of it. */
+  /**
+   * Called with a batch `encode` returned once nothing reads its bytes any more: it was sent whole and the
+   * transport let go of it, or the exporter copied it into a joined batch.
+   */
   readonly release?: (batch: ExportBatch) => void
 }
 

@@ -84,6 +84,13 @@ describe("names in in (…) that look like lists but name none (compared as lite
     ])
   })
 
+  it("warns on a name ending like Falco's list names even when no list is defined at all", () => {
+    expect(warningsOf(rule("r", "sf.proc.name in (shell_binaries, bash) and sf.file.path pmatch (sensitive_files)"))).toEqual([
+      "test.yaml:3:31: warning: no list named 'shell_binaries'; compared as a literal",
+      "test.yaml:3:78: warning: no list named 'sensitive_files'; compared as a literal"
+    ])
+  })
+
   it("checks list items too, at the item", () => {
     expect(warningsOf(`- list: all\n  items: [shell_binaries, login_binaries]\n${lists}${rule("r", "sf.proc.name in (all)")}`)).toEqual([
       "test.yaml:2:27: warning: no list named 'login_binaries'; compared as a literal"

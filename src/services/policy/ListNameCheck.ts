@@ -12,11 +12,20 @@
  * * is close to a visible list's name (a likely misspelling: the warning suggests it), or
  * * ends in a plural word that also ends a visible list's name (`passwd_binaries` where lists such as
  *   `shell_binaries` exist): list names are plural nouns by convention, values rarely. Requiring the
- *   same last word keeps process names such as `pg_lsclusters` quiet.
+ *   same last word keeps process names such as `pg_lsclusters` quiet; or
+ * * ends in one of the nouns Falco's own list names end in (`shell_binaries`, `sensitive_files`,
+ *   `allowed_images`), even when no list is defined at all.
  */
 import type { SourcePos } from "../../domain/policy/Diagnostic.js"
 
 const LIST_LIKE = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$/
+
+/** Last words of Falco's list names (falcosecurity/rules), which values (process names, paths) rarely end in. */
+const LIST_NOUNS = new Set([
+  "_binaries", "_files", "_dirs", "_directories", "_paths", "_procs", "_processes", "_names", "_images",
+  "_users", "_ports", "_commands", "_cmds", "_programs", "_containers", "_repositories", "_domains", "_ips",
+  "_shells", "_syscalls", "_list"
+])
 
 export interface ListNames {
   /** Lists visible at this point. */
@@ -38,6 +47,7 @@ export const undefinedListWarning = (word: string, names: ListNames): string | u
   const near = closestNames(word, names.visible.keys())
   if (near.length > 0) return `${head} (did you mean ${near.map((n) => `'${n}'`).join(" or ")}?)`
   const last = word.slice(word.lastIndexOf("_"))
+  if (LIST_NOUNS.has(last)) return head
   if (!last.endsWith("s")) return undefined
   for (const name of names.visible.keys()) if (name.endsWith(last)) return head
   return undefined

@@ -31,17 +31,6 @@ const expectWholeLines = (file: string): string[] => {
   return all
 }
 
-/** Runs the CLI under a shell's file-size limit (`ulimit -f`, in the shell's blocks): writes past it fail with EFBIG. */
-const runCliWithFileSizeLimit = (blocks: number, args: ReadonlyArray<string>): Promise<CliResult> =>
-  new Promise((resolve, reject) => {
-    const child = spawn("sh", ["-c", `ulimit -f ${blocks} && exec "$@"`, "sh", process.execPath, binPath, ...args], { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"] })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d))
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d))
-    child.on("error", reject)
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }))
-  })
 
 const listening = (): Promise<net.Server> =>
   new Promise((resolve) => {
@@ -137,7 +126,7 @@ describe("a full disk", () => {
   it("a file-size limit mid-run: no partial line, exit 1, the Summary counts the lines in the file", async () => {
     const dir = tempDir()
     const out = path.join(dir, "alerts.jsonl")
-    const res = await runCliWithFileSizeLimit(100, ["-config", writePipeline(dir, fileExportPipeline(out)), "-driver", "file", sample])
+    const res = await runCli(["-config", writePipeline(dir, fileExportPipeline(out)), "-driver", "file", sample], { fileSizeLimitBlocks: 100 })
     expect(res.code).toBe(1)
     expect(res.stderr).toMatch(/file: cannot write to .*alerts\.jsonl: EFBIG.*\((\d+) of \d+ records written whole\)/)
     const written = expectWholeLines(out)

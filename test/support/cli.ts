@@ -20,11 +20,15 @@ export interface RunOptions {
   readonly env?: Readonly<Record<string, string>>
   /** Called once the process is spawned (e.g. to send signals). */
   readonly onSpawn?: (child: import("node:child_process").ChildProcess) => void
+  /** Runs under a shell's file-size limit (`ulimit -f`, in the shell's blocks): writes past it fail with EFBIG. */
+  readonly fileSizeLimitBlocks?: number
 }
 
 export const runCli = (args: ReadonlyArray<string>, options: RunOptions = {}): Promise<CliResult> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binPath, ...args], {
+    const command: ReadonlyArray<string> = [process.execPath, binPath, ...args]
+    const limited = options.fileSizeLimitBlocks === undefined ? command : ["sh", "-c", `ulimit -f ${options.fileSizeLimitBlocks} && exec "$@"`, "sh", ...command]
+    const child = spawn(limited[0], limited.slice(1), {
       cwd: options.cwd ?? projectRoot,
       env: { ...process.env, ...options.env },
       stdio: ["ignore", "pipe", "pipe"]

@@ -1,10 +1,11 @@
 /**
  * The exporter's batching (pipeline.md §11.2): batches of exactly `buffer` records, every chunk with
  * `buffer: 0`, a waiting batch sent after about a second of idleness, the rest at the end of input;
- * `buffer` bounded by count (a load error) and pending bytes (a batch goes out early).
+ * `buffer` bounded by count (a load error) and pending bytes (a batch goes out early). Every test runs on
+ * the TestClock (`it.scoped`): time passes only where a test adjusts it.
  */
 import { it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, TestClock } from "effect"
 import { describe, expect } from "vitest"
 import type { FlatRecord } from "../../src/domain/flatRecord.js"
 import { MAX_BUFFER, MAX_PENDING_BYTES, makeExporter } from "../../src/services/export/Exporter.js"
@@ -41,13 +42,16 @@ describe("exporter batching", () => {
     }).pipe(Effect.provide(TerminalOutput.capture(writes)))
   })
 
-  it.scopedLive("a batch that waited more than a second is sent by the idle ticker", () => {
+  it.scoped("a batch that waited more than a second is sent by the idle ticker (TestClock)", () => {
     const writes: string[] = []
     return Effect.gen(function* () {
       const stage = yield* makeExporter({ export: "terminal", format: "json", buffer: "1000" })
       yield* stage.onChunk(records(5))
       expect(writes).toEqual([])
-      yield* Effect.sleep("2500 millis")
+      // The ticker runs every second and sends what waited more than a second: not at 1 s, at 2 s.
+      yield* TestClock.adjust("1 second")
+      expect(writes).toEqual([])
+      yield* TestClock.adjust("1500 millis")
       expect(lineCounts(writes)).toEqual([5])
     }).pipe(Effect.provide(TerminalOutput.capture(writes)))
   })

@@ -116,7 +116,9 @@ export const makeExporter = (
     const transport = yield* transports[config.export](attrs, config)
     const lock = yield* Effect.makeSemaphore(1)
     const pending = new Pending()
-    let lastFlush = Date.now()
+    // Time from the runtime's Clock (TestClock in tests), read without an Effect at each send.
+    const clock = yield* Effect.clock
+    let lastFlush = clock.unsafeCurrentTimeMillis()
     let dropped = 0
 
     // /healthz: the transport's own state, and whether its last send worked.
@@ -165,7 +167,7 @@ export const makeExporter = (
             Effect.asVoid
           )
     const flushUnlocked = Effect.suspend(() => {
-      lastFlush = Date.now()
+      lastFlush = clock.unsafeCurrentTimeMillis()
       return sendBatch(join(pending.take()))
     })
     // As the reference: a batch goes out as soon as it holds `buffer` records (every chunk with 0); and
@@ -174,7 +176,7 @@ export const makeExporter = (
     const due = () => pending.count >= config.buffer || pending.bytes >= MAX_PENDING_BYTES
     const sendFullBatches = Effect.suspend(() => {
       if (config.buffer === 0) return flushUnlocked
-      lastFlush = Date.now()
+      lastFlush = clock.unsafeCurrentTimeMillis()
       return Effect.whileLoop({ while: due, body: () => sendBatch(join(pending.take(config.buffer))), step: () => undefined })
     })
     const flush = lock.withPermits(1)(flushUnlocked)
@@ -182,7 +184,7 @@ export const makeExporter = (
     // The reference's 1-s ticker: send a waiting batch when more than a second passed since the last send.
     yield* Effect.forkScoped(
       Effect.repeat(
-        lock.withPermits(1)(Effect.suspend(() => (Date.now() - lastFlush > 1000 ? flushUnlocked : Effect.void))),
+        lock.withPermits(1)(Effect.suspend(() => (clock.unsafeCurrentTimeMillis() - lastFlush > 1000 ? flushUnlocked : Effect.void))),
         Schedule.spaced("1 second")
       ).pipe(Effect.catchAll((e) => Effect.logError(`Error flushing exporter batch: ${e.message}`)))
     )

@@ -1,8 +1,12 @@
+import { it as effectIt } from "@effect/vitest"
+import { Effect, TestClock } from "effect"
 import { describe, expect, it } from "vitest"
 import type { FlatRecord } from "../../src/domain/flatRecord.js"
+import type { SysFlowDatum } from "../../src/domain/sysflow.js"
 import { Flattener } from "../../src/services/reader/Flattener.js"
 import { makeRateFilter } from "../../src/services/reader/RateFilter.js"
-import { bash, ff, file, nf, pe, proc } from "../policy/fixtures.js"
+import { makeSysFlowReader } from "../../src/services/reader/SysFlowReader.js"
+import { bash, ff, file, nf, OP, pe, proc } from "../policy/fixtures.js"
 
 describe("flattener rate filter (filter.enabled: on)", () => {
   it("drops a record whose semantic twin was first seen less than maxage ago", () => {
@@ -39,4 +43,27 @@ describe("flattener rate filter (filter.enabled: on)", () => {
     )
     expect(out.map((r) => r.type)).toEqual(["KE"])
   })
+
+  effectIt.effect("the reader stage's filter reads the runtime's Clock: a twin passes again once maxage of TestClock time has passed", () =>
+    Effect.gen(function* () {
+      const stage = yield* makeSysFlowReader({ handler: "flattener", "filter.enabled": "on", "filter.maxage": "10" })
+      const oid = { hpid: 10n, createTS: 500n }
+      const exec = (ts: bigint): SysFlowDatum => ({ code: 4, rec: { procOID: oid, ts, tid: 10n, opFlags: OP.EXEC, args: [], ret: 0 } })
+      const types = (out: ReadonlyArray<FlatRecord>) => out.map((r) => r.type)
+      const first = yield* stage.onChunk([
+        { code: 0, rec: { version: 4n, exporter: "n", ip: "NA", filename: "" } },
+        {
+          code: 2,
+          rec: { state: "CREATED", oid, poid: null, ts: 1n, exe: "/bin/bash", exeArgs: "", uid: 0, userName: "root", gid: 0, groupName: "root", tty: false, containerId: null, entry: false }
+        },
+        exec(1n),
+        exec(2n)
+      ])
+      expect(types(first)).toEqual(["PE"])
+      yield* TestClock.adjust("9999 millis")
+      expect(types(yield* stage.onChunk([exec(3n)]))).toEqual([])
+      yield* TestClock.adjust("1 millis")
+      expect(types(yield* stage.onChunk([exec(4n)]))).toEqual(["PE"])
+    })
+  )
 })

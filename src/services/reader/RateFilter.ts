@@ -37,8 +37,11 @@ const semanticHash = (r: FlatRecord): bigint => {
   return h.digest()
 }
 
-/** A filter predicate (true = keep) over records, with the clock injectable for tests. */
-export const makeRateFilter = (maxAgeMs: number, now: () => number = Date.now): ((r: FlatRecord) => boolean) => {
+/**
+ * A filter predicate (true = keep) over records. `now` reads the time in milliseconds: the reader passes
+ * its runtime's Clock (a plain call per record, no Effect), tests a TestClock or a variable.
+ */
+export const makeRateFilter = (maxAgeMs: number, now: () => number): ((r: FlatRecord) => boolean) => {
   const firstSeen = new Map<bigint, number>()
   const order: Array<{ hash: bigint; at: number }> = []
   let head = 0

@@ -27,7 +27,11 @@ export const makeSysFlowReader = (
     if (keys.handler === "") {
       return yield* entryError("sysflowreader", "attribute 'handler' missing from sysflow processor's configuration")
     }
-    const flattener = new Flattener(keys["filter.enabled"] === "on" ? makeRateFilter(keys["filter.maxage"] * 1000) : undefined)
+    // The filter reads the runtime's Clock (TestClock in tests) once per record, without an Effect.
+    const clock = yield* Effect.clock
+    const flattener = new Flattener(
+      keys["filter.enabled"] === "on" ? makeRateFilter(keys["filter.maxage"] * 1000, () => clock.unsafeCurrentTimeMillis()) : undefined
+    )
     return {
       name: "sysflowreader",
       onChunk: (chunk) =>

@@ -7,7 +7,7 @@ import type { TerminalOutput } from "../services/export/Transport.js"
 import type { Health } from "../services/metrics/Health.js"
 import { decodeErrors } from "../services/metrics/Metrics.js"
 import { startMetricsServer } from "../services/metrics/MetricsServer.js"
-import { startProgress, summaryLine, totals } from "../services/metrics/Progress.js"
+import { startProgress, stopwatch, summaryLine, totals } from "../services/metrics/Progress.js"
 import { startProfiling } from "../services/Profiling.js"
 import { errorText, initDrivers, loadPipeline } from "../services/pipeline/PipelineLoader.js"
 import { startPipeline, startStages } from "../services/pipeline/Runner.js"
@@ -63,12 +63,12 @@ export const runProcessor = (
         return 1
       }
       const roots = [...new Set(drivers.right.map((d) => d.output))]
-      const started = Date.now()
+      const elapsed = yield* stopwatch
       const run = yield* startPipeline(drivers.right, built.stages)
       yield* onStopSignals(run.stop)
       yield* startProgress(roots, args.log !== "quiet")
       const result = yield* Effect.either(run.done)
-      yield* Effect.logInfo(summaryLine(yield* totals(roots), (Date.now() - started) / 1000))
+      yield* Effect.logInfo(summaryLine(yield* totals(roots), yield* elapsed))
       if (result._tag === "Left") {
         // The run started and then failed: not the reference's start-up message, which would mislead.
         yield* Effect.logError(`Pipeline failed:  ${errorText(result.left)}`)

@@ -3,7 +3,7 @@
  * line on stderr every few seconds when stderr is a terminal (not with `-log quiet`), and one summary
  * log line at the end of the run.
  */
-import { Effect, Metric, MetricState, Schedule, type Scope } from "effect"
+import { Clock, type Duration, Effect, Metric, MetricState, Schedule, type Scope } from "effect"
 import type { Channel } from "../pipeline/Channel.js"
 
 export interface Totals {
@@ -38,23 +38,39 @@ const fmt = (n: number) => Math.round(n).toLocaleString("en-US")
 export const summaryLine = (t: Totals, seconds: number): string =>
   `Summary: ${fmt(t.read)} records read in ${seconds.toFixed(1)} s (${fmt(t.read / Math.max(seconds, 0.001))}/s), ${fmt(t.exported)} exported, ${fmt(t.alerts)} rule matches, ${fmt(t.dropped)} dropped, ${fmt(t.errors)} errors`
 
-/** Prints a progress line on stderr every `every` while the scope is open, if stderr is a terminal. */
+/** Starts a stopwatch on the runtime's Clock: the effect it returns gives the seconds since the start. */
+export const stopwatch: Effect.Effect<Effect.Effect<number>> = Effect.map(Clock.currentTimeMillis, (start) =>
+  Effect.map(Clock.currentTimeMillis, (now) => (now - start) / 1000)
+)
+
+/** Where progress lines go: stderr, or a test's capture. */
+export interface ProgressOutput {
+  readonly isTTY?: boolean
+  write(line: string): unknown
+}
+
+/**
+ * Prints a progress line on `out` every `every` while the scope is open, if `out` is a terminal. The
+ * rate is over the runtime's Clock time since the previous line.
+ */
 export const startProgress = (
   roots: ReadonlyArray<Channel<unknown>>,
   enabled: boolean,
-  every = "5 seconds" as const
-): Effect.Effect<void, never, Scope.Scope> => {
-  if (!enabled || process.stderr.isTTY !== true) return Effect.void
-  let last = roots.reduce((n, ch) => n + ch.state.sent, 0)
-  let lastAt = Date.now()
-  const tick = Effect.flatMap(totals(roots), (t) =>
-    Effect.sync(() => {
-      const now = Date.now()
-      const rate = ((t.read - last) * 1000) / Math.max(now - lastAt, 1)
-      last = t.read
-      lastAt = now
-      process.stderr.write(`sfprocessor: ${fmt(t.read)} records read (${fmt(rate)}/s), ${fmt(t.exported)} exported, ${fmt(t.alerts)} rule matches, ${fmt(t.dropped)} dropped, ${fmt(t.errors)} errors\n`)
-    })
-  )
-  return Effect.asVoid(Effect.forkScoped(Effect.repeat(Effect.delay(tick, every), Schedule.forever)))
-}
+  every: Duration.DurationInput = "5 seconds",
+  out: ProgressOutput = process.stderr
+): Effect.Effect<void, never, Scope.Scope> =>
+  !enabled || out.isTTY !== true
+    ? Effect.void
+    : Effect.gen(function* () {
+        let last = roots.reduce((n, ch) => n + ch.state.sent, 0)
+        let lastAt = yield* Clock.currentTimeMillis
+        const tick = Effect.gen(function* () {
+          const t = yield* totals(roots)
+          const now = yield* Clock.currentTimeMillis
+          const rate = ((t.read - last) * 1000) / Math.max(now - lastAt, 1)
+          last = t.read
+          lastAt = now
+          out.write(`sfprocessor: ${fmt(t.read)} records read (${fmt(rate)}/s), ${fmt(t.exported)} exported, ${fmt(t.alerts)} rule matches, ${fmt(t.dropped)} dropped, ${fmt(t.errors)} errors\n`)
+        })
+        yield* Effect.forkScoped(Effect.repeat(Effect.delay(tick, every), Schedule.forever))
+      })

@@ -3,7 +3,7 @@
  * policy monitor (policy-language.md §8).
  */
 import { it } from "@effect/vitest"
-import { Effect, Logger } from "effect"
+import { Effect, Logger, TestClock } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect } from "vitest"
@@ -184,19 +184,32 @@ describe("actions", () => {
 })
 
 describe("policy monitor (monitor: local)", () => {
-  /** Feeds one record every 50 ms until `accept` holds for the output, or fails after `ms`. */
+  /** Real time passing (filesystem events, file reads), outside the TestClock. */
+  const realPause = (ms: number) => Effect.promise(() => new Promise((r) => setTimeout(r, ms)))
+  /**
+   * Feeds one record per 50 ms of TestClock time (real file events and reads happen in between) until
+   * `accept` holds for the output, or fails after `ms` of TestClock time.
+   */
   const until = (stage: { onChunk: (c: ReadonlyArray<FlatRecord>) => Effect.Effect<ReadonlyArray<PolicyEvent>> }, record: () => FlatRecord, accept: (out: ReadonlyArray<PolicyEvent>) => boolean, ms: number) =>
     Effect.gen(function* () {
-      const deadline = Date.now() + ms
-      for (;;) {
+      for (let waited = 0; ; waited += 50) {
         const out = yield* stage.onChunk([record()])
         if (accept(out)) return true
-        if (Date.now() > deadline) return false
-        yield* Effect.sleep("50 millis")
+        if (waited >= ms) return false
+        yield* TestClock.adjust("50 millis")
+        yield* realPause(10)
+      }
+    })
+  /** Moves the TestClock 50 ms at a time until `cond` holds (at most `ms` of TestClock time). */
+  const advanceUntil = (cond: () => boolean, ms: number) =>
+    Effect.gen(function* () {
+      for (let waited = 0; !cond() && waited < ms; waited += 50) {
+        yield* TestClock.adjust("50 millis")
+        yield* realPause(10)
       }
     })
 
-  it.scopedLive("a good edit replaces the rule set; a bad edit keeps the old one running and logs the error", () =>
+  it.scoped("a good edit replaces the rule set; a bad edit keeps the old one running and logs the error (TestClock)", () =>
     Effect.gen(function* () {
       const logs: string[] = []
       const dir = policyDir(rules)
@@ -210,7 +223,7 @@ describe("policy monitor (monitor: local)", () => {
 
       // Bad edit: a syntax error. The old rules keep working; the error names file:line:col.
       fs.writeFileSync(path.join(dir, "rules.yaml"), rules.replace("sf.type = PE and", "sf.type = = PE and"))
-      yield* Effect.sleep("1 second")
+      yield* advanceUntil(() => logs.some((l) => l.startsWith("Keeping the running rule set")), 30_000)
       const stillOld = yield* stage.onChunk([shellRecord()]).pipe(Effect.provide(captureLogs(logs)))
       expect(names(stillOld[0])).toEqual(["Shell exec"])
       expect(logs.some((l) => /Policy reload failed: .*rules\.yaml:\d+:\d+: error: /.test(l))).toBe(true)
@@ -218,7 +231,7 @@ describe("policy monitor (monitor: local)", () => {
       // Good edit in a new file: the new rule appears.
       fs.writeFileSync(path.join(dir, "rules.yaml"), rules)
       fs.writeFileSync(path.join(dir, "extra.yml"), "- rule: Any exec\n  desc: d\n  condition: sf.opflags = EXEC\n  priority: medium\n")
-      const swapped = yield* until(stage, shellRecord, (out) => out.length === 1 && names(out[0]).includes("Any exec"), 5000).pipe(
+      const swapped = yield* until(stage, shellRecord, (out) => out.length === 1 && names(out[0]).includes("Any exec"), 30_000).pipe(
         Effect.provide(captureLogs(logs))
       )
       expect(swapped).toBe(true)

@@ -1,20 +1,27 @@
 /**
- * The condition grammar of the Falco dialect (policy-language.md §4), parsed with `arcsecond`.
+ * The condition grammar of the Falco dialect (policy-language.md §4.2), written as `arcsecond` combinators:
+ * one parser per production below, under the same name (defined bottom-up in the file, each after the
+ * productions it uses; `recursiveParser` closes the two loops back to `term` and `expr`).
  *
  * ```
- * expr    := or
- * or      := and ('or' and)*                      -- left-associative
- * and     := term ('and' term)*                   -- left-associative; binds tighter than 'or'
- * term    := 'not' term                           -- binds to one term: `not a and b` = `(not a) and b`
- *          | '(' expr ')'
- *          | WORD                                 -- a lone bare word: macro reference
- *          | subject 'exists'
- *          | subject BINOP value
- *          | subject ('in' | 'pmatch') '(' elem (',' elem)* ')'
- * subject := WORD | QUOTED
- * value   := WORD | QUOTED | '<' | '>'             -- `evt.dir=<`
- * elem    := value | '[' [value (',' value)*] [','] ']'   -- bracket groups: parsed, ignored (Q7)
- * BINOP   := '=' | '!=' | '<' | '<=' | '>' | '>=' | 'contains' | 'icontains' | 'startswith' | 'endswith'
+ * condition     := expr END
+ * expr          := orExpr
+ * orExpr        := andExpr ('or' andExpr)*              -- left-associative, one n-ary node
+ * andExpr       := term ('and' term)*                   -- binds tighter than 'or'
+ * term          := negation | parenthesised | predicate
+ * negation      := 'not' term                           -- one term: `not a and b` = `(not a) and b`
+ * parenthesised := '(' expr ')'
+ * predicate     := subject exists | subject comparison | subject listOperation
+ *                | WORD                                 -- macroReference: a lone bare word
+ * exists        := 'exists'
+ * comparison    := BINOP value
+ * listOperation := ('in' | 'pmatch') valueList
+ * valueList     := '(' element (',' element)* ')'
+ * element       := bracketGroup | value
+ * bracketGroup  := '[' (value (',' | before ']'))* ']'  -- `[]`, `[a]`, `[a,]`: parsed, ignored (Q7)
+ * subject       := WORD | QUOTED
+ * value         := WORD | QUOTED | '<' | '>'             -- `evt.dir=<`
+ * BINOP         := '=' | '!=' | '<' | '<=' | '>' | '>=' | 'contains' | 'icontains' | 'startswith' | 'endswith'
  * ```
  *
  * Lexical rules (§4.1): whitespace (space, tab, LF, CR, FF) separates tokens. Reserved words are
@@ -25,13 +32,20 @@
  * `"…"`, `'…'`, `''…''` and `\"…\"`, shortest match, on one line, no escapes; they keep their quotes.
  * Operators match longest first (`<=` before `<`; `=>` is `=` then `>`).
  *
- * The tokenizer and the two token primitives (`peek`, `next`) are hand-written `arcsecond` parsers that
- * read the condition as a JavaScript string (so parser indexes are UTF-16 offsets, the unit positions
- * are reported in); the grammar is `arcsecond` combinators (`coroutine`, `recursiveParser`, `withData`).
- * Every rejection is a `fail` at the offending token with one of the exact messages listed in
- * `SyntaxMessages` below. Nesting (`(` and `not`) is capped at `MAX_NESTING` levels.
+ * How the parts fit:
+ * - Tokens are sticky regexes over the condition as a JavaScript string, read at the parser's index
+ *   (arcsecond's own `str`/`regex` index the input in UTF-8 bytes; positions here are UTF-16 offsets).
+ *   Each token parser skips the whitespace before it. A token that is not there is a plain arcsecond
+ *   failure ("no match"): `choice` tries its next alternative, `many` and `sepBy` stop.
+ * - The grammar is LL(1): once a token has chosen an alternative, a failure further on is the condition's
+ *   syntax error, never a reason to backtrack. `expect(p, what)` states that: `p`, or else the error
+ *   "<what>, found <the next token>" at that token, thrown as a `SyntaxFailure` (a cut) and caught in
+ *   `parseCondition`; returned as an arcsecond failure instead, `many`/`sepBy` would swallow it and the
+ *   error would surface at the wrong token. The next token is read by `found`, which is where lexical errors (unterminated
+ *   quotes, stray characters) are reported.
+ * - Nesting (`(` and `not`) is counted in the parser state's data and capped at `MAX_NESTING` levels.
  */
-import { Parser, coroutine, recursiveParser, updateError, updateParserState, updateResult, withData } from "arcsecond"
+import { Parser, between, choice, getData, lookAhead, many, mapData, recursiveParser, sepBy, sequenceOf, updateError, updateParserState, withData } from "arcsecond"
 import { Either } from "effect"
 import type { Atom, BinaryOp, Element, Expr, ListOp } from "../../domain/policy/PolicyAst.js"
 
@@ -58,294 +72,221 @@ export interface ConditionSyntaxError {
   readonly message: string
 }
 
+/** A bare word (§4.1): sticky, read at the parser's index. */
+const WORD = /[A-Za-z0-9_./-](?:[A-Za-z0-9_./*:-]|\[[A-Za-z0-9_./*:-]+\])*/y
+const BARE_WORD = new RegExp(`^(?:${WORD.source})$`)
+
+/** True if `s` is a bare word (§4.1) that is not a reserved word: a valid macro or list name. */
+export const isValidName = (s: string): boolean => BARE_WORD.test(s) && !RESERVED_WORDS.has(s)
+
+// ---------------------------------------------------------------------------------------------------
+// Parser state, failures
+
+/** The parser state's data: the condition (tokens read it as a string) and the current nesting depth. */
+interface ParseData {
+  readonly text: string
+  readonly depth: number
+}
+
+type P<T> = Parser<T, string, ParseData>
+
+/** A token that is not at the parser's index: the alternative does not apply. */
+const NO_MATCH = "no match"
+
+/** A syntax error: ends the parse (see the header). */
+class SyntaxFailure {
+  constructor(readonly error: ConditionSyntaxError) {}
+}
+
+const failAt = (offset: number, message: string): never => {
+  throw new SyntaxFailure({ offset, message })
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Tokens
 
-type TokKind = "word" | "quoted" | "kw" | "op" | "(" | ")" | "," | "[" | "]" | "end"
-
 interface Tok {
-  readonly kind: TokKind
   readonly text: string
   readonly start: number
   readonly end: number
 }
 
-const WORD = /[A-Za-z0-9_./-](?:[A-Za-z0-9_./*:-]|\[[A-Za-z0-9_./*:-]+\])*/y
-const BARE_WORD = /^[A-Za-z0-9_./-](?:[A-Za-z0-9_./*:-]|\[[A-Za-z0-9_./*:-]+\])*$/
-const BACKSLASH_QUOTED = /\\"[^\n]*?\\"/y
-const DOUBLED_QUOTED = /''[^'\s,()][^'\n]*?''/y
-const DOUBLE_QUOTED = /"[^"\n]*"/y
-const SINGLE_QUOTED = /'[^'\n]*'/y
+const QUOTED = /\\"[^\n]*?\\"|''[^'\s,()][^'\n]*?''|"[^"\n]*"|'[^'\n]*'/y
+const OPERATOR = /<=|>=|!=|<|>|=/y
+const PUNCTUATION = /[()[\],]/y
+const END = /$/y
 
-/** True if `s` is a bare word (§4.1) that is not a reserved word: a valid macro or list name. */
-export const isValidName = (s: string): boolean => BARE_WORD.test(s) && !RESERVED_WORDS.has(s)
+const isWhitespace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0c
 
-const isWs = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0c
-
-const sticky = (re: RegExp, text: string, at: number): string | undefined => {
-  re.lastIndex = at
-  const m = re.exec(text)
-  return m === null ? undefined : m[0]
+const skipWhitespace = (text: string, at: number): number => {
+  while (at < text.length && isWhitespace(text.charCodeAt(at))) at++
+  return at
 }
+
+/** The token `re` (sticky) matches after whitespace, if `accept` takes its text. */
+const token = (re: RegExp, accept?: (text: string) => boolean): P<Tok> =>
+  new Parser((state) => {
+    if (state.isError) return state
+    const text = state.data.text
+    const start = skipWhitespace(text, state.index)
+    re.lastIndex = start
+    const m = re.exec(text)
+    if (m === null || (accept !== undefined && !accept(m[0]))) return updateError(state, NO_MATCH)
+    const end = start + m[0].length
+    return updateParserState(state, { text: m[0], start, end }, end)
+  })
+
+const word = (accept?: (text: string) => boolean): P<Tok> => token(WORD, accept)
+const keyword = (k: string): P<Tok> => word((w) => w === k)
+const bareWord: P<Tok> = word((w) => !RESERVED_WORDS.has(w))
+const quoted: P<Tok> = token(QUOTED)
+const punctuation = (p: string): P<Tok> => token(PUNCTUATION, (t) => t === p)
+/** `<` or `>` as a value: not the first half of `<=` / `>=`. */
+const angle: P<Tok> = token(/[<>](?!=)/y)
+const operator: P<Tok> = token(OPERATOR)
+const endOfCondition: P<Tok> = token(END)
 
 const charName = (text: string, at: number): string => {
   const cp = text.codePointAt(at)!
   return cp < 0x20 || cp === 0x7f ? `U+${cp.toString(16).toUpperCase().padStart(4, "0")}` : String.fromCodePoint(cp)
 }
 
-/** The token at or after `at` (whitespace skipped), or a lexical error. */
-const lex = (text: string, at: number): Tok | ConditionSyntaxError => {
-  let i = at
-  const n = text.length
-  while (i < n && isWs(text.charCodeAt(i))) i++
-  if (i >= n) return { kind: "end", text: "", start: n, end: n }
-  const c = text.charCodeAt(i)
-  const tok = (kind: TokKind, t: string): Tok => ({ kind, text: t, start: i, end: i + t.length })
-  switch (c) {
-    case 0x28 /* ( */:
-      return tok("(", "(")
-    case 0x29 /* ) */:
-      return tok(")", ")")
-    case 0x2c /* , */:
-      return tok(",", ",")
-    case 0x5b /* [ */:
-      return tok("[", "[")
-    case 0x5d /* ] */:
-      return tok("]", "]")
-    case 0x3c /* < */:
-    case 0x3e /* > */:
-      return tok("op", text.charCodeAt(i + 1) === 0x3d ? text.slice(i, i + 2) : text[i])
-    case 0x3d /* = */:
-      return tok("op", "=")
-    case 0x21 /* ! */:
-      return text.charCodeAt(i + 1) === 0x3d ? tok("op", "!=") : { offset: i, message: "unexpected character '!'" }
-    case 0x5c /* \ */: {
-      if (text.charCodeAt(i + 1) !== 0x22) return { offset: i, message: "unexpected character '\\'" }
-      const q = sticky(BACKSLASH_QUOTED, text, i)
-      return q === undefined ? { offset: i, message: "unterminated quoted string" } : tok("quoted", q)
-    }
-    case 0x22 /* " */: {
-      const q = sticky(DOUBLE_QUOTED, text, i)
-      return q === undefined ? { offset: i, message: "unterminated quoted string" } : tok("quoted", q)
-    }
-    case 0x27 /* ' */: {
-      const q = sticky(DOUBLED_QUOTED, text, i) ?? sticky(SINGLE_QUOTED, text, i)
-      return q === undefined ? { offset: i, message: "unterminated quoted string" } : tok("quoted", q)
-    }
-  }
-  const w = sticky(WORD, text, i)
-  if (w === undefined) return { offset: i, message: `unexpected character '${charName(text, i)}'` }
-  return tok(RESERVED_WORDS.has(w) ? "kw" : "word", w)
-}
+/** At a character no token starts with: the lexical error. */
+const lexicalError: P<never> = new Parser((state) => {
+  const text = state.data.text
+  const at = skipWhitespace(text, state.index)
+  const c = text[at]
+  return failAt(at, c === '"' || c === "'" || text.startsWith('\\"', at) ? "unterminated quoted string" : `unexpected character '${charName(text, at)}'`)
+})
 
-const describe = (t: Tok): string => (t.kind === "end" ? "end of condition" : `'${t.text}'`)
+/** Whatever token comes next (for "found …"), or the lexical error there. */
+const found: P<Tok> = choice([endOfCondition, token(PUNCTUATION), operator, quoted, word(), lexicalError])
+
+const describe = (t: Tok): string => (t.start === t.end ? "end of condition" : `'${t.text}'`)
+
+/** `p`, or the syntax error "<what>, found <next token>". */
+const expect = <T>(p: P<T>, what: string): P<T> =>
+  choice([p, found.map((t): never => failAt(t.start, `${what}, found ${describe(t)}`))])
+
+/** `p`, then the parser `next` picks from its result (`chain`, with its argument typed as present). */
+const andThen = <A, B>(p: P<A>, next: (a: A) => P<B>): P<B> => p.chain((a) => next(a as A))
+
+const tooDeep = `condition nested too deeply (more than ${MAX_NESTING} levels)`
+const deeper: P<null> = mapData((data: ParseData): ParseData => ({ text: data.text, depth: data.depth + 1 }))
+const shallower: P<null> = mapData((data: ParseData): ParseData => ({ text: data.text, depth: data.depth - 1 }))
+
+/** The opening token of a nesting level (`(` or `not`): one level deeper, at most `MAX_NESTING`. */
+const opening = (open: P<Tok>): P<Tok> =>
+  sequenceOf([open, getData as P<ParseData>, deeper]).map(([t, data]) => (data.depth >= MAX_NESTING ? failAt(t.start, tooDeep) : t))
+
+/** The closing token of a nesting level (`)`, or the end of the term after `not`). */
+const closing = <T>(close: P<T>): P<T> => sequenceOf([close, shallower]).map(([t]) => t)
 
 // ---------------------------------------------------------------------------------------------------
-// arcsecond primitives over the condition string (carried in the parser state's data)
+// Grammar (productions in the order of the header)
 
-interface ParseData {
-  readonly text: string
-  depth: number
-  /** One-token cache: `peek` followed by `next` lexes once. */
-  cacheAt: number
-  cacheTok: Tok | ConditionSyntaxError | undefined
-}
+const atomOf = (t: Tok, isQuoted: boolean): Atom => ({ text: t.text, quoted: isQuoted, offset: t.start })
 
-type P<T> = Parser<T, string, ParseData>
+// subject := WORD | QUOTED ;  value := WORD | QUOTED | '<' | '>'
+const subject: P<Atom> = choice([bareWord.map((t) => atomOf(t, false)), quoted.map((t) => atomOf(t, true))])
+const value: P<Atom> = choice([subject, angle.map((t) => atomOf(t, false))])
 
-const lexCached = (d: ParseData, at: number): Tok | ConditionSyntaxError => {
-  if (d.cacheAt !== at || d.cacheTok === undefined) {
-    d.cacheAt = at
-    d.cacheTok = lex(d.text, at)
-  }
-  return d.cacheTok
-}
+// BINOP, list operators
+const BINARY_OPERATORS: ReadonlyArray<BinaryOp> = ["=", "!=", "<", "<=", ">", ">=", "contains", "icontains", "startswith", "endswith"]
+const WORD_OPERATORS: ReadonlySet<string> = new Set(["contains", "icontains", "startswith", "endswith"])
+const binaryOperator: P<Tok> = choice([operator, word((w) => WORD_OPERATORS.has(w))])
+const listOperator: P<Tok> = choice([keyword("in"), keyword("pmatch")])
 
-const isError = (t: Tok | ConditionSyntaxError): t is ConditionSyntaxError => "message" in t
+// bracketGroup := '[' (value (',' | before ']'))* ']'
+const bracketGroup: P<Element> = sequenceOf([
+  punctuation("["),
+  many(sequenceOf([value, expect(choice([punctuation(","), lookAhead(punctuation("]"))]), "expected ',' or ']' in bracket group")])),
+  expect(punctuation("]"), "expected a value or ']' in bracket group")
+]).map(([open, items]) => ({ kind: "group", atoms: items.map(([atom]) => atom), offset: open.start }))
 
-/** The next token, not consumed. */
-const peek: P<Tok> = new Parser((state) => {
-  if (state.isError) return state
-  const t = lexCached(state.data, state.index)
-  return isError(t) ? updateError(updateParserState(state, null, t.offset), t.message) : updateResult(state, t)
+// element := bracketGroup | value
+const element = (op: ListOp): P<Element> =>
+  expect(
+    choice([bracketGroup, value.map((atom): Element => ({ kind: "atom", atom }))]),
+    `expected a value in '${op}' list`
+  )
+
+// valueList := '(' element (',' element)* ')'
+const valueList = (op: ListOp): P<Array<Element>> =>
+  between<Tok, Array<Element>, Tok>(expect(punctuation("("), `expected '(' after '${op}'`))(
+    expect(punctuation(")"), `expected ',' or ')' in '${op}' list`)
+  )(sepBy<Tok, Element, string, ParseData>(punctuation(","))(element(op)))
+
+/** What follows a predicate's subject, as the function that builds the predicate from it. */
+type Completion = (subject: Atom) => Expr
+
+const exists: P<Completion> = keyword("exists").map(() => (subject) => ({ kind: "exists", subject }))
+
+// BINOP value
+const valueAfter = new Map(BINARY_OPERATORS.map((op) => [op, expect(value, `expected a value after '${op}'`)]))
+const comparison: P<Completion> = andThen(binaryOperator, (t) => {
+  const op = t.text as BinaryOp
+  return valueAfter.get(op)!.map((right): Completion => (left) => ({ kind: "compare", op, left, right }))
 })
 
-/** The next token, consumed. */
-const next: P<Tok> = new Parser((state) => {
-  if (state.isError) return state
-  const t = lexCached(state.data, state.index)
-  return isError(t) ? updateError(updateParserState(state, null, t.offset), t.message) : updateParserState(state, t, t.end)
+// ('in' | 'pmatch') valueList
+const valueLists = { in: valueList("in"), pmatch: valueList("pmatch") }
+const listOperation: P<Completion> = andThen(listOperator, (t) => {
+  const op = t.text as ListOp
+  return valueLists[op].map((elements): Completion => (subject) => ({ kind: "list", op, subject, elements }))
 })
 
-/** Fails with `message` at `offset`. */
-const failAt = (offset: number, message: string): P<never> =>
-  new Parser((state) => (state.isError ? state : updateError(updateParserState(state, null, offset), message))) as P<never>
-
-/** Enters one nesting level (`(` or `not` at `offset`); fails beyond `MAX_NESTING`. */
-const enter = (offset: number): P<null> =>
-  new Parser((state) => {
-    if (state.isError) return state
-    if (state.data.depth >= MAX_NESTING) {
-      return updateError(updateParserState(state, null, offset), `condition nested too deeply (more than ${MAX_NESTING} levels)`)
-    }
-    state.data.depth++
-    return updateResult(state, null)
-  })
-
-const leave: P<null> = new Parser((state) => {
-  if (state.isError) return state
-  state.data.depth--
-  return updateResult(state, null)
-})
-
-// ---------------------------------------------------------------------------------------------------
-// Grammar
-
-const BINOPS: ReadonlySet<string> = new Set(["=", "!=", "<", "<=", ">", ">=", "contains", "icontains", "startswith", "endswith"])
-
-const isBinop = (t: Tok): boolean => (t.kind === "op" || t.kind === "kw") && BINOPS.has(t.text)
-const isSubject = (t: Tok): boolean => t.kind === "word" || t.kind === "quoted"
-const isValue = (t: Tok): boolean => isSubject(t) || (t.kind === "op" && (t.text === "<" || t.text === ">"))
-const atomOf = (t: Tok): Atom => ({ text: t.text, quoted: t.kind === "quoted", offset: t.start })
-
-type Run = <K>(parser: P<K>) => K
-// arcsecond's `coroutine` is typed for string errors and untyped data; ours carry ParseData.
-const co = <T>(fn: (run: Run) => T): P<T> => coroutine(fn as never) as unknown as P<T>
-
-const expr: P<Expr> = recursiveParser(() => orExpr)
-
-/** A bracket group inside `in (…)`: `[` already peeked. */
-const group: P<Element> = co((run) => {
-  const open = run(next)
-  const atoms: Array<Atom> = []
-  for (;;) {
-    const t = run(peek)
-    if (t.kind === "]") {
-      run(next)
-      return { kind: "group", atoms, offset: open.start }
-    }
-    if (!isValue(t)) return run(failAt(t.start, `expected a value or ']' in bracket group, found ${describe(t)}`))
-    atoms.push(atomOf(run(next)))
-    const sep = run(peek)
-    if (sep.kind === ",") run(next)
-    else if (sep.kind !== "]") return run(failAt(sep.start, `expected ',' or ']' in bracket group, found ${describe(sep)}`))
-  }
-})
-
-/** `'(' elem (',' elem)* ')'` after `in` / `pmatch`. */
-const elements = (op: ListOp): P<ReadonlyArray<Element>> =>
-  co((run) => {
-    const open = run(peek)
-    if (open.kind !== "(") return run(failAt(open.start, `expected '(' after '${op}', found ${describe(open)}`))
-    run(next)
-    const elems: Array<Element> = []
-    for (;;) {
-      const t = run(peek)
-      if (t.kind === "[") elems.push(run(group))
-      else if (isValue(t)) elems.push({ kind: "atom", atom: atomOf(run(next)) })
-      else return run(failAt(t.start, `expected a value in '${op}' list, found ${describe(t)}`))
-      const sep = run(peek)
-      if (sep.kind === ")") {
-        run(next)
-        return elems
-      }
-      if (sep.kind !== ",") return run(failAt(sep.start, `expected ',' or ')' in '${op}' list, found ${describe(sep)}`))
-      run(next)
-    }
-  })
-
-const term: P<Expr> = recursiveParser(() =>
-  co((run): Expr => {
-    const t = run(peek)
-    if (t.kind === "kw" && t.text === "not") {
-      run(next)
-      run(enter(t.start))
-      const operand = run(term)
-      run(leave)
-      return { kind: "not", operand, offset: t.start }
-    }
-    if (t.kind === "(") {
-      run(next)
-      run(enter(t.start))
-      const inner = run(expr)
-      const close = run(peek)
-      if (close.kind !== ")") return run(failAt(close.start, `expected 'and', 'or' or ')', found ${describe(close)}`))
-      run(next)
-      run(leave)
-      return inner
-    }
-    if (!isSubject(t)) return run(failAt(t.start, `expected a condition, found ${describe(t)}`))
-    run(next)
-    const subject = atomOf(t)
-    const op = run(peek)
-    if (op.kind === "kw" && op.text === "exists") {
-      run(next)
-      return { kind: "exists", subject }
-    }
-    if (isBinop(op)) {
-      run(next)
-      const v = run(peek)
-      if (!isValue(v)) return run(failAt(v.start, `expected a value after '${op.text}', found ${describe(v)}`))
-      run(next)
-      return { kind: "compare", op: op.text as BinaryOp, left: subject, right: atomOf(v) }
-    }
-    if (op.kind === "kw" && (op.text === "in" || op.text === "pmatch")) {
-      run(next)
-      const listOp = op.text as ListOp
-      return { kind: "list", op: listOp, subject, elements: run(elements(listOp)) }
-    }
-    if (t.kind === "quoted") return run(failAt(op.start, `expected an operator after ${describe(t)}, found ${describe(op)}`))
-    return { kind: "macro", name: t.text, offset: t.start }
-  })
+/** No operator after the subject: a bare word is a macro reference, a quoted atom an error. */
+const macroReference: P<Completion> = lookAhead(found).map((next) => (subject) =>
+  subject.quoted
+    ? failAt(next.start, `expected an operator after '${subject.text}', found ${describe(next)}`)
+    : { kind: "macro", name: subject.text, offset: subject.offset }
 )
 
-const andExpr: P<Expr> = co((run) => {
-  const first = run(term)
-  let operands: Array<Expr> | undefined
-  for (;;) {
-    const t = run(peek)
-    if (t.kind !== "kw" || t.text !== "and") break
-    run(next)
-    ;(operands ??= [first]).push(run(term))
-  }
-  return operands === undefined ? first : { kind: "and", operands }
-})
+// predicate := subject ('exists' | BINOP value | ('in' | 'pmatch') valueList | ε)
+const predicate: P<Expr> = sequenceOf([subject, choice([exists, comparison, listOperation, macroReference])]).map(([s, complete]) => complete(s))
 
-const orExpr: P<Expr> = co((run) => {
-  const first = run(andExpr)
-  let operands: Array<Expr> | undefined
-  for (;;) {
-    const t = run(peek)
-    if (t.kind !== "kw" || t.text !== "or") break
-    run(next)
-    ;(operands ??= [first]).push(run(andExpr))
-  }
-  return operands === undefined ? first : { kind: "or", operands }
-})
+// negation := 'not' term          (`term` is below: the grammar is recursive)
+const negation: P<Expr> = closing(sequenceOf([opening(keyword("not")), recursiveParser(() => term)])).map(([not, operand]) => ({
+  kind: "not",
+  operand,
+  offset: not.start
+}))
 
-const condition: P<Expr> = co((run) => {
-  const e = run(expr)
-  const t = run(peek)
-  if (t.kind !== "end") return run(failAt(t.start, `expected 'and', 'or' or end of condition, found ${describe(t)}`))
-  return e
-})
+// parenthesised := '(' expr ')'
+const parenthesised: P<Expr> = between<Tok, Expr, Tok>(opening(punctuation("(")))(closing(expect(punctuation(")"), "expected 'and', 'or' or ')'")))(
+  recursiveParser(() => expr)
+)
 
-const withText = withData(condition)
+// term := negation | parenthesised | predicate
+const term: P<Expr> = expect(choice([negation, parenthesised, predicate]), "expected a condition")
+
+/** `operand (kw operand)*` as one n-ary node (a single operand stays itself). */
+const chainOf = (kw: "and" | "or", operand: P<Expr>): P<Expr> =>
+  sepBy<Tok, Expr, string, ParseData>(keyword(kw))(operand).map((operands) => (operands.length === 1 ? operands[0] : { kind: kw, operands }))
+
+// and := term ('and' term)* ;  or := and ('or' and)* ;  expr := or
+const andExpr: P<Expr> = chainOf("and", term)
+const orExpr: P<Expr> = chainOf("or", andExpr)
+const expr: P<Expr> = orExpr
+
+// condition := expr END
+const condition: P<Expr> = sequenceOf([expr, expect(endOfCondition, "expected 'and', 'or' or end of condition")]).map(([e]) => e)
 
 /**
  * Parses a condition. Offsets in the AST and in errors are UTF-16 offsets into `text`.
  */
 export const parseCondition = (text: string): Either.Either<Expr, ConditionSyntaxError> => {
-  const data: ParseData = { text, depth: 0, cacheAt: -1, cacheTok: undefined }
-  let result: ReturnType<P<Expr>["run"]>
   try {
-    result = withText(data).run(text) as ReturnType<P<Expr>["run"]>
+    const result = withData<Expr, string, ParseData>(condition)({ text, depth: 0 }).run(text)
+    // Every failure past the first token is thrown; a plain failure here would be a grammar bug.
+    if (result.isError) throw new Error(`condition parser failed without a syntax error: ${result.error}`)
+    return Either.right(result.result)
   } catch (e) {
+    if (e instanceof SyntaxFailure) return Either.left(e.error)
     if (e instanceof RangeError) {
-      return Either.left({ offset: 0, message: `condition nested too deeply (more than ${MAX_NESTING} levels)` })
+      return Either.left({ offset: 0, message: tooDeep })
     }
     throw e
   }
-  if (result.isError) return Either.left({ offset: result.index, message: String(result.error) })
-  return Either.right((result as { readonly result: Expr }).result)
 }

@@ -2,7 +2,7 @@
  * The processor's run (pipeline.md §1, order of execution steps 5–13): profiles, load, `-test`, drivers,
  * run until the input is processed or a signal asks to stop, exit code. Returns the process exit code.
  */
-import { Effect, Metric, Option } from "effect"
+import { Deferred, Effect, Metric, Option } from "effect"
 import type { TerminalOutput } from "../services/export/Transport.js"
 import type { Health } from "../services/metrics/Health.js"
 import { decodeErrors } from "../services/metrics/Metrics.js"
@@ -63,9 +63,13 @@ export const runProcessor = (
         return 1
       }
       const roots = [...new Set(drivers.right.map((d) => d.output))]
+      // The handlers are installed before the first record can be read: a signal that comes as the
+      // pipeline starts stops it (the pipeline's fibers may run before this fiber goes on).
+      const stopRequested = yield* Deferred.make<void>()
+      yield* onStopSignals(Deferred.succeed(stopRequested, undefined))
       const elapsed = yield* stopwatch
       const run = yield* startPipeline(drivers.right, built.stages)
-      yield* onStopSignals(run.stop)
+      yield* Effect.forkScoped(Effect.zipRight(Deferred.await(stopRequested), run.stop))
       yield* startProgress(roots, args.log !== "quiet")
       const result = yield* Effect.either(run.done)
       yield* Effect.logInfo(summaryLine(yield* totals(roots), yield* elapsed))

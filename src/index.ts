@@ -44,6 +44,8 @@ export {
   shouldEmit
 } from "./services/policy/PolicySet.js"
 
+export { loadSigmaPolicies } from "./services/policy/sigma/SigmaPolicySet.js"
+
 export { readTraceFile } from "./services/drivers/TraceFiles.js"
 export { Flattener } from "./services/reader/Flattener.js"
 export { readTraceRecords } from "./services/reader/TraceRecords.js"

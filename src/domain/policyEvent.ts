@@ -9,11 +9,21 @@ import type { FlatRecord } from "./flatRecord.js"
 export const Priority = { Informational: 0, Low: 1, Medium: 2, High: 3, Critical: 4 } as const
 export type Priority = (typeof Priority)[keyof typeof Priority]
 
+/** What a Sigma rule's alerts carry besides name (its id), desc, priority and tags (docs/sigma.md). */
+export interface SigmaRuleInfo {
+  readonly id: string
+  readonly title: string
+  readonly level: string | undefined
+  readonly references: ReadonlyArray<string>
+}
+
 export interface RuleMatch {
   readonly name: string
   readonly desc: string
   readonly priority: Priority
   readonly tags: ReadonlyArray<string>
+  /** Sigma rules only: JSON `policies[]` adds title, level and references; ECS adds `rule.*`. */
+  readonly sigma?: SigmaRuleInfo
 }
 
 export interface PolicyEvent {

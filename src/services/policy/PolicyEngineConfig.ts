@@ -12,6 +12,8 @@ const Keys = {
   // Unknown mode, language and monitor values fall back with a warning (P19).
   mode: optionalKey(Text),
   language: optionalKey(Text),
+  // language sigma: the Sigma config file (docs/sigma.md).
+  config: optionalKey(Text),
   monitor: optionalKey(Text),
   "monitor.interval": withDefault(Seconds, 30),
   "monitor.debounce": withDefault(Seconds, 10),
@@ -27,6 +29,8 @@ export interface PolicyEngineConfig {
   readonly policies: string | undefined
   readonly mode: PolicyMode
   readonly language: "falco" | "sigma"
+  /** `language: sigma`: the Sigma config file (field mappings…), docs/sigma.md; undefined when none. */
+  readonly config: string | undefined
   readonly monitor: "none" | "local"
   /** How often the processing loop looks for a new rule set (default 30 s). */
   readonly monitorInterval: Duration.Duration
@@ -55,6 +59,9 @@ export const decodePolicyEngineConfig = (
     if (raw.language !== undefined && raw.language !== "falco" && raw.language !== "sigma") {
       warnings.push(`unknown language '${raw.language}', using falco`)
     }
+    if (raw.config !== undefined && raw.config !== "" && language !== "sigma") {
+      warnings.push(`'config' is used only with language sigma; ignored`)
+    }
     const monitor = raw.monitor === "local" ? "local" : "none"
     if (raw.monitor !== undefined && raw.monitor !== "local" && raw.monitor !== "none") {
       warnings.push(`unknown monitor '${raw.monitor}', using none`)
@@ -63,6 +70,7 @@ export const decodePolicyEngineConfig = (
       policies: raw.policies === "" ? undefined : raw.policies,
       mode,
       language,
+      config: raw.config === "" ? undefined : raw.config,
       monitor,
       monitorInterval: Duration.seconds(raw["monitor.interval"]),
       monitorDebounce: Duration.seconds(raw["monitor.debounce"]),

@@ -19,6 +19,7 @@ import { RunOptions } from "../pipeline/RunOptions.js"
 import { type ActionFunc, loadActions } from "./Actions.js"
 import { decodePolicyEngineConfig, type PolicyEngineConfig } from "./PolicyEngineConfig.js"
 import { startPolicyMonitor } from "./PolicyMonitor.js"
+import { loadSigmaPolicies } from "./sigma/SigmaPolicySet.js"
 import { add, alerts, filterDrops, policyReloads } from "../metrics/Metrics.js"
 import { type CompiledPolicySet, type CompiledRule, evaluate, loadPolicies, selectRules } from "./PolicySet.js"
 
@@ -38,7 +39,9 @@ const compileFailure = (e: unknown): string => {
 const buildRuleSet = (config: PolicyEngineConfig, path: string, benchmark: boolean) =>
   Effect.gen(function* () {
     const actions = yield* loadActions(config.actionDir)
-    const all = yield* loadPolicies(path, { actions: new Set(actions.keys()) })
+    const all = config.language === "sigma"
+      ? yield* loadSigmaPolicies(path, config.config)
+      : yield* loadPolicies(path, { actions: new Set(actions.keys()) })
     return { policies: benchmark ? yield* benchmarkSelection(all, config) : all, actions }
   })
 
@@ -101,12 +104,9 @@ export const makePolicyEngineStage = (
       // Enrich without policies: every record passes untouched.
       return { name: "policyengine", onChunk: (chunk) => Effect.sync(() => chunk.map(bareEvent)), onEnd: Effect.succeed([]) }
     }
-    if (config.language === "sigma") {
-      return yield* new PipelineConfigError({ reason: "Plugin", detail: "policyengine: language 'sigma' is not implemented yet" })
-    }
     const path = config.policies
     yield* Effect.logInfo(`Loading policies from: ${path}`)
-    yield* Effect.logInfo("Creating falco policy interpreter")
+    yield* Effect.logInfo(`Creating ${config.language} policy interpreter`)
     const run = yield* RunOptions
     const initial = yield* buildRuleSet(config, path, run.perflog).pipe(
       // A log line is one line: with several errors, each gets its own, and the failure names the first.
@@ -118,7 +118,11 @@ export const makePolicyEngineStage = (
     for (const w of initial.policies.warnings) {
       const line = renderDiagnostic(w)
       // P23: -test shows every compile warning whatever -log says.
-      yield* run.test ? Console.log(formatLine("Warn", "policyengine", line, new Date()).trimEnd()) : Effect.logWarning(line)
+      // Sigma: errors name files and rules that were not loaded (the set loads without them).
+      const level = w.severity === "error" ? "Error" : "Warn"
+      yield* run.test
+        ? Console.log(formatLine(level, "policyengine", line, new Date()).trimEnd())
+        : level === "Error" ? Effect.logError(line) : Effect.logWarning(line)
     }
     yield* Effect.logInfo(`Policy engine loaded ${initial.policies.enabledRuleCount} rules and ${initial.policies.prefilterCount} prefilters`)
 

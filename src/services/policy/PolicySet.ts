@@ -158,7 +158,8 @@ const buildIndex = (
   return index
 }
 
-const makeSet = (
+/** A rule set from compiled rules and filters (also used for Sigma rule sets, sigma/SigmaPolicySet.ts). */
+export const makeSet = (
   files: ReadonlyArray<string>,
   rules: ReadonlyArray<CompiledRule>,
   filters: ReadonlyArray<CompiledFilter>,

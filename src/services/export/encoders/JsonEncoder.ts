@@ -19,7 +19,7 @@ import type {
   NetworkFlowRecord
 } from "../../../domain/flatRecord.js"
 import { ipv4, ipv4FromLong } from "../../../domain/ipv4.js"
-import type { PolicyEvent } from "../../../domain/policyEvent.js"
+import type { PolicyEvent, SigmaRuleInfo } from "../../../domain/policyEvent.js"
 import type { Service } from "../../../domain/sysflow.js"
 import type { JsonLinesText } from "../ExportBatch.js"
 import { BufferPool } from "./BufferPool.js"
@@ -525,6 +525,10 @@ const writeRecord = (w: Utf8Writer, r: FlatRecord, head: Buffer, close: boolean)
   w.bytes(close ? pf.tailClose : pf.tail)
 }
 
+/** A Sigma rule's `,"title":…,"level":…,"references":[…]` (docs/sigma.md; `level` omitted when absent). */
+const sigmaFields = (m: SigmaRuleInfo): string =>
+  ',"title":' + q(m.title) + (m.level === undefined ? "" : ',"level":' + q(m.level)) + ',"references":[' + m.references.map(q).join(",") + "]"
+
 /** `,"policies":[…]` and `,"tags":[ctx tags…, rule tags…]`, each omitted when empty. */
 const policiesAndTags = (ev: PolicyEvent): string => {
   let s = ""
@@ -534,7 +538,8 @@ const policiesAndTags = (ev: PolicyEvent): string => {
     s += ',"policies":['
     for (let i = 0; i < ev.rules.length; i++) {
       const rule = ev.rules[i]
-      s += (i > 0 ? ',{"id":' : '{"id":') + q(rule.name) + ',"desc":' + q(rule.desc) + ',"priority":' + rule.priority + "}"
+      s += (i > 0 ? ',{"id":' : '{"id":') + q(rule.name) + ',"desc":' + q(rule.desc) + ',"priority":' + rule.priority
+      s += (rule.sigma === undefined ? "" : sigmaFields(rule.sigma)) + "}"
       for (const t of rule.tags) tags += (tags === "" ? "" : ",") + q(t)
     }
     s += "]"

@@ -16,7 +16,7 @@ import { Either } from "effect"
 import type { FlatRecord, RecordType } from "../../../domain/flatRecord.js"
 import type { Diagnostic, SourcePos } from "../../../domain/policy/Diagnostic.js"
 import type { SourceLocation } from "../../../domain/policy/PolicyAst.js"
-import type { Priority } from "../../../domain/policyEvent.js"
+import type { Priority, SigmaRuleInfo } from "../../../domain/policyEvent.js"
 import type { CompiledRule } from "../PolicyCompiler.js"
 import { PredicateGraph, type Term } from "../PredicateGraph.js"
 import { alwaysFalse, goLower, type Pred, RecordMemo } from "../Predicates.js"
@@ -27,13 +27,9 @@ import { ALL_RECORDS, type LogsourceScope, logsourceScope } from "./SigmaLogsour
 import type { FieldMatcher, Search, SigmaRule } from "./SigmaRule.js"
 import { compileFieldValues, type ValueTest } from "./SigmaValues.js"
 
-/** Sigma metadata carried by a compiled Sigma rule into the alerts. */
-export interface SigmaMeta {
-  readonly id: string
-  readonly title: string
-  readonly level: string | undefined
+/** Sigma metadata carried by a compiled Sigma rule (the alerts carry the `SigmaRuleInfo` part). */
+export interface SigmaMeta extends SigmaRuleInfo {
   readonly status: string | undefined
-  readonly references: ReadonlyArray<string>
   /** What the logsource restricts the rule to (`process events with EXEC`, `every record`). */
   readonly scope: string
 }

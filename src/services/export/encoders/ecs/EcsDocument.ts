@@ -4,7 +4,8 @@
  * in the synthesised `/proc/<pid>/fd/<fd>` path, D4 no trailing space in `process.command_line`).
  *
  * Layout: top-level keys in the fixed order `@timestamp, agent, ecs, event, host, container,
- * orchestrator, pod, service, file, sf_file_action, network, source, destination, process, user, tags`;
+ * orchestrator, pod, service, file, sf_file_action, network, source, destination, process, user, rule, tags`
+ * (`rule` only for Sigma alerts, docs/sigma.md);
  * every nested object with its keys sorted (Go marshals maps sorted); empty or absent sections omitted.
  * A hand-written string builder over the attribute functions (`domain/attributes.ts`): no
  * JSON.stringify, no intermediate objects, no Effect. Sections that depend only on one entity
@@ -16,7 +17,7 @@ import type { FlatRecord, ProcessEventRecord } from "../../../../domain/flatReco
 import { base, dir } from "../../../../domain/goPath.js"
 import { ipv4FromLong } from "../../../../domain/ipv4.js"
 import { OpFlag } from "../../../../domain/opFlags.js"
-import { Priority, type PolicyEvent } from "../../../../domain/policyEvent.js"
+import { Priority, type PolicyEvent, type SigmaRuleInfo } from "../../../../domain/policyEvent.js"
 import type { Container, File, Pod, Process, SFHeader, Service } from "../../../../domain/sysflow.js"
 import { gjsonGet } from "../../../policy/Gjson.js"
 import { isoTime } from "./isoTime.js"
@@ -321,6 +322,31 @@ const event = (
   return s + ',"sf_type":"' + r.type + '","start":"' + startTs + '","type":"' + type + '"}'
 }
 
+/**
+ * `,"rule":{…}` for the Sigma rules matched (docs/sigma.md): description, id, level, name (the title),
+ * reference (every reference URL) and ruleset; one value per key, or an array of them when several Sigma
+ * rules matched. Omitted when none did (Falco-syntax alerts are unchanged).
+ */
+const rule = (ev: PolicyEvent): string => {
+  const sigma: Array<SigmaRuleInfo & { readonly desc: string }> = []
+  for (const r of ev.rules) if (r.sigma !== undefined) sigma.push({ ...r.sigma, desc: r.desc })
+  if (sigma.length === 0) return ""
+  const one = (values: ReadonlyArray<string>) => (values.length === 1 ? q(values[0]) : "[" + values.map(q).join(",") + "]")
+  const levels = sigma.flatMap((m) => (m.level === undefined ? [] : [m.level]))
+  return (
+    ',"rule":{"description":' +
+    one(sigma.map((m) => m.desc)) +
+    ',"id":' +
+    one(sigma.map((m) => m.id)) +
+    (levels.length === 0 ? "" : ',"level":' + one(levels)) +
+    ',"name":' +
+    one(sigma.map((m) => m.title)) +
+    ',"reference":[' +
+    sigma.flatMap((m) => m.references).map(q).join(",") +
+    '],"ruleset":"sigma"}'
+  )
+}
+
 /** `,"tags":[ctx tags…, rule tags…]`, omitted when there are none. */
 const tags = (ev: PolicyEvent): string => {
   let s = ""
@@ -452,10 +478,10 @@ export const encodeEcsEvent = (ev: PolicyEvent, head: string): string => {
         ',"type":' +
         q(gjsonGet(message, "kind").toLowerCase()) +
         '},"type":"kubernetes"}'
-      return s + tags(ev) + "}"
+      return s + rule(ev) + tags(ev) + "}"
     }
   }
-  return s + processAndUser(r) + tags(ev) + "}"
+  return s + processAndUser(r) + rule(ev) + tags(ev) + "}"
 }
 
 /** KE `event.type` from the action. */

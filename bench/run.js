@@ -10,6 +10,7 @@
 //   BENCH_RECORDS   events in the generated fallback input (default 1000000)
 //   BENCH_REPEAT    runs per pipeline (default 3)
 //   BENCH_MEMCHECK  0 to skip the memory comparison (N=5 vs N=31, or 1x vs 4x generated)
+//   SIGMA_RULES     a directory of Sigma rules (e.g. a SigmaHQ checkout's rules/linux) for the Sigma table
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -148,6 +149,23 @@ for (const e of engine) {
     `${pad(label, 40)} ${lpad(e.rules, 6)} ${lpad(Math.round(e.evalsPerSec).toLocaleString("en-US"), 14)} ${lpad(Math.round(e.records / e.seconds).toLocaleString("en-US"), 11)} ${lpad(e.seconds.toFixed(2), 9)} ${lpad((e.seconds / (floor.wallMs / 1000)).toFixed(2), 14)}`
   )
 }
+
+// Sigma evaluation alone: the reference's shipped Sigma rules (with its sysflow.yml) and SIGMA_RULES.
+const sharedSigma = path.resolve(root, "..", "shared", "conformance", "policies", "sigma")
+const sigmaSets = [
+  ...(fs.existsSync(sharedSigma) ? [`${path.join(sharedSigma, "rules")}=${path.join(sharedSigma, "config", "sysflow.yml")}`] : []),
+  ...(process.env.SIGMA_RULES ? [process.env.SIGMA_RULES] : [])
+]
+if (sigmaSets.length > 0) {
+  const sigma = measure([path.join(root, "bench", "sigma-engine.js"), file, ...sigmaSets]).stdout.trim().split("\n").map((l) => JSON.parse(l))
+  console.log(`\n${pad("sigma engine alone (evaluate)", 40)} ${lpad("rules", 6)} ${lpad("not loaded", 11)} ${lpad("records/s", 11)} ${lpad("engine s", 9)} ${lpad("engine/decode", 14)}`)
+  for (const e of sigma) {
+    const label = e.set.startsWith(sharedSigma) ? "conformance sigma (51 rules)" : `SIGMA_RULES ${path.basename(path.dirname(e.set))}/${path.basename(e.set)}`
+    console.log(
+      `${pad(label, 40)} ${lpad(e.rules, 6)} ${lpad(e.notLoaded, 11)} ${lpad(Math.round(e.recordsPerSec).toLocaleString("en-US"), 11)} ${lpad(e.seconds.toFixed(2), 9)} ${lpad((e.seconds / (floor.wallMs / 1000)).toFixed(2), 14)}`
+    )
+  }
+} else console.log("\n(no Sigma rules: ../shared is absent and SIGMA_RULES is not set)")
 
 if (memcheck) {
   // Same pipeline, two input sizes: peak RSS must not grow with the input.

@@ -347,6 +347,8 @@ export const procGid = (r: FlatRecord): number => r.process?.gid ?? 0
 export const procUser = (r: FlatRecord): string => trimBoundingQuotes(r.process?.userName ?? "")
 export const procGroup = (r: FlatRecord): string => trimBoundingQuotes(r.process?.groupName ?? "")
 export const procExe = (r: FlatRecord): string => proc(r).exe
+/** `sf.proc.cwd`: the working directory (v5 traces; `""` in older ones). Not part of the JSON export. */
+export const procCwd = (r: FlatRecord): string => r.process?.cwd ?? ""
 export const procArgs = (r: FlatRecord): string => proc(r).args
 export const procName = (r: FlatRecord): string => proc(r).name
 /** `sf.proc.cmdline` (Q10/D4: no trailing space when args are empty). */
@@ -621,6 +623,7 @@ const sfDefs: ReadonlyArray<AttributeDef> = [
   strDef("sf.proc.user", procUser),
   strDef("sf.proc.group", procGroup),
   strDef("sf.proc.exe", procExe),
+  strDef("sf.proc.cwd", procCwd),
   strDef("sf.proc.args", procArgs),
   strDef("sf.proc.name", procName),
   strDef("sf.proc.cmdline", procCmdline),

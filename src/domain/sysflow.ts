@@ -135,6 +135,8 @@ export interface Process {
   readonly tty: boolean
   readonly containerId: string | null
   readonly entry: boolean
+  /** The working directory (schema v5 and later; absent in older traces). */
+  readonly cwd?: string
 }
 
 /**

@@ -402,7 +402,7 @@ describe("attributeTable", () => {
   const sfNames = [
     "sf.type", "sf.opflags", "sf.ret", "sf.ts", "sf.endts",
     "sf.proc.oid", "sf.proc.pid", "sf.proc.createts", "sf.proc.uid", "sf.proc.gid", "sf.proc.tid", "sf.proc.user",
-    "sf.proc.group", "sf.proc.exe", "sf.proc.args", "sf.proc.name", "sf.proc.cmdline", "sf.proc.tty",
+    "sf.proc.group", "sf.proc.exe", "sf.proc.cwd" /* X66, an extension */, "sf.proc.args", "sf.proc.name", "sf.proc.cmdline", "sf.proc.tty",
     "sf.proc.entry", "sf.proc.aname", "sf.proc.aexe", "sf.proc.acmdline", "sf.proc.apid",
     "sf.pproc.oid", "sf.pproc.pid", "sf.pproc.createts", "sf.pproc.name", "sf.pproc.exe", "sf.pproc.args",
     "sf.pproc.user", "sf.pproc.group", "sf.pproc.cmdline", "sf.pproc.uid", "sf.pproc.gid", "sf.pproc.tty",

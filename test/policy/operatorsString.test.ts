@@ -97,4 +97,11 @@ describe("startswith and endswith", () => {
     expect(holds("sf.proc.cmdline startswith sf.proc.exe", pe({ process: self, ptree: [self, bash] }))).toBe(true)
     expect(holds("sf.proc.cmdline endswith sf.proc.exe", pe({ process: self, ptree: [self, bash] }))).toBe(false)
   })
+
+  it("sf.proc.cwd is the process's working directory (schema v5), empty when the trace has none", () => {
+    const inTmp = pe({ process: proc({ exe: "/bin/sh", cwd: "/tmp/x" }) })
+    expect(holds("sf.proc.cwd startswith /tmp", inTmp)).toBe(true)
+    expect(holds("sf.proc.cwd = /tmp/x", inTmp)).toBe(true)
+    expect(holds(`sf.proc.cwd = ""`, pe())).toBe(true)
+  })
 })

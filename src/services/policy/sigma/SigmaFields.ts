@@ -10,7 +10,6 @@
 import { attributeTable } from "../../../domain/attributes.js"
 import type { FlatRecord } from "../../../domain/flatRecord.js"
 import { OpFlag } from "../../../domain/opFlags.js"
-import type { Process } from "../../../domain/sysflow.js"
 
 /** How a mapped field is read from a record. */
 export interface FieldAccess {
@@ -40,13 +39,9 @@ const derived = (target: string, str: (r: FlatRecord) => string): FieldAccess =>
 
 const PROTOCOLS: Readonly<Record<number, string>> = { 1: "icmp", 6: "tcp", 17: "udp", 58: "ipv6-icmp", 132: "sctp" }
 
-/**
- * Targets computed for Sigma that are not policy attributes. `sf.proc.cwd` is the process's working
- * directory, present in SysFlow v5 traces (the decoder keeps the field; older traces give `""`).
- */
+/** Targets computed for Sigma that are not policy attributes. */
 const DERIVED: ReadonlyMap<string, FieldAccess> = new Map(
   [
-    derived("sf.proc.cwd", (r) => (r.process as (Process & { readonly cwd?: unknown }) | undefined)?.cwd as string | undefined ?? ""),
     derived("sigma.target_filename", (r) => (createsSecondName(r) ? fileNewpath(r) : filePath(r))),
     derived("sigma.source_filename", (r) => (createsSecondName(r) ? filePath(r) : "")),
     derived("sigma.protocol", (r) => (r.type === "NF" ? PROTOCOLS[r.event.proto] ?? String(r.event.proto) : "")),

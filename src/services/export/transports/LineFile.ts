@@ -2,8 +2,9 @@
  * An output file of JSON lines that never ends inside a line. `committed` is the file's size after the
  * last complete write. When a write fails part-way (ENOSPC, EFBIG, EIO, ...), the file is truncated back
  * to the last whole document the failed batch got out, and the failure says how many documents that
- * is. A hard exit (second signal) while a write is in flight lets that write land (briefly, bounded),
- * then cuts the file after the last whole document in it, synchronously, before the process exits. A
+ * is. A hard exit (second signal) while a batch is being written lets the write call under way land
+ * (briefly, bounded), then cuts the file after the last whole document in it, synchronously, before the
+ * process exits. A
  * target that cannot be truncated (a device, FIFO, terminal, or a file reached through /proc such as
  * `/dev/stdout`) is only appended to: bytes it accepted stay.
  */
@@ -31,6 +32,12 @@ export interface InFlight {
   readonly length: number
   readonly ends: Uint32Array
 }
+
+/**
+ * Bytes per write call, as Node's own `writeFile` does: one call with a whole batch (about 2.5 MiB) cost
+ * about 0.45 s more system time on the bench replay (reader → file json), 10% of the run.
+ */
+const WRITE_CHUNK = 512 * 1024
 
 /** How long a hard exit waits for a write under way to land, and for how long a size that stopped growing. */
 const LAND_MS = 500
@@ -104,7 +111,7 @@ export class LineFile {
     let written = 0
     this.inFlight = { base: this.committed, length: bytes.length, ends }
     try {
-      while (written < bytes.length) written += (await this.handle.write(bytes, written, bytes.length - written)).bytesWritten
+      while (written < bytes.length) written += (await this.handle.write(bytes, written, Math.min(WRITE_CHUNK, bytes.length - written))).bytesWritten
       this.committed += written
     } catch (e) {
       const whole = wholeDocuments(ends, written)

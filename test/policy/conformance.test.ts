@@ -15,25 +15,18 @@ import type { FlatRecord } from "../../src/domain/flatRecord.js"
 import { renderDiagnostic } from "../../src/domain/policy/Diagnostic.js"
 import { compilePolicies, type CompiledPolicySet, evaluate } from "../../src/services/policy/PolicySet.js"
 import { bash, ff, matchNames, nf, pe, proc } from "./fixtures.js"
+import { yamlFilesUnder } from "../support/shared.js"
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..")
 const policiesDir = path.resolve(projectRoot, "..", "shared", "conformance", "policies")
 const present = fs.existsSync(policiesDir)
 if (!present) console.warn(`[skip] ${policiesDir} is absent: the shipped-policy conformance tests are skipped`)
 
-const walk = (dir: string): Array<string> =>
-  fs
-    .readdirSync(dir)
-    .sort()
-    .flatMap((n) => {
-      const p = path.join(dir, n)
-      return fs.statSync(p).isDirectory() ? walk(p) : /\.ya?ml$/.test(n) ? [p] : []
-    })
 
 const load = (...rel: Array<string>): CompiledPolicySet => {
   const files = rel.flatMap((r) => {
     const p = path.join(policiesDir, r)
-    return fs.statSync(p).isDirectory() ? walk(p) : [p]
+    return fs.statSync(p).isDirectory() ? yamlFilesUnder(p) : [p]
   })
   const r = compilePolicies(files.map((f) => ({ path: f, text: fs.readFileSync(f, "utf8") })))
   if (Either.isLeft(r)) throw new Error(r.left.message)
@@ -76,7 +69,7 @@ describe.skipIf(!present)("shipped Falco-dialect policies load (§2)", () => {
   })
 
   it("loads every file on its own too", () => {
-    for (const f of [...walk(path.join(policiesDir, "runtimeintegrity")), ...walk(path.join(policiesDir, "tests")), path.join(policiesDir, "distribution/filter.yaml")]) {
+    for (const f of [...yamlFilesUnder(path.join(policiesDir, "runtimeintegrity")), ...yamlFilesUnder(path.join(policiesDir, "tests")), path.join(policiesDir, "distribution/filter.yaml")]) {
       expect(() => load(path.relative(policiesDir, f)), f).not.toThrow()
     }
   })

@@ -21,20 +21,13 @@ import { readSigmaConfig, type SigmaConfig } from "../../src/services/policy/sig
 import { compileSigmaSources, type SigmaLoad } from "../../src/services/policy/sigma/SigmaLoader.js"
 import { img, projectRoot, readTrace, Scene } from "../policies/support.js"
 import { compile, diagnosticsOf, fired, ruleYaml } from "./support.js"
+import { yamlFilesUnder } from "../support/shared.js"
 
 const shipped = path.resolve(projectRoot, "..", "shared", "conformance", "policies", "sigma")
 const traces = path.resolve(projectRoot, "..", "shared", "traces")
 const present = fs.existsSync(shipped) && fs.existsSync(traces)
 if (!present) console.warn(`[skip] ${shipped} or ${traces} is absent: the Sigma conformance tests are skipped`)
 
-const walk = (dir: string): Array<string> =>
-  fs
-    .readdirSync(dir)
-    .sort()
-    .flatMap((n) => {
-      const p = path.join(dir, n)
-      return fs.statSync(p).isDirectory() ? walk(p) : /\.ya?ml$/.test(n) ? [p] : []
-    })
 
 const shippedConfig = (extra = ""): SigmaConfig => {
   const file = path.join(shipped, "config", "sysflow.yml")
@@ -45,7 +38,7 @@ const shippedConfig = (extra = ""): SigmaConfig => {
 
 const loadShipped = (cfg: SigmaConfig): SigmaLoad =>
   compileSigmaSources(
-    walk(path.join(shipped, "rules")).map((p) => ({ path: p, text: fs.readFileSync(p, "utf8") })),
+    yamlFilesUnder(path.join(shipped, "rules")).map((p) => ({ path: p, text: fs.readFileSync(p, "utf8") })),
     cfg
   )
 
@@ -148,7 +141,7 @@ describe("S3: what crashed the reference is a rule compile error or works", () =
 const sigmaHq = process.env.SIGMA_RULES
 describe.skipIf(sigmaHq === undefined)("SigmaHQ rules (SIGMA_RULES)", () => {
   it("every rule loads or is reported with a per-rule diagnostic", () => {
-    const files = walk(sigmaHq!)
+    const files = yamlFilesUnder(sigmaHq!)
     const load = compileSigmaSources(files.map((p) => ({ path: p, text: fs.readFileSync(p, "utf8") })))
     expect(load.skippedFiles).toBe(0)
     const reasons = diagnosticsOf(load).map((d) => d.replace(/^.*? not loaded: /, ""))

@@ -13,19 +13,12 @@ import { readSigmaConfig } from "../../src/services/policy/sigma/SigmaConfig.js"
 import { compileSigmaSources, type SigmaLoad } from "../../src/services/policy/sigma/SigmaLoader.js"
 import { img, projectRoot, Scene } from "../policies/support.js"
 import { diagnosticsOf, ruleYaml } from "./support.js"
+import { yamlFilesUnder } from "../support/shared.js"
 
 const shipped = path.resolve(projectRoot, "..", "shared", "conformance", "policies", "sigma")
 const present = fs.existsSync(shipped)
 if (!present) console.warn(`[skip] ${shipped} is absent: the Sigma scene tests are skipped`)
 
-const walk = (dir: string): Array<string> =>
-  fs
-    .readdirSync(dir)
-    .sort()
-    .flatMap((n) => {
-      const p = path.join(dir, n)
-      return fs.statSync(p).isDirectory() ? walk(p) : /\.ya?ml$/.test(n) ? [p] : []
-    })
 
 /** Rules of the other categories, written after SigmaHQ's Linux rules. */
 const ours: Record<string, string> = {
@@ -93,7 +86,7 @@ const load = (): ReadonlyArray<SigmaLoad> => {
   const cfgPath = path.join(shipped, "config", "sysflow.yml")
   const cfg = readSigmaConfig(cfgPath, fs.readFileSync(cfgPath, "utf8"))
   if ("errors" in cfg) throw new Error("sysflow.yml does not load")
-  const sources = walk(path.join(shipped, "rules")).map((p) => ({ path: p, text: fs.readFileSync(p, "utf8") }))
+  const sources = yamlFilesUnder(path.join(shipped, "rules")).map((p) => ({ path: p, text: fs.readFileSync(p, "utf8") }))
   return [compileSigmaSources(sources, cfg.config), compileSigmaSources(Object.entries(ours).map(([p, text]) => ({ path: p, text })))]
 }
 

@@ -12,6 +12,16 @@ export const sharedDir = path.resolve(projectRoot, "..", "shared")
 export const hasShared = fs.existsSync(path.join(sharedDir, "traces"))
 export const sharedPath = (...parts: string[]): string => path.join(sharedDir, ...parts)
 
+/** Every `.yaml`/`.yml` file under `dir`, recursively, in name order (as the policy loader reads them). */
+export const yamlFilesUnder = (dir: string): Array<string> =>
+  fs
+    .readdirSync(dir)
+    .sort()
+    .flatMap((n) => {
+      const p = path.join(dir, n)
+      return fs.statSync(p).isDirectory() ? yamlFilesUnder(p) : /\.ya?ml$/.test(n) ? [p] : []
+    })
+
 if (!hasShared && process.env.SF_REQUIRE_SHARED === "1") {
   throw new Error(`SF_REQUIRE_SHARED=1 but ${sharedDir} is absent`)
 }

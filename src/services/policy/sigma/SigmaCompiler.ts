@@ -24,6 +24,7 @@ import { type CondExpr, parseCondition } from "./SigmaCondition.js"
 import { EMPTY_SIGMA_CONFIG, type SigmaConfig } from "./SigmaConfig.js"
 import { BUILTIN_FIELD_MAPPING, type FieldAccess, fieldAccess, KEYWORD_TARGETS, UNSUPPORTED_FIELDS } from "./SigmaFields.js"
 import { ALL_RECORDS, type LogsourceScope, logsourceScope } from "./SigmaLogsources.js"
+import { diag } from "./SigmaReader.js"
 import type { FieldMatcher, Search, SigmaRule } from "./SigmaRule.js"
 import { compileFieldValues, type ValueTest } from "./SigmaValues.js"
 
@@ -144,15 +145,7 @@ export class SigmaCompiler {
   }
 
   private report(severity: "error" | "warning", loc: SourceLocation, message: string): void {
-    this.diagnostics.push({
-      severity,
-      file: loc.file,
-      line: loc.line,
-      column: loc.column,
-      message,
-      snippet: loc.snippet,
-      ...(severity === "error" ? { reason: "Semantic" as const } : {})
-    })
+    this.diagnostics.push(diag(severity, loc, message))
   }
 
   // -- conditions -----------------------------------------------------------------------------------

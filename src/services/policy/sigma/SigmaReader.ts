@@ -42,7 +42,8 @@ export type ReadOutcome =
   | { readonly kind: "config"; readonly diagnostics: ReadonlyArray<Diagnostic> }
   | { readonly kind: "invalid"; readonly diagnostics: ReadonlyArray<Diagnostic> }
 
-const diag = (severity: "error" | "warning", loc: SourceLocation, message: string): Diagnostic => ({
+/** A Sigma diagnostic at `loc` (errors carry the Semantic reason), for the reader and the compiler. */
+export const diag = (severity: "error" | "warning", loc: SourceLocation, message: string): Diagnostic => ({
   severity,
   file: loc.file,
   line: loc.line,

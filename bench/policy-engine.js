@@ -1,11 +1,12 @@
 // Policy engine cost alone: reads and flattens a trace (a file or a directory) chunk by chunk, and times only `evaluate` over
 // each chunk, for the rule sets named on the command line (a path, or gen:N for N generated rules).
 // Prints one JSON line per rule set: records, rules, engine seconds, rule evaluations per second.
-import { Effect, Stream } from "effect"
+import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { loadPolicies, evaluate, readTraceRecords } from "../dist/index.js"
+import { loadPolicies } from "../dist/index.js"
+import { timedEvaluation } from "./timed-evaluation.js"
 
 const [trace, ...sets] = process.argv.slice(2)
 
@@ -31,23 +32,6 @@ const generated = (n) => {
 for (const spec of sets) {
   const policyPath = spec.startsWith("gen:") ? generated(Number(spec.slice(4))) : spec
   const set = await Effect.runPromise(loadPolicies(policyPath))
-  let records = 0
-  let matched = 0
-  let ns = 0n
-  const files = fs.statSync(trace).isDirectory() ? fs.readdirSync(trace).sort().map((n) => path.join(trace, n)) : [trace]
-  await Effect.runPromise(
-    Stream.fromIterable(files).pipe(
-      Stream.flatMap((f) => readTraceRecords(f)),
-      Stream.runForEach((chunk) =>
-        Effect.sync(() => {
-          const t0 = process.hrtime.bigint()
-          for (const r of chunk) if (evaluate(set, r).matches.length > 0) matched++
-          ns += process.hrtime.bigint() - t0
-          records += chunk.length
-        })
-      )
-    )
-  )
-  const seconds = Number(ns) / 1e9
+  const { records, matched, seconds } = await timedEvaluation(set, trace)
   console.log(JSON.stringify({ set: spec, rules: set.enabledRuleCount, records, matched, seconds, evalsPerSec: (records * set.enabledRuleCount) / seconds }))
 }

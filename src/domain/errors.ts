@@ -63,3 +63,6 @@ export class ExportError extends Data.TaggedError("ExportError")<{
     return `${this.transport}: ${this.detail}`
   }
 }
+
+/** An error's message for a log line or a wrapping error's detail (anything thrown, not only Errors). */
+export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e))

@@ -15,6 +15,7 @@ import * as fs from "node:fs"
 import { Session } from "node:inspector/promises"
 import * as path from "node:path"
 import * as v8 from "node:v8"
+import { errorText } from "../domain/errors.js"
 
 /** The profile flags; `""` means not requested (`CliArgs` fits as is). */
 export interface ProfileFiles {
@@ -26,7 +27,6 @@ export interface ProfileFiles {
 /** A profile that cannot be created or started; `message` is the reference's log text. */
 export class ProfileError extends Data.TaggedError("ProfileError")<{ readonly message: string }> {}
 
-const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
 const fail = (what: string) => (e: unknown) => new ProfileError({ message: `${what}:  ${errorText(e)}` })
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, TestClock } from "effect"
-import { makeChannel, send } from "../../src/services/pipeline/Channel.js"
+import { makeChannel, send } from "../../src/services/kernel/Channel.js"
 import { startProgress, stopwatch, summaryLine } from "../../src/services/metrics/Progress.js"
 
 const capture = (lines: string[], isTTY = true) => ({ isTTY, write: (l: string) => lines.push(l) })

@@ -25,7 +25,7 @@ import {
   keyError,
   pluginEntryOrigin,
   withAttributeOrigin
-} from "../../src/services/pipeline/AttributeDecoder.js"
+} from "../../src/services/kernel/AttributeDecoder.js"
 import { applyEnvOverrides } from "../../src/services/pipeline/EnvOverrides.js"
 import { builtinRegistry, knownKeysOf } from "../../src/services/pipeline/Registry.js"
 

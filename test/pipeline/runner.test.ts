@@ -1,9 +1,9 @@
 import { it } from "@effect/vitest"
 import { Deferred, Effect, Fiber } from "effect"
 import { describe, expect } from "vitest"
-import { type Channel, depth, makeChannel, send, takeChunk } from "../../src/services/pipeline/Channel.js"
-import { type RunnableDriver, type RunnableStage, startPipeline, streamStage } from "../../src/services/pipeline/Runner.js"
-import type { Stage } from "../../src/services/pipeline/Stage.js"
+import { type Channel, depth, makeChannel, send, takeChunk } from "../../src/services/kernel/Channel.js"
+import { type RunnableDriver, type RunnableStage, startPipeline, streamStage } from "../../src/services/kernel/Runner.js"
+import type { Stage } from "../../src/services/kernel/Stage.js"
 
 const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i)
 

@@ -11,7 +11,7 @@ import type { DriverError } from "../../src/domain/errors.js"
 import type { SysFlowDatum } from "../../src/domain/sysflow.js"
 import { type SocketDriverOptions, type SocketStats, makeSocketStats, runSocketDriver } from "../../src/services/drivers/SocketDriver.js"
 import { SfLoggerLive } from "../../src/services/logging/SfLogger.js"
-import { type Channel, chunks, close, makeChannel } from "../../src/services/pipeline/Channel.js"
+import { type Channel, chunks, close, makeChannel } from "../../src/services/kernel/Channel.js"
 import { encodeDatum } from "../../src/services/trace/TraceWriter.js"
 
 export const tempSocketDir = (): string => fs.mkdtempSync(path.join(os.tmpdir(), "sfsock-"))

@@ -6,7 +6,7 @@
  * is read with memory bounded by one block. Faults throw a `TraceError` naming the file and the byte
  * offset where the fault was found; blocks returned before the fault are complete and valid.
  */
-import { TraceError } from "../../domain/errors.js"
+import { TraceError, errorText } from "../../domain/errors.js"
 import { type Codec, codecFor, MAX_BLOCK_BYTES } from "./Codecs.js"
 
 const MAGIC = [0x4f, 0x62, 0x6a, 0x01] // "Obj\x01"
@@ -254,7 +254,7 @@ export class OcfParser {
 
   private asTraceError(e: unknown, reason: TraceError["reason"], relOffset: number): TraceError {
     if (e instanceof TraceError) return e
-    const detail = e instanceof Error ? e.message : String(e)
+    const detail = errorText(e)
     return new TraceError({ reason, file: this.file, offset: this.base + relOffset, detail })
   }
 }

@@ -13,7 +13,7 @@ import { Effect, Stream } from "effect"
 import { DriverError, type TraceError } from "../../domain/errors.js"
 import type { SysFlowDatum } from "../../domain/sysflow.js"
 import { add, decodeErrors } from "../metrics/Metrics.js"
-import { type Channel, send } from "../pipeline/Channel.js"
+import { type Channel, send } from "../kernel/Channel.js"
 import { listTraceFiles, readTraceFile } from "./TraceFiles.js"
 
 /** How many faults the final error quotes (each was logged when it happened). */

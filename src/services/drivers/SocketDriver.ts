@@ -31,8 +31,8 @@ import type { DriverEntry } from "../../domain/pipelineConfig.js"
 import type { SysFlowDatum } from "../../domain/sysflow.js"
 import { DatumError, makeSysFlowDecoder } from "../avro/SysFlowDecoder.js"
 import { logHealth } from "../logging/SfLogger.js"
-import { decodeDriverAttributes } from "../pipeline/AttributeDecoder.js"
-import { CHUNK_SIZE, type Channel, send } from "../pipeline/Channel.js"
+import { decodeDriverAttributes } from "../kernel/AttributeDecoder.js"
+import { CHUNK_SIZE, type Channel, send } from "../kernel/Channel.js"
 import { Intake, type IntakeLog, LogLimiter, type Session, type SocketStats, makeSocketStats } from "./socket/Intake.js"
 import {
   checkSocketPath,

@@ -11,11 +11,11 @@ import * as fsSync from "node:fs"
 import * as fs from "node:fs/promises"
 import * as net from "node:net"
 import * as path from "node:path"
-import { DriverError, TraceError } from "../../domain/errors.js"
+import { DriverError, TraceError, errorText } from "../../domain/errors.js"
 import type { SysFlowDatum } from "../../domain/sysflow.js"
 import { OcfParser } from "../avro/OcfReader.js"
 import { DatumError, SchemaError, type SysFlowDecoder, sysFlowDecoderFor } from "../avro/SysFlowDecoder.js"
-import { CHUNK_SIZE } from "../pipeline/Channel.js"
+import { CHUNK_SIZE } from "../kernel/Channel.js"
 
 const READ_SIZE = 1 << 20
 
@@ -134,7 +134,7 @@ export const readTraceFile = (file: string): Stream.Stream<ReadonlyArray<SysFlow
             // Anything but a TraceError (say, an allocation that failed) still names the file and offset.
             fault = e instanceof TraceError
               ? e
-              : new TraceError({ reason: "Block", file, offset: parser.offset, detail: e instanceof Error ? e.message : String(e) })
+              : new TraceError({ reason: "Block", file, offset: parser.offset, detail: errorText(e) })
           }
           if (fault !== undefined || last) builder.flush()
           return { chunks: builder.take(), fault, last: last || fault !== undefined }

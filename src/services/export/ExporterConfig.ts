@@ -5,7 +5,7 @@
 import { Effect } from "effect"
 import { NonEmptyText, OneOf, Text, WholeNumber, withDefault } from "../../domain/configValues.js"
 import type { PipelineConfigError } from "../../domain/errors.js"
-import { decodeAttributes, entryError } from "../pipeline/AttributeDecoder.js"
+import { decodeAttributes, entryError } from "../kernel/AttributeDecoder.js"
 
 export const ExportKinds = ["terminal", "file", "syslog", "es", "kafka", "null", "findings"] as const
 export type ExportKind = (typeof ExportKinds)[number]

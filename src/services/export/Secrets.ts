@@ -11,7 +11,7 @@ import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { Flag, NonEmptyText, OneOf, withDefault } from "../../domain/configValues.js"
 import type { PipelineConfigError } from "../../domain/errors.js"
-import { decodeAttributes, keyError } from "../pipeline/AttributeDecoder.js"
+import { decodeAttributes, keyError } from "../kernel/AttributeDecoder.js"
 
 const VaultKeys = {
   "vault.secrets": withDefault(Flag, false),

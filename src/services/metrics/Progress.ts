@@ -4,7 +4,7 @@
  * log line at the end of the run.
  */
 import { Clock, type Duration, Effect, Metric, MetricState, Schedule, type Scope } from "effect"
-import type { Channel } from "../pipeline/Channel.js"
+import type { Channel } from "../kernel/Channel.js"
 
 export interface Totals {
   readonly read: number

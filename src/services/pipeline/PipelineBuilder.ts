@@ -19,11 +19,11 @@ import { loadHandlerPlugin, type PluginRegistrations } from "../plugins/PluginLo
 import { makePluginProcessorStage } from "../plugins/PluginProcessorStage.js"
 import { makePolicyEngineStage } from "../policy/PolicyEngineStage.js"
 import { makeSysFlowReader } from "../reader/SysFlowReader.js"
-import { decodeDriverAttributes, pluginEntryOrigin, withAttributeOrigin } from "./AttributeDecoder.js"
-import { type Channel, makeChannel } from "./Channel.js"
+import { decodeDriverAttributes, pluginEntryOrigin, withAttributeOrigin } from "../kernel/AttributeDecoder.js"
+import { type Channel, makeChannel } from "../kernel/Channel.js"
 import type { PipelineGraph } from "./PipelineGraph.js"
-import { type RunnableDriver, type RunnableStage, streamStage } from "./Runner.js"
-import type { Stage } from "./Stage.js"
+import { type RunnableDriver, type RunnableStage, streamStage } from "../kernel/Runner.js"
+import type { Stage } from "../kernel/Stage.js"
 
 type InitError = PipelineConfigError | ExportError
 

@@ -5,7 +5,7 @@
  * configuration fails here, before any record is read or any output touched.
  */
 import { Duration, Effect, type Scope } from "effect"
-import { DriverError, type ExportError, PipelineConfigError } from "../../domain/errors.js"
+import { DriverError, type ExportError, PipelineConfigError, errorText } from "../../domain/errors.js"
 import { logHealth } from "../logging/SfLogger.js"
 import type { TerminalOutput } from "../export/Transport.js"
 import { loadPipelineConfig } from "./ConfigLoader.js"
@@ -15,7 +15,7 @@ import { buildPipelineGraph, type PipelineGraph, selectDrivers, unknownProcessor
 import { refuseOutputsOverInputs } from "./OutputsOverInputs.js"
 import { builtinRegistry, extendRegistry, knownKeysOf, pluginDriver, pluginProcessor } from "./Registry.js"
 import { emptyRegistrations, loadDriverPlugins, loadProcessorPlugin, type PluginRegistrations } from "../plugins/PluginLoader.js"
-import type { RunnableDriver } from "./Runner.js"
+import type { RunnableDriver } from "../kernel/Runner.js"
 
 export interface LoadOptions {
   readonly configPath: string
@@ -115,4 +115,3 @@ export const initDrivers = (
   input: string
 ): Effect.Effect<ReadonlyArray<RunnableDriver>, DriverError> => buildDrivers(loaded.graph, loaded.built, input, loaded.plugins)
 
-export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e))

@@ -6,7 +6,7 @@
  */
 import { Effect } from "effect"
 import type { PluginChannel } from "../../domain/plugins.js"
-import { type Channel, CHUNK_SIZE, close, send, takeChunk, trySend } from "../pipeline/Channel.js"
+import { type Channel, CHUNK_SIZE, close, send, takeChunk, trySend } from "../kernel/Channel.js"
 
 export const pluginChannel = <T>(ch: Channel<T>): PluginChannel<T> => {
   let buffer: T[] = []

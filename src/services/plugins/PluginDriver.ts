@@ -4,14 +4,13 @@
  * `cleanup()` runs, and the runner closes its channel so the pipeline drains.
  */
 import { Effect } from "effect"
-import { DriverError } from "../../domain/errors.js"
+import { DriverError, errorText } from "../../domain/errors.js"
 import type { Driver, PipelineApi, PluginConfig } from "../../domain/plugins.js"
-import type { Channel } from "../pipeline/Channel.js"
+import type { Channel } from "../kernel/Channel.js"
 import { currentPlainLogger } from "../logging/SfLogger.js"
 import { pluginChannel } from "./PluginChannelAdapter.js"
 import { pluginLogger } from "./PluginLoader.js"
 
-const text = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
 export const initPluginDriver = (
   name: string,
@@ -22,7 +21,7 @@ export const initPluginDriver = (
 ): Effect.Effect<(input: string) => Effect.Effect<void, DriverError>, DriverError> =>
   Effect.gen(function* () {
     const fail = (reason: DriverError["reason"], what: string) => (e: unknown) =>
-      new DriverError({ reason, driver: name, detail: `driver '${name}': ${what}: ${text(e)}`, cause: e })
+      new DriverError({ reason, driver: name, detail: `driver '${name}': ${what}: ${errorText(e)}`, cause: e })
     const api: PipelineApi = {
       logger: pluginLogger(yield* currentPlainLogger, name),
       getRootChannel: () => pluginChannel(root),

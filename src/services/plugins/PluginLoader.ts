@@ -10,7 +10,7 @@ import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
-import { PipelineConfigError } from "../../domain/errors.js"
+import { PipelineConfigError, errorText } from "../../domain/errors.js"
 import type { Driver, Handler, HandlerCache, Plugin, PluginCache, PluginLogger, Processor } from "../../domain/plugins.js"
 import { currentPlainLogger, type PlainLogger } from "../logging/SfLogger.js"
 
@@ -34,7 +34,6 @@ export interface PluginRegistrations {
 
 const fail = (detail: string) => new PipelineConfigError({ reason: "Plugin", detail })
 
-const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
 const hasMethods = (x: unknown, names: ReadonlyArray<string>): string[] =>
   typeof x !== "object" || x === null ? [...names] : names.filter((n) => typeof (x as Record<string, unknown>)[n] !== "function")

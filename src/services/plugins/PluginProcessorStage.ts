@@ -4,19 +4,18 @@
  * closes them anyway). A rejected promise or a throw fails the run with the plugin's name.
  */
 import { Effect } from "effect"
-import { PipelineConfigError } from "../../domain/errors.js"
+import { PipelineConfigError, errorText } from "../../domain/errors.js"
 import type { Processor } from "../../domain/plugins.js"
-import type { Channel } from "../pipeline/Channel.js"
-import type { RunnableStage } from "../pipeline/Runner.js"
+import type { Channel } from "../kernel/Channel.js"
+import type { RunnableStage } from "../kernel/Runner.js"
 import { pluginChannel } from "./PluginChannelAdapter.js"
 
-const text = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
 /** Runs a plugin call, turning throws and rejections into a failure naming the plugin. */
 export const pluginCall = <A>(name: string, what: string, f: () => A | Promise<A>): Effect.Effect<A, PipelineConfigError> =>
   Effect.tryPromise({
     try: async () => f(),
-    catch: (e) => new PipelineConfigError({ reason: "Plugin", detail: `plugin '${name}': ${what} failed: ${text(e)}` })
+    catch: (e) => new PipelineConfigError({ reason: "Plugin", detail: `plugin '${name}': ${what} failed: ${errorText(e)}` })
   })
 
 export const makePluginProcessorStage = (

@@ -4,7 +4,7 @@
 import { Duration, Effect } from "effect"
 import { optionalKey, Seconds, Text, WholeNumber, withDefault } from "../../domain/configValues.js"
 import type { PipelineConfigError } from "../../domain/errors.js"
-import { decodeAttributes } from "../pipeline/AttributeDecoder.js"
+import { decodeAttributes } from "../kernel/AttributeDecoder.js"
 import type { PolicyMode } from "./PolicySet.js"
 
 const Keys = {

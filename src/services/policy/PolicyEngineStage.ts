@@ -8,14 +8,14 @@
  * Evaluation is a plain loop over the chunk (compiled closures); Effect only wraps the chunk.
  */
 import { Clock, Console, Duration, Effect, type Scope } from "effect"
-import { PipelineConfigError } from "../../domain/errors.js"
+import { PipelineConfigError, errorText } from "../../domain/errors.js"
 import type { FlatRecord } from "../../domain/flatRecord.js"
 import { PolicyError, renderDiagnostic } from "../../domain/policy/Diagnostic.js"
 import { bareEvent, type PolicyEvent } from "../../domain/policyEvent.js"
 import { formatLine } from "../logging/SfLogger.js"
-import { entryError } from "../pipeline/AttributeDecoder.js"
-import type { Stage } from "../pipeline/Stage.js"
-import { RunOptions } from "../pipeline/RunOptions.js"
+import { entryError } from "../kernel/AttributeDecoder.js"
+import type { Stage } from "../kernel/Stage.js"
+import { RunOptions } from "../kernel/RunOptions.js"
 import { type ActionFunc, loadActions } from "./Actions.js"
 import { decodePolicyEngineConfig, type PolicyEngineConfig } from "./PolicyEngineConfig.js"
 import { startPolicyMonitor } from "./PolicyMonitor.js"
@@ -31,7 +31,7 @@ interface RuleSet {
 
 /** A compile failure in one line (several errors are logged one per line before it). */
 const compileFailure = (e: unknown): string => {
-  if (!(e instanceof PolicyError)) return e instanceof Error ? e.message : String(e)
+  if (!(e instanceof PolicyError)) return errorText(e)
   const first = renderDiagnostic(e.diagnostics[0])
   return e.diagnostics.length === 1 ? first : `${e.diagnostics.length} errors (each logged above), the first: ${first}`
 }
@@ -79,7 +79,7 @@ const withActions = (
         const r = fn(ctx)
         if (r instanceof Promise) pending.push(r.catch((e: unknown) => errors.push(String(e))))
       } catch (e) {
-        errors.push(e instanceof Error ? e.message : String(e))
+        errors.push(errorText(e))
       }
     }
   }

@@ -7,8 +7,8 @@ import { OneOf, Text, WholeNumber, withDefault } from "../../domain/configValues
 import type { PipelineConfigError } from "../../domain/errors.js"
 import type { FlatRecord } from "../../domain/flatRecord.js"
 import type { SysFlowDatum } from "../../domain/sysflow.js"
-import { decodeAttributes, entryError } from "../pipeline/AttributeDecoder.js"
-import type { Stage } from "../pipeline/Stage.js"
+import { decodeAttributes, entryError } from "../kernel/AttributeDecoder.js"
+import type { Stage } from "../kernel/Stage.js"
 import { Flattener } from "./Flattener.js"
 import { makeRateFilter } from "./RateFilter.js"
 

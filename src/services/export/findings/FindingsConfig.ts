@@ -7,7 +7,7 @@
 import { Effect } from "effect"
 import { HttpUrl, NonEmptyText, Text, WholeNumber, withDefault } from "../../../domain/configValues.js"
 import type { PipelineConfigError } from "../../../domain/errors.js"
-import { decodeAttributes } from "../../pipeline/AttributeDecoder.js"
+import { decodeAttributes } from "../../kernel/AttributeDecoder.js"
 
 export const DEFAULT_FINDINGS_URL = "https://us-south.secadvisor.cloud.ibm.com/findings"
 export const DEFAULT_IAM_URL = "https://iam.cloud.ibm.com/identity/token"

@@ -12,7 +12,7 @@
  */
 import type { Client } from "@elastic/elasticsearch"
 import { Effect, Redacted } from "effect"
-import { ExportError, PipelineConfigError } from "../../../domain/errors.js"
+import { ExportError, PipelineConfigError, errorText } from "../../../domain/errors.js"
 import type { Transport, TransportFactory } from "../Transport.js"
 import { defaultRetryPolicy, describeFailure, type RequestCounter, type RetryPolicy, scrubber, sendBatch } from "./es/BulkSender.js"
 import { decodeEsSettings, type EsSettings, redactUrl } from "./es/EsConfig.js"
@@ -81,7 +81,7 @@ export const makeEsTransportWith =
           catch: (e) =>
             new PipelineConfigError({
               reason: "Attribute",
-              detail: scrub(`exporter: cannot create the Elasticsearch client for ${where}: ${e instanceof Error ? e.message : String(e)}`)
+              detail: scrub(`exporter: cannot create the Elasticsearch client for ${where}: ${errorText(e)}`)
             })
         }),
         (c) => Effect.promise(() => c.close())

@@ -14,7 +14,7 @@
  */
 import { Effect } from "effect"
 import { ExportError } from "../../../domain/errors.js"
-import { entryError } from "../../pipeline/AttributeDecoder.js"
+import { entryError } from "../../kernel/AttributeDecoder.js"
 import {
   HEALTH_RETRY,
   type HttpFailure,

@@ -20,7 +20,7 @@ import { Duration, Effect } from "effect"
 import * as fs from "node:fs/promises"
 import * as net from "node:net"
 import * as tls from "node:tls"
-import { ExportError } from "../../../domain/errors.js"
+import { ExportError, errorText } from "../../../domain/errors.js"
 import type { Transport, TransportFactory } from "../Transport.js"
 import { DatagramSender, isOversize, resolveHost } from "./syslog/DatagramSender.js"
 import { appNameOf, type Formatter, makeFormatter, programName } from "./syslog/Rfc5424.js"
@@ -58,7 +58,7 @@ const TLS_HINT = "; trust its CA with syslog.tls.ca (a PEM file), or turn verifi
 /** A connection failure in words, with a hint for certificate problems. */
 export const describeConnectError = (c: SyslogConfig, e: unknown): string => {
   const code = errCode(e)
-  const msg = e instanceof Error ? e.message : String(e)
+  const msg = errorText(e)
   if (UNTRUSTED.has(code)) return `the server's TLS certificate is not trusted (${msg})${TLS_HINT}`
   if (code === "ERR_TLS_CERT_ALTNAME_INVALID") return `the server's TLS certificate is not valid for '${c.host}' (${msg})${TLS_HINT}`
   if (code === "CERT_HAS_EXPIRED" || code === "CERT_NOT_YET_VALID") return `the server's TLS certificate is not valid now (${msg})${TLS_HINT}`

@@ -16,7 +16,7 @@
  */
 import type { Client } from "@elastic/elasticsearch"
 import { Clock, Effect, Redacted } from "effect"
-import { ExportError } from "../../../../domain/errors.js"
+import { ExportError, errorText } from "../../../../domain/errors.js"
 import type { ExportBatch } from "../../ExportBatch.js"
 import { type EsSettings, redactUrl } from "./EsConfig.js"
 import { formatGoDurationMs } from "./goDuration.js"
@@ -90,7 +90,6 @@ export interface RequestFailure {
 }
 
 const errorName = (e: unknown): string => (e instanceof Error ? e.name : typeof e)
-const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
 interface EsErrorBody {
   readonly error?: { readonly type?: string; readonly reason?: string } | string
@@ -139,7 +138,7 @@ export const describeFailure = (e: unknown, settings: Pick<EsSettings, "addresse
       }
     }
     case "ConnectionError": {
-      const msg = errorMessage(e)
+      const msg = errorText(e)
       const tlsHint = /certificate|self[- ]signed|altnames|CERT_|UNABLE_TO/i.test(msg)
         ? " (TLS verification failed: set es.tls.ca to the cluster's CA certificate, or es.tls.skipverify=true to skip verification)"
         : ""
@@ -154,7 +153,7 @@ export const describeFailure = (e: unknown, settings: Pick<EsSettings, "addresse
     case "RequestAbortedError":
       return { retryable: false, status, text: "request aborted" }
     default:
-      return { retryable: false, status, text: `${name}: ${clip(errorMessage(e))}` }
+      return { retryable: false, status, text: `${name}: ${clip(errorText(e))}` }
   }
 }
 

@@ -16,7 +16,7 @@ import { Effect } from "effect"
 import * as os from "node:os"
 import { Flag, Text, WholeNumber, withDefault } from "../../../../domain/configValues.js"
 import type { PipelineConfigError } from "../../../../domain/errors.js"
-import { decodeAttributes } from "../../../pipeline/AttributeDecoder.js"
+import { decodeAttributes } from "../../../kernel/AttributeDecoder.js"
 import { programName } from "./Rfc5424.js"
 
 export type SyslogProto = "tcp" | "udp" | "tls"

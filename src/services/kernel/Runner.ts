@@ -17,6 +17,7 @@ import { queuedChunks, recordsIn, recordsOut } from "../metrics/Metrics.js"
 import { type Channel, chunks, close, depth, send } from "./Channel.js"
 import type { Stage } from "./Stage.js"
 import { pipelineScheduler } from "./TurnTakingScheduler.js"
+import { errorText } from "../../domain/errors.js"
 
 export interface RunnableDriver<E = unknown> {
   readonly name: string
@@ -68,8 +69,6 @@ export const streamStage = <E>(
 /** Runs every stage's `start` in order (after the load and the drivers' init), stopping at the first failure. */
 export const startStages = <E>(stages: ReadonlyArray<RunnableStage<E>>): Effect.Effect<void, E> =>
   Effect.forEach(stages, (s) => s.start ?? Effect.void, { discard: true })
-
-const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
 export interface PipelineRun {
   /** Asks the drivers to stop; the pipeline then drains (first SIGINT/SIGTERM). */

@@ -57,7 +57,7 @@ describe.skipIf(!linux)("socket driver (in-process, real SOCK_SEQPACKET client)"
     const h = await startDriver()
     const c = await connectCollector(h.sockPath)
     await c.send(packets(trace.datums.slice(0, 3)))
-    // The stream stays open: the records must still arrive (flush timer), not wait for a full chunk or the end.
+    // The stream stays open: the records must still arrive at once, not wait for a full chunk or the end.
     await h.waitFor(() => h.records.length === 3, "the first three records", 2_000)
     await c.send(packets(trace.datums.slice(3)))
     await h.waitFor(() => h.records.length === trace.datums.length, "the rest")
@@ -210,7 +210,7 @@ describe.skipIf(!linux)("socket driver (in-process, real SOCK_SEQPACKET client)"
 
   it("stop during a stream: what was received is still sent on, the collector's connection is closed", async () => {
     const trace = generatedTrace({ flows: 100 })
-    const h = await startDriver({ holdConsumer: true, channelCapacity: 1, driver: { flushMs: 1 } })
+    const h = await startDriver({ holdConsumer: true, channelCapacity: 1 })
     const c = await connectCollector(h.sockPath)
     await c.send(packets(trace.datums))
     await h.waitFor(() => h.stats.packets === trace.datums.length, "every packet received")

@@ -14,14 +14,18 @@
  * * Overload (P21): node-unix-socket cannot pause reading, so the collector cannot be made to wait.
  *   Packets wait in a bounded queue (`queue.size`, default 65536 records); beyond it they are dropped
  *   and counted, with a warning at most every 5 s and a metric (`socketMetrics`).
- * * Chunks: up to CHUNK_SIZE records, or what arrived within FLUSH_MS of a chunk's first record, so a
- *   slow collector's records are not held back.
+ * * Chunks: no batching delay. Each time packets arrive, the loop decodes what the intake holds (up to
+ *   CHUNK_SIZE records a chunk) and sends it, and it never holds a chunk while the socket is quiet: at
+ *   1 event/s every record goes out alone at once; under load packets pile up while the pipeline works,
+ *   so chunks grow. A chunk is decoded in one go (a few ms at most) and the loop then waits on the
+ *   channel or the intake, so the event loop keeps turning and the socket keeps being read.
+ * * Time (the log rate limits) comes from Effect's Clock; nothing in the driver waits for time to pass.
  * * Stop (the runner interrupts the driver: first SIGINT/SIGTERM or a failing stage): the listener and
  *   every connection are closed, everything already received is decoded and sent, the socket file is
  *   removed; the runner then closes the channel and the pipeline drains. Packets still in the kernel's
  *   socket buffer at that moment are not read (the collector sees its connection closed).
  */
-import { Effect, Fiber, Metric, Runtime } from "effect"
+import { type Clock, Effect, Fiber, Metric, Runtime } from "effect"
 import * as fs from "node:fs"
 import type { SeqpacketServer } from "node-unix-socket"
 import { SysFlowSchemaV4 } from "../../domain/avroSchema.js"
@@ -53,8 +57,6 @@ export const DEFAULT_QUEUE_SIZE = 65_536
 export const DEFAULT_QUEUE_BYTES = 64 * 1024 * 1024
 /** node-unix-socket's read buffer (its default); a packet this long is treated as truncated (P28). */
 export const READ_BUFFER_SIZE = 256 * 1024
-/** Longest time a received record waits for its chunk to fill. */
-export const FLUSH_MS = 20
 /** Connections that may wait behind the served one (P22). */
 export const MAX_WAITING = 8
 /** Listen backlog. */
@@ -67,8 +69,6 @@ export interface SocketDriverOptions {
   readonly queueBytes?: number
   /** Read buffer size; a packet of this size or more is dropped as truncated. */
   readonly readBufferSize?: number
-  /** Longest wait before a partial chunk is sent. */
-  readonly flushMs?: number
   /** Interval between two drop warnings. */
   readonly dropWarningMs?: number
   /** Counters to fill (for tests and metrics); a fresh set otherwise. */
@@ -189,7 +189,8 @@ export const runSocketDriver = (
                 ? Effect.logError(message)
                 : logHealth(message)
         )
-      const intake = new Intake(limits, log, options.stats ?? makeSocketStats(), options.dropWarningMs)
+      const clock = yield* Effect.clock
+      const intake = new Intake(limits, log, clock, options.stats ?? makeSocketStats(), options.dropWarningMs)
 
       yield* prepareSocketPath(input)
       yield* Effect.acquireRelease(listen(mod, input, intake), (id) =>
@@ -203,7 +204,7 @@ export const runSocketDriver = (
       // The loop is never interrupted: a stop closes the intake, and the loop sends what was received.
       // Forked with its finalizer in one uninterruptible step, so a stop can never orphan it.
       const loop = yield* Effect.uninterruptible(
-        Effect.tap(Effect.forkDaemon(serve(intake, output, options.flushMs ?? FLUSH_MS, log)), (fiber) =>
+        Effect.tap(Effect.forkDaemon(serve(intake, output, clock, log)), (fiber) =>
           Effect.addFinalizer(() => Effect.sync(() => intake.stop()).pipe(Effect.zipRight(Fiber.await(fiber))))
         )
       )
@@ -215,16 +216,15 @@ export const runSocketDriver = (
 const serve = (
   intake: Intake,
   output: Channel<SysFlowDatum>,
-  flushMs: number,
+  clock: Clock.Clock,
   log: IntakeLog
 ): Effect.Effect<void, DriverError> =>
   Effect.gen(function* () {
     const decoder = makeSysFlowDecoder(SysFlowSchemaV4)
-    const malformedLog = new LogLimiter(10_000, 10)
+    const malformedLog = new LogLimiter(10_000, 10, clock)
     const stats = intake.stats
     const reported = { connections: 0, records: 0, malformed: 0, truncated: 0, dropped: 0 }
     let batch: SysFlowDatum[] = []
-    let batchStart = 0
 
     const syncMetrics = Effect.suspend(() => {
       const updates: Array<Effect.Effect<void>> = []
@@ -265,7 +265,6 @@ const serve = (
           }
           continue
         }
-        if (batch.length === 0) batchStart = Date.now()
         batch.push(datum)
         stats.records++
         s.counts.records++
@@ -287,13 +286,13 @@ const serve = (
       intake.finish(s)
     }
 
+    // Decode what is there, send it, and wait only when the intake is empty: a chunk is never held.
     for (;;) {
       const since = intake.version
       const s = intake.current
       if (s === undefined) {
-        yield* flush
         if (intake.stopped || intake.failure !== undefined) break
-        yield* waitFor(intake, since, undefined)
+        yield* waitFor(intake, since)
         continue
       }
       if (!s.announced) {
@@ -301,30 +300,18 @@ const serve = (
         log("Health", "Successfully accepted new input stream")
       }
       decodeQueued(s)
-      if (batch.length >= CHUNK_SIZE) {
-        yield* flush
+      if (batch.length > 0) {
+        yield* flush // packets that arrive meanwhile make the next chunk
         continue
       }
-      if (s.pending > 0) continue
       if (s.ended) {
-        yield* flush
         endStream(s)
         if (intake.current === undefined && !intake.stopped && intake.failure === undefined) {
           log("Info", "Waiting for the next collector")
         }
         continue
       }
-      if (batch.length === 0) {
-        yield* waitFor(intake, since, undefined)
-        continue
-      }
-      const left = flushMs - (Date.now() - batchStart)
-      if (left <= 0) yield* flush
-      else {
-        // Until the deadline, only a full chunk's worth of packets (or an end or stop) is worth waking for.
-        const missing = CHUNK_SIZE - batch.length
-        yield* waitFor(intake, since, left, () => s.pending >= missing)
-      }
+      yield* waitFor(intake, since)
     }
     intake.reportDrops(true)
     yield* syncMetrics
@@ -333,22 +320,9 @@ const serve = (
     }
   })
 
-/** Waits until the intake changes after `since` (for a new packet: when `onData` holds), or `ms` passed. */
-const waitFor = (intake: Intake, since: number, ms: number | undefined, onData?: () => boolean): Effect.Effect<void> =>
+/** Waits until the intake changes after `since` (a packet, a connection, an end, a stop, a failure). */
+const waitFor = (intake: Intake, since: number): Effect.Effect<void> =>
   Effect.async<void>((resume) => {
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const done = () => {
-      if (timer !== undefined) clearTimeout(timer)
-      timer = undefined
-      resume(Effect.void)
-    }
-    intake.onWake(since, done, onData)
-    if (ms !== undefined && intake.version === since) timer = setTimeout(() => {
-      intake.clearWake()
-      done()
-    }, ms)
-    return Effect.sync(() => {
-      if (timer !== undefined) clearTimeout(timer)
-      intake.clearWake()
-    })
+    intake.onWake(since, () => resume(Effect.void))
+    return Effect.sync(() => intake.clearWake())
   })

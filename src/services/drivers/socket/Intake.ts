@@ -14,7 +14,10 @@
  *   reads with `read(2)`, so `MSG_TRUNC` is not visible): it is counted, logged and dropped.
  * * **End of a stream.** A zero-length packet and EOF look the same (the library's `'end'`): the stream
  *   ends, the connection is closed, and the next collector is served.
+ * * **Time** (the log rate limits) is read from Effect's `Clock`, captured by the driver: the library's
+ *   callbacks run outside any fiber, and TestClock drives the limits in tests.
  */
+import type { Clock } from "effect"
 import type { SeqpacketServer, SeqpacketSocket } from "node-unix-socket"
 
 export type IntakeLogLevel = "Info" | "Warn" | "Error" | "Health"
@@ -79,8 +82,9 @@ export class Session {
 }
 
 /**
- * Allows a burst of log lines per window and counts the rest, so a flood of bad packets or drops cannot
- * flood the log. `take()` says whether to log now and how many were held back since the last line.
+ * Allows a burst of log lines per window (on `clock`'s time) and counts the rest, so a flood of bad
+ * packets cannot flood the log. `take()` says whether to log now and how many were held back since the
+ * last line.
  */
 export class LogLimiter {
   private windowStart = -Infinity
@@ -89,10 +93,12 @@ export class LogLimiter {
 
   constructor(
     private readonly windowMs: number,
-    private readonly burst: number
+    private readonly burst: number,
+    private readonly clock: Clock.Clock
   ) {}
 
-  take(now = Date.now()): { readonly log: boolean; readonly held: number } {
+  take(): { readonly log: boolean; readonly held: number } {
+    const now = this.clock.unsafeCurrentTimeMillis()
     if (now - this.windowStart >= this.windowMs) {
       this.windowStart = now
       this.inWindow = 0
@@ -126,8 +132,6 @@ export class Intake {
   private nextId = 1
   private server: SeqpacketServer | undefined
   private waiter: (() => void) | undefined
-  /** When set, a new packet wakes the waiter only if this holds (ends, stops and connections always do). */
-  private wakeOnData: (() => boolean) | undefined
   /** Bumped on every event, so the loop never misses a wake-up between its check and its wait. */
   version = 0
   stopped = false
@@ -136,15 +140,17 @@ export class Intake {
   /** Drops since the last drop warning (P21). */
   private dropsUnreported = 0
   private lastDropWarning = -Infinity
-  readonly truncatedLog = new LogLimiter(10_000, 10)
+  readonly truncatedLog: LogLimiter
 
   constructor(
     readonly limits: IntakeLimits,
     private readonly log: IntakeLog,
+    private readonly clock: Clock.Clock,
     stats?: SocketStats,
     private readonly dropWarningIntervalMs = 5_000
   ) {
     this.stats = stats ?? makeSocketStats()
+    this.truncatedLog = new LogLimiter(10_000, 10, clock)
   }
 
   /** Serves connections of a listening server. */
@@ -186,22 +192,17 @@ export class Intake {
     this.bump()
   }
 
-  /**
-   * Registers the loop's wake-up; called at once if something happened since `since`. `onData`: wake for
-   * a new packet only when it holds (e.g. enough packets queued to fill a chunk).
-   */
-  onWake(since: number, wake: () => void, onData?: () => boolean): void {
+  /** Registers the loop's wake-up (for the next event: packet, connection, end, stop); called at once if something happened since `since`. */
+  onWake(since: number, wake: () => void): void {
     if (this.version !== since) {
       wake()
       return
     }
     this.waiter = wake
-    this.wakeOnData = onData
   }
 
   clearWake(): void {
     this.waiter = undefined
-    this.wakeOnData = undefined
   }
 
   /** Stops: no new connections, every connection closed; what was received stays queued for the loop. */
@@ -225,9 +226,10 @@ export class Intake {
     }
   }
 
-  /** Logs the drops not reported yet (at the end of a stream, or when `force`d by the interval). */
-  reportDrops(final = false, now = Date.now()): void {
+  /** Logs the drops not reported yet: at once when `final` (end of a stream), else at most once per interval. */
+  reportDrops(final = false): void {
     if (this.dropsUnreported === 0) return
+    const now = this.clock.unsafeCurrentTimeMillis()
     if (!final && now - this.lastDropWarning < this.dropWarningIntervalMs) return
     this.lastDropWarning = now
     const n = this.dropsUnreported
@@ -304,8 +306,7 @@ export class Intake {
     s.packets.push(buf)
     this.queuedRecords++
     this.queuedBytes += buf.length
-    if (this.waiter !== undefined && (this.wakeOnData === undefined || this.wakeOnData())) this.bump()
-    else this.version++
+    this.bump()
   }
 
   private endSession(s: Session, reason: string): void {

@@ -45,16 +45,16 @@ ${rule("after", "m")}
     expect(matchNames(set, pe())).toEqual(["between"])
   })
 
-  it("are replaced, not appended, by `append: true`", () => {
+  it("are appended to by `append: true` (Falco; the reference replaced them)", () => {
     const set = compiled(`
 - macro: m
   condition: sf.proc.name = python
 - macro: m
-  condition: sf.proc.name = bash
+  condition: or sf.proc.name = bash
   append: true
 ${rule("r", "m")}
 `)
-    expect(matchNames(set, pe())).toEqual([])
+    expect(matchNames(set, pe())).toEqual(["r"])
   })
 
   it("see only earlier files across files; later definitions are unknown (false, with a warning)", () => {

@@ -173,16 +173,14 @@ describe("rejected files: exact diagnostics", () => {
     ["a top-level scalar", "hello\n", "test.yaml:1:1: error: a policy file must be a sequence of items, found a scalar"],
     ["a scalar item", "- rule: r\n  desc: d\n  condition: x = y\n- oops\n", "test.yaml:4:3: error: a policy item must be a mapping, found a scalar"],
     ["a sequence item", "- [a]\n", "test.yaml:1:3: error: a policy item must be a mapping, found a sequence"],
-    ["no item key", "- name: r\n  desc: d\n", "test.yaml:1:3: error: an item needs one of the keys rule, filter, drop, macro, list, required_engine_version"],
+    ["no item key", "- name: r\n  desc: d\n", "test.yaml:1:3: error: an item needs one of the keys rule, filter, drop, macro, list, required_engine_version, required_plugin_versions"],
     ["two item keys", "- rule: r\n  macro: m\n  desc: d\n  condition: x = y\n", "test.yaml:2:3: error: an item has exactly one item key, found 'rule' and 'macro'"],
-    ["exceptions on a rule", "- rule: r\n  desc: d\n  condition: x = y\n  exceptions: []\n", "test.yaml:4:3: error: key 'exceptions' is not allowed in a rule item (allowed: desc, condition, priority, tags, actions, prefilter, enabled, output, warn_evttypes, skip-if-unknown-filter)"],
-    ["source on a rule", "- rule: r\n  desc: d\n  condition: x = y\n  source: syscall\n", "test.yaml:4:3: error: key 'source' is not allowed in a rule item (allowed: desc, condition, priority, tags, actions, prefilter, enabled, output, warn_evttypes, skip-if-unknown-filter)"],
-    ["append on a rule", "- rule: r\n  desc: d\n  condition: x = y\n  append: true\n", "test.yaml:4:3: error: key 'append' is not allowed in a rule item (allowed: desc, condition, priority, tags, actions, prefilter, enabled, output, warn_evttypes, skip-if-unknown-filter)"],
-    ["override on a rule", "- rule: r\n  desc: d\n  condition: x = y\n  override: {}\n", "test.yaml:4:3: error: key 'override' is not allowed in a rule item (allowed: desc, condition, priority, tags, actions, prefilter, enabled, output, warn_evttypes, skip-if-unknown-filter)"],
-    ["desc on a macro", "- macro: m\n  desc: d\n  condition: x = y\n", "test.yaml:2:3: error: key 'desc' is not allowed in a macro item (allowed: condition, append)"],
+    ["a misspelt exceptions key on a rule", "- rule: r\n  desc: d\n  condition: x = y\n  exception: []\n", "test.yaml:4:3: error: key 'exception' is not allowed in a rule item (allowed: desc, condition, priority, tags, actions, prefilter, enabled, output, warn_evttypes, skip-if-unknown-filter, source, exceptions, append, override)"],
+    ["a misspelt source key on a rule", "- rule: r\n  desc: d\n  condition: x = y\n  sources: syscall\n", "test.yaml:4:3: error: key 'sources' is not allowed in a rule item (allowed: desc, condition, priority, tags, actions, prefilter, enabled, output, warn_evttypes, skip-if-unknown-filter, source, exceptions, append, override)"],
+    ["desc on a macro", "- macro: m\n  desc: d\n  condition: x = y\n", "test.yaml:2:3: error: key 'desc' is not allowed in a macro item (allowed: condition, append, override)"],
     ["desc on a filter", "- filter: f\n  desc: d\n  condition: x = y\n", "test.yaml:2:3: error: key 'desc' is not allowed in a filter item (allowed: condition, enabled)"],
     ["priority on a drop", "- drop: f\n  condition: x = y\n  priority: high\n", "test.yaml:3:3: error: key 'priority' is not allowed in a drop item (allowed: condition, enabled)"],
-    ["append on a list", "- list: l\n  items: [a]\n  append: true\n", "test.yaml:3:3: error: key 'append' is not allowed in a list item (allowed: items)"],
+    ["desc on a list", "- list: l\n  items: [a]\n  desc: d\n", "test.yaml:3:3: error: key 'desc' is not allowed in a list item (allowed: items, append, override)"],
     ["a key on required_engine_version", "- required_engine_version: 7\n  x: 1\n", "test.yaml:2:3: error: key 'x' is not allowed in a required_engine_version item (allowed: none)"],
     ["a rule without desc (Q17)", "- rule: r\n  condition: x = y\n", "test.yaml:1:3: error: missing 'desc' in rule 'r'"],
     ["a rule without condition", "- rule: r\n  desc: d\n", "test.yaml:1:3: error: missing 'condition' in rule 'r'"],
@@ -207,7 +205,7 @@ describe("rejected files: exact diagnostics", () => {
   it("reports every error of a file, not just the first", () => {
     expect(errorsOf("- rule: r\n  condition: x = y\n- macro: m\n  desc: d\n  condition: a =\n- list: in\n  items: [a]\n")).toEqual([
       "test.yaml:1:3: error: missing 'desc' in rule 'r'",
-      "test.yaml:4:3: error: key 'desc' is not allowed in a macro item (allowed: condition, append)",
+      "test.yaml:4:3: error: key 'desc' is not allowed in a macro item (allowed: condition, append, override)",
       "test.yaml:6:9: error: invalid list name 'in': a list name must be a bare word that is not a reserved word"
     ])
   })
@@ -275,9 +273,9 @@ describe("condition syntax errors point into the file (§3.5)", () => {
 
 describe("diagnostic values", () => {
   it("carry reason, position, snippet and every error", () => {
-    const e = failure("- rule: r\n  desc: d\n  condition: x = y\n  exceptions: []\n  source: s\n")
+    const e = failure("- rule: r\n  desc: d\n  condition: x = y\n  exception: []\n  sources: s\n")
     expect(e._tag).toBe("PolicyError")
-    expect(e).toMatchObject({ reason: "UnknownKey", file: "test.yaml", line: 4, column: 3, snippet: "  exceptions: []" })
+    expect(e).toMatchObject({ reason: "UnknownKey", file: "test.yaml", line: 4, column: 3, snippet: "  exception: []" })
     expect(e.diagnostics.length).toBe(2)
     expect(e.message.split("\n").length).toBe(2)
   })

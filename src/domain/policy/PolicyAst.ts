@@ -42,12 +42,16 @@ export interface SourceLocation extends SourcePos {
   readonly snippet?: string
 }
 
-/** A parsed condition and the way back from offsets in its text to the file. */
-export interface Condition {
+/** A condition's text and the way back from offsets in it to the file (not parsed yet: Falco appends). */
+export interface ConditionText {
   readonly text: string
-  readonly expr: Expr
   /** Maps an offset in `text` (0 … text.length) to its position in the file. */
   readonly locate: (offset: number) => SourceLocation
+}
+
+/** A parsed condition. */
+export interface Condition extends ConditionText {
+  readonly expr: Expr
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -55,6 +59,26 @@ export interface Condition {
 
 interface ItemBase {
   /** Position of the item key (`rule`, `macro`, …). */
+  readonly pos: SourceLocation
+}
+
+/**
+ * Which language a file speaks: `falco` when it uses anything only current Falco rule files have
+ * (`required_engine_version`, `required_plugin_versions`, `source`, `exceptions`, `override`, `append` on a
+ * rule or list); `sysflow` otherwise (our and the reference's files).
+ */
+export type Dialect = "falco" | "sysflow"
+
+/** A value of an exception's `values` (Falco): a scalar, or a sequence (a list of values). */
+export type ExceptionValue = string | ReadonlyArray<ExceptionValue>
+
+/** One entry of a rule's `exceptions` (Falco): compiled into `and not (…)` of the rule's condition. */
+export interface ExceptionSpec {
+  readonly name: string
+  /** A sequence of fields, or one field (the single-field form, where each value is one comparison). */
+  readonly fields: ReadonlyArray<string> | string | undefined
+  readonly comps: ReadonlyArray<string> | string | undefined
+  readonly values: ReadonlyArray<ExceptionValue>
   readonly pos: SourceLocation
 }
 
@@ -71,6 +95,16 @@ export interface RuleItem extends ItemBase {
   readonly enabled: boolean
   /** Positions of the `actions` elements (for unknown-action warnings). */
   readonly actionPos: ReadonlyArray<SourceLocation>
+  /** Falco's output template (`%field`), as written. */
+  readonly output?: string
+  /** Falco's event source; absent means `syscall`. */
+  readonly source?: string
+  readonly exceptions?: ReadonlyArray<ExceptionSpec>
+  /** Falco's `skip-if-unknown-filter: true`. */
+  readonly skipIfUnknownFilter?: boolean
+  /** Why the rule can never apply to SysFlow data (set while merging Falco files); the rule stays listed. */
+  readonly inactive?: string
+  readonly dialect?: Dialect
 }
 
 export interface FilterItem extends ItemBase {
@@ -105,10 +139,42 @@ export interface EngineVersionItem extends ItemBase {
   readonly value: string
 }
 
-export type PolicyItem = RuleItem | FilterItem | MacroItem | ListItem | EngineVersionItem
+export interface PluginVersionsItem extends ItemBase {
+  readonly kind: "required_plugin_versions"
+  readonly plugins: ReadonlyArray<{ readonly name: string; readonly version: string; readonly pos: SourceLocation }>
+}
+
+/** What `append: true` / `override:` do to one key: append to the earlier value, or replace it. */
+export type PatchMode = "append" | "replace"
+
+/**
+ * A Falco `append: true` or `override:` item (or a rule item with only `enabled`): changes the earlier
+ * definition of the same rule, macro or list, wherever it is (resolved by `FalcoMerge` before compiling).
+ */
+export interface PatchItem extends ItemBase {
+  readonly kind: "patch"
+  readonly target: "rule" | "macro" | "list"
+  readonly name: string
+  /** How the item was written: `append: true`, `override:`, or a rule with only `enabled`. */
+  readonly via: "append" | "override" | "enabled"
+  /** The keys the patch changes, and how. */
+  readonly modes: ReadonlyMap<string, PatchMode>
+  readonly condition?: ConditionText
+  readonly items?: ReadonlyArray<ListElement>
+  readonly exceptions?: ReadonlyArray<ExceptionSpec>
+  readonly desc?: string
+  readonly output?: string
+  readonly priority?: Priority
+  readonly tags?: ReadonlyArray<string>
+  readonly enabled?: boolean
+}
+
+export type PolicyItem = RuleItem | FilterItem | MacroItem | ListItem | EngineVersionItem | PluginVersionsItem | PatchItem
 
 /** One policy file after the YAML pass. */
 export interface PolicyFile {
   readonly path: string
   readonly items: ReadonlyArray<PolicyItem>
+  /** Absent: `sysflow`. */
+  readonly dialect?: Dialect
 }

@@ -75,7 +75,12 @@ export interface CompiledRule extends RuleMatch {
   readonly actions: ReadonlyArray<string>
   /** Record types the rule applies to; undefined = all. `[""]` (from `prefilter: []`) matches none. */
   readonly prefilter: ReadonlyArray<string> | undefined
+  /** As written, and false while the rule is inactive. */
   readonly enabled: boolean
+  /** Why the rule can never apply to SysFlow data (Falco rules: a source, plugin or field SysFlow lacks). */
+  readonly inactive?: string
+  /** Falco's output template, as written. */
+  readonly output?: string
   /** Position of the `rule` key. */
   readonly position: SourcePos
   /** 0-based position in rule order (load order). */
@@ -340,6 +345,8 @@ class Compiler {
           this.filters.push(this.build(item, undefined))
           break
         case "required_engine_version":
+        case "required_plugin_versions":
+        case "patch": // folded into their targets by FalcoMerge
           break
       }
     }
@@ -347,6 +354,8 @@ class Compiler {
 
   /** The generic term (diagnostics reported) and the per-type terms of the index. */
   private build<T extends RuleItem | FilterItem>(item: T, prefilter: ReadonlyArray<string> | undefined): Pending<T> {
+    // An inactive rule (a source SysFlow does not have) is listed, never compiled: its fields are not ours.
+    if (item.kind === "rule" && item.inactive !== undefined) return { item, generic: false, byType: {} }
     const generic = this.condition(item.condition, { type: undefined, muted: false })
     const byType: Partial<Record<RecordType, Term>> = {}
     if (item.enabled) {
@@ -412,7 +421,9 @@ class Compiler {
         tags: item.tags,
         actions: item.actions,
         prefilter: item.prefilter,
-        enabled: item.enabled,
+        enabled: item.enabled && item.inactive === undefined,
+        ...(item.inactive === undefined ? {} : { inactive: item.inactive }),
+        ...(item.output === undefined ? {} : { output: item.output }),
         position: position(item.pos),
         index,
         condition: this.graph.pred(generic),

@@ -19,7 +19,11 @@ import { trimSpace } from "../../domain/attributes.js"
 import { type Diagnostic, type PolicyError, type PolicyErrorReason, policyError } from "../../domain/policy/Diagnostic.js"
 import type {
   Condition,
+  ConditionText,
+  ExceptionSpec,
+  ExceptionValue,
   ListElement,
+  PatchMode,
   PolicyFile,
   PolicyItem,
   SourceLocation
@@ -222,17 +226,53 @@ const conditionLocator = (node: Scalar, value: string, src: SourceMap): ((offset
 
 const YAML_OPTIONS = { schema: "failsafe", uniqueKeys: true, prettyErrors: false, strict: true } as const
 
-const ITEM_KEYS = ["rule", "filter", "drop", "macro", "list", "required_engine_version"] as const
+const ITEM_KEYS = ["rule", "filter", "drop", "macro", "list", "required_engine_version", "required_plugin_versions"] as const
 type ItemKey = (typeof ITEM_KEYS)[number]
 const isItemKey = (k: string): k is ItemKey => (ITEM_KEYS as ReadonlyArray<string>).includes(k)
 
 const ALLOWED_KEYS: Readonly<Record<ItemKey, ReadonlyArray<string>>> = {
-  rule: ["desc", "condition", "priority", "tags", "actions", "prefilter", "enabled", "output", "warn_evttypes", "skip-if-unknown-filter"],
+  rule: [
+    "desc",
+    "condition",
+    "priority",
+    "tags",
+    "actions",
+    "prefilter",
+    "enabled",
+    "output",
+    "warn_evttypes",
+    "skip-if-unknown-filter",
+    "source",
+    "exceptions",
+    "append",
+    "override"
+  ],
   filter: ["condition", "enabled"],
   drop: ["condition", "enabled"],
-  macro: ["condition", "append"],
-  list: ["items"],
-  required_engine_version: []
+  macro: ["condition", "append", "override"],
+  list: ["items", "append", "override"],
+  required_engine_version: [],
+  required_plugin_versions: []
+}
+
+/** Keys only current Falco rule files use: a file with one of them is read in the Falco dialect. */
+const FALCO_ONLY_KEYS: ReadonlySet<string> = new Set(["source", "exceptions", "override", "required_engine_version", "required_plugin_versions"])
+
+/** The keys `override` may name, per item kind, and the modes each accepts (Falco's rule-file format). */
+const OVERRIDABLE: Readonly<Record<"rule" | "macro" | "list", ReadonlyMap<string, ReadonlyArray<PatchMode>>>> = {
+  rule: new Map<string, ReadonlyArray<PatchMode>>([
+    ["condition", ["append", "replace"]],
+    ["exceptions", ["append", "replace"]],
+    ["output", ["append", "replace"]],
+    ["desc", ["append", "replace"]],
+    ["tags", ["append", "replace"]],
+    ["priority", ["replace"]],
+    ["enabled", ["replace"]],
+    ["actions", ["append", "replace"]],
+    ["prefilter", ["replace"]]
+  ]),
+  macro: new Map<string, ReadonlyArray<PatchMode>>([["condition", ["append", "replace"]]]),
+  list: new Map<string, ReadonlyArray<PatchMode>>([["items", ["append", "replace"]]])
 }
 
 /** Priority words, lowercased (§3.2, Q14). */
@@ -388,7 +428,7 @@ export const readPolicyFile = (path: string, text: string): ReadResult => {
   const r = new ItemReader(src, errors, warnings)
   for (const d of parsed.docs) for (const w of d.warnings) r.warn(w.pos[0], w.message.split("\n")[0])
   const items = r.document(parsed.docs)
-  return { file: { path, items }, errors, warnings }
+  return { file: { path, items, dialect: r.falco ? "falco" : "sysflow" }, errors, warnings }
 }
 
 class ItemReader {
@@ -399,6 +439,8 @@ class ItemReader {
   ) {}
 
   private doc: Document.Parsed | undefined
+  /** Set when an item uses a key only Falco files have (see `Dialect`). */
+  falco = false
 
   at(offset: number): SourceLocation {
     return this.src.locate(offset)
@@ -497,14 +539,42 @@ class ItemReader {
     const pos = this.posOf(itemKey.key, mapStart)
     const keyOffset = itemKey.key.range?.[0] ?? mapStart
     const f = new Fields(this, fields, itemKey.name, keyOffset)
+    if (FALCO_ONLY_KEYS.has(itemKey.name) || others.some((o) => FALCO_ONLY_KEYS.has(o.name) || (o.name === "append" && itemKey.name !== "macro"))) {
+      this.falco = true
+    }
 
     switch (itemKey.name) {
       case "required_engine_version": {
         const value = this.scalar(itemKey.value, itemKey.name, keyOffset)
         return value === undefined ? undefined : { kind: "required_engine_version", pos, value }
       }
+      case "required_plugin_versions":
+        return this.pluginVersions(itemKey.value, pos, keyOffset)
       case "rule": {
         const name = this.name(itemKey.value, "rule", keyOffset)
+        const modes = f.patchModes("rule", others.map((o) => o.name))
+        // Falco's short form `- rule: x` / `enabled: false` changes only whether an earlier rule is enabled.
+        const enabledOnly = others.length === 1 && others[0].name === "enabled"
+        if (modes !== undefined || enabledOnly) {
+          const enabled = f.enabled()
+          const m = modes ?? new Map<string, PatchMode>([["enabled", "replace"]])
+          if (name === undefined || !f.ok) return undefined
+          return {
+            kind: "patch",
+            target: "rule",
+            pos,
+            name,
+            via: modes === undefined ? "enabled" : fields.has("override") ? "override" : "append",
+            modes: m,
+            condition: f.conditionText(),
+            exceptions: f.exceptions(),
+            desc: f.scalar("desc"),
+            output: f.scalar("output"),
+            priority: f.priority(),
+            tags: f.sequence("tags")?.values,
+            enabled
+          }
+        }
         const desc = f.scalar("desc", name ?? null)
         const condition = f.condition(name)
         const priority = f.priority()
@@ -522,6 +592,10 @@ class ItemReader {
           }
         })
         const enabled = f.enabled()
+        const output = f.scalar("output")
+        const source = f.scalar("source")
+        const exceptions = f.exceptions()
+        const skip = f.scalar("skip-if-unknown-filter")
         if (name === undefined || desc === undefined || condition === undefined || !f.ok) return undefined
         return {
           kind: "rule",
@@ -534,7 +608,11 @@ class ItemReader {
           actions: actions?.values ?? [],
           actionPos: actions?.positions ?? [],
           prefilter: prefilter?.values,
-          enabled: enabled ?? true
+          enabled: enabled ?? true,
+          ...(output === undefined ? {} : { output: trimSpace(output) }),
+          ...(source === undefined ? {} : { source: trimSpace(source) }),
+          ...(exceptions === undefined ? {} : { exceptions }),
+          ...(skip !== undefined && parseGoBool(trimSpace(skip)) === true ? { skipIfUnknownFilter: true } : {})
         }
       }
       case "filter":
@@ -547,18 +625,71 @@ class ItemReader {
       }
       case "macro": {
         const name = this.name(itemKey.value, "macro", keyOffset)
+        const modes = f.patchModes("macro", others.map((o) => o.name))
+        if (modes !== undefined) {
+          const condition = f.conditionText(name ?? null)
+          if (name === undefined || condition === undefined || !f.ok) return undefined
+          return { kind: "patch", target: "macro", pos, name, via: fields.has("override") ? "override" : "append", modes, condition }
+        }
         const condition = f.condition(name)
         if (name === undefined || condition === undefined || !f.ok) return undefined
         return { kind: "macro", pos, name, condition }
       }
       case "list": {
         const name = this.name(itemKey.value, "list", keyOffset)
+        const modes = f.patchModes("list", others.map((o) => o.name))
         const items = f.sequence("items", name ?? null)
         if (name === undefined || items === undefined || !f.ok) return undefined
         const elements: Array<ListElement> = items.values.map((text, i) => ({ text, pos: items.positions[i] }))
+        if (modes !== undefined) return { kind: "patch", target: "list", pos, name, via: fields.has("override") ? "override" : "append", modes, items: elements }
         return { kind: "list", pos, name, items: elements }
       }
     }
+  }
+
+  /** `required_plugin_versions`: a sequence of mappings with `name` and `version` (other keys ignored). */
+  pluginVersions(value: unknown, pos: SourceLocation, keyOffset: number): PolicyItem | undefined {
+    if (!isSeq(value)) {
+      this.error(this.posOf(value as Node, keyOffset), `'required_plugin_versions' must be a sequence of mappings, found ${nodeKind(value)}`)
+      return undefined
+    }
+    const plugins: Array<{ name: string; version: string; pos: SourceLocation }> = []
+    for (const raw of value.items) {
+      const m = this.resolve(raw)
+      if (!isMap(m)) {
+        this.error(this.posOf(raw as Node, keyOffset), `'required_plugin_versions' entries must be mappings, found ${nodeKind(m)}`)
+        return undefined
+      }
+      const get = (k: string): string | undefined => {
+        const v = this.resolve(m.get(k, true))
+        return isScalar(v) ? trimSpace(String(v.value ?? "")) : undefined
+      }
+      const name = get("name")
+      if (name === undefined || name === "") {
+        this.error(this.posOf(m, keyOffset), "a 'required_plugin_versions' entry needs a 'name'")
+        return undefined
+      }
+      plugins.push({ name, version: get("version") ?? "", pos: this.posOf(m, keyOffset) })
+    }
+    return { kind: "required_plugin_versions", pos, plugins }
+  }
+
+  /** A YAML node as an exception value: scalars are strings, sequences arrays (nested). */
+  exceptionValue(node: unknown, keyOffset: number): ExceptionValue | undefined {
+    const n = this.resolve(node)
+    if (n === null || n === undefined) return ""
+    if (isScalar(n)) return String(n.value ?? "")
+    if (isSeq(n)) {
+      const out: Array<ExceptionValue> = []
+      for (const el of n.items) {
+        const v = this.exceptionValue(el, keyOffset)
+        if (v === undefined) return undefined
+        out.push(v)
+      }
+      return out
+    }
+    this.error(this.posOf(n as Node, keyOffset), `exception values must be scalars or sequences, found ${nodeKind(n)}`)
+    return undefined
   }
 
   /** A scalar value's text; error (and undefined) for any other shape. */
@@ -588,8 +719,8 @@ class ItemReader {
     return name
   }
 
-  /** Parses a condition scalar (errors at their position in the file). */
-  condition(value: unknown, owner: string, keyOffset: number): Condition | undefined {
+  /** A condition scalar's text and locator, not parsed (a Falco append is a fragment). */
+  conditionText(value: unknown, owner: string, keyOffset: number): ConditionText | undefined {
     const text = this.scalar(value, "condition", keyOffset)
     if (text === undefined) return undefined
     const node = value as Scalar | null
@@ -597,7 +728,14 @@ class ItemReader {
       this.error(this.posOf(node, keyOffset), `empty condition in ${owner}`)
       return undefined
     }
-    const locate = conditionLocator(node, text, this.src)
+    return { text, locate: conditionLocator(node, text, this.src) }
+  }
+
+  /** Parses a condition scalar (errors at their position in the file). */
+  condition(value: unknown, owner: string, keyOffset: number): Condition | undefined {
+    const ct = this.conditionText(value, owner, keyOffset)
+    if (ct === undefined) return undefined
+    const { text, locate } = ct
     const parsed = parseCondition(text)
     if (parsed._tag === "Left") {
       this.error(locate(parsed.left.offset), parsed.left.message, "Syntax")
@@ -682,6 +820,143 @@ class Fields {
       positions.push(this.r.posOf(seq, keyOffset))
     }
     return { values, positions }
+  }
+
+  /** An unparsed condition (for `append`/`override` items); required when `requiredBy` is given. */
+  conditionText(requiredBy?: string | null): ConditionText | undefined {
+    const f = this.fields.get("condition")
+    if (f === undefined) {
+      if (requiredBy !== undefined) this.missing("condition", this.owner(requiredBy ?? undefined))
+      return undefined
+    }
+    const c = this.r.conditionText(f.value, this.owner(requiredBy ?? undefined), f.key.range?.[0] ?? this.keyOffset)
+    if (c === undefined) this.ok = false
+    return c
+  }
+
+  /**
+   * Falco's `append: true` / `override: {key: append|replace}`: the keys this item changes in an earlier
+   * definition, or undefined for a plain definition. `present`: the item's other keys.
+   */
+  patchModes(kind: "rule" | "macro" | "list", present: ReadonlyArray<string>): Map<string, PatchMode> | undefined {
+    const allowed = OVERRIDABLE[kind]
+    const keys = present.filter((k) => k !== "append" && k !== "override")
+    const append = this.fields.get("append")
+    const override = this.fields.get("override")
+    const appending = append !== undefined && parseGoBool(trimSpace(this.scalar("append") ?? "")) === true
+    if (appending && override !== undefined) {
+      this.r.error(this.r.posOf(override.key, this.keyOffset), `a ${kind} cannot have both 'append' and 'override'`)
+      this.ok = false
+      return undefined
+    }
+    if (appending) {
+      const modes = new Map<string, PatchMode>()
+      for (const k of keys) {
+        if (!(allowed.get(k) ?? []).includes("append")) {
+          const f = this.fields.get(k)!
+          this.r.error(this.r.posOf(f.key, this.keyOffset), `'${k}' cannot be appended to a ${kind} (with 'append: true' only ${[...allowed].filter(([, m]) => m.includes("append")).map(([n]) => n).slice(0, 2).join(" and ")} can be)`)
+          this.ok = false
+          continue
+        }
+        modes.set(k, "append")
+      }
+      return modes
+    }
+    if (override === undefined) return undefined
+    const map = override.value
+    if (!isMap(map)) {
+      this.r.error(this.r.posOf(map as Node, override.key.range?.[0] ?? this.keyOffset), `'override' must be a mapping of keys to append or replace, found ${nodeKind(map)}`)
+      this.ok = false
+      return undefined
+    }
+    const modes = new Map<string, PatchMode>()
+    for (const pair of map.items) {
+      const k = this.r.resolve(pair.key)
+      const v = this.r.resolve(pair.value)
+      const key = isScalar(k) ? String(k.value ?? "") : ""
+      const mode = isScalar(v) ? String(v.value ?? "") : ""
+      const at = this.r.posOf((isScalar(v) ? v : k) as Node, this.keyOffset)
+      const modesOf = allowed.get(key)
+      if (modesOf === undefined) {
+        this.r.error(at, `'${key}' cannot be overridden in a ${kind} (keys: ${[...allowed.keys()].join(", ")})`)
+        this.ok = false
+      } else if (mode !== "append" && mode !== "replace") {
+        this.r.error(at, `override of '${key}' must be append or replace, found '${mode}'`)
+        this.ok = false
+      } else if (!modesOf.includes(mode)) {
+        this.r.error(at, `'${key}' of a ${kind} can only be replaced, not appended`)
+        this.ok = false
+      } else if (!keys.includes(key)) {
+        this.r.error(at, `override names '${key}', which this ${kind} item does not define`)
+        this.ok = false
+      } else modes.set(key, mode)
+    }
+    for (const k of keys) {
+      if (!modes.has(k) && allowed.has(k) && this.ok) {
+        this.r.error(this.r.posOf(this.fields.get(k)!.key, this.keyOffset), `'${k}' is defined but not named in 'override' (append or replace)`)
+        this.ok = false
+      }
+    }
+    return modes
+  }
+
+  /** Falco's `exceptions`: a sequence of mappings with `name`, `fields`, `comps`, `values`. */
+  exceptions(): Array<ExceptionSpec> | undefined {
+    const f = this.fields.get("exceptions")
+    if (f === undefined) return undefined
+    const keyOffset = f.key.range?.[0] ?? this.keyOffset
+    const seq = f.value
+    if (seq === null || seq === undefined || (isScalar(seq) && String(seq.value ?? "") === "")) return []
+    if (!isSeq(seq)) {
+      this.r.error(this.r.posOf(seq as Node, keyOffset), `'exceptions' must be a sequence of mappings, found ${nodeKind(seq)}`)
+      this.ok = false
+      return undefined
+    }
+    const out: Array<ExceptionSpec> = []
+    for (const raw of seq.items) {
+      const m = this.r.resolve(raw)
+      if (!isMap(m)) {
+        this.r.error(this.r.posOf(raw as Node, keyOffset), `'exceptions' entries must be mappings, found ${nodeKind(m)}`)
+        this.ok = false
+        continue
+      }
+      const pos = this.r.posOf(m, keyOffset)
+      const entry = new Map<string, unknown>()
+      for (const pair of m.items) {
+        const k = this.r.resolve(pair.key)
+        const key = isScalar(k) ? String(k.value ?? "") : ""
+        if (!["name", "fields", "comps", "values"].includes(key)) {
+          this.r.error(this.r.posOf(k as Node, keyOffset), `key '${key}' is not allowed in an exception (allowed: name, fields, comps, values)`, "UnknownKey")
+          this.ok = false
+        }
+        entry.set(key, pair.value)
+      }
+      const value = (k: string): ExceptionValue | undefined => (entry.has(k) ? this.r.exceptionValue(entry.get(k), keyOffset) : undefined)
+      const name = value("name")
+      if (typeof name !== "string" || trimSpace(name) === "") {
+        this.r.error(pos, "an exception needs a 'name'")
+        this.ok = false
+        continue
+      }
+      const fieldsV = value("fields")
+      const compsV = value("comps")
+      const valuesV = value("values")
+      const strings = (v: ExceptionValue | undefined, what: string): ReadonlyArray<string> | string | undefined => {
+        if (v === undefined || typeof v === "string") return v
+        if (v.every((x) => typeof x === "string")) return v as ReadonlyArray<string>
+        this.r.error(pos, `exception '${name}': '${what}' must be a scalar or a sequence of scalars`)
+        this.ok = false
+        return undefined
+      }
+      out.push({
+        name: trimSpace(name),
+        fields: strings(fieldsV, "fields"),
+        comps: strings(compsV, "comps"),
+        values: valuesV === undefined ? [] : typeof valuesV === "string" ? (valuesV === "" ? [] : [valuesV]) : valuesV,
+        pos
+      })
+    }
+    return out
   }
 
   priority(): Priority | undefined {

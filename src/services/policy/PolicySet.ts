@@ -23,6 +23,7 @@ import {
   compilePolicyFiles,
   RECORD_TYPES
 } from "./PolicyCompiler.js"
+import { mergeFalcoItems } from "./FalcoMerge.js"
 import { type PolicySource, readPolicyFile, readPolicySources } from "./PolicyLoader.js"
 import type { Pred, RecordMemo } from "./Predicates.js"
 
@@ -200,7 +201,10 @@ export const compilePolicies = (
     warnings.push(...r.warnings)
   }
   if (errors.length > 0) return Either.left(policyError(errors, warnings))
-  const out = compilePolicyFiles(files, options)
+  const merged = mergeFalcoItems(files)
+  warnings.push(...merged.warnings)
+  if (merged.errors.length > 0) return Either.left(policyError(merged.errors, warnings))
+  const out = compilePolicyFiles(merged.files, options)
   warnings.push(...out.warnings)
   if (out.errors.length > 0) return Either.left(policyError(out.errors, warnings))
   return Either.right(

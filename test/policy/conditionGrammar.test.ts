@@ -195,7 +195,6 @@ describe("syntax errors: exact message and offset", () => {
     ["x = <=", 4, "expected a value after '=', found '<='"],
     ["x in a", 5, "expected '(' after 'in', found 'a'"],
     ["x pmatch", 8, "expected '(' after 'pmatch', found end of condition"],
-    ["x in ()", 6, "expected a value in 'in' list, found ')'"],
     ["x in (a,)", 8, "expected a value in 'in' list, found ')'"],
     ["x in (a b)", 8, "expected ',' or ')' in 'in' list, found 'b'"],
     ["x in (a", 7, "expected ',' or ')' in 'in' list, found end of condition"],
@@ -217,9 +216,7 @@ describe("syntax errors: exact message and offset", () => {
     ["x = \\\"abc", 4, "unterminated quoted string"],
     ["x = a|b", 5, "unexpected character '|'"],
     ["x ! y", 2, "unexpected character '!'"],
-    ["x = *.py", 4, "unexpected character '*'"],
     ["x = é", 4, "unexpected character 'é'"],
-    ["x = \\a", 4, "unexpected character '\\'"],
     ["x = a\u0001", 5, "unexpected character 'U+0001'"],
     ["x = %{a}", 4, "unexpected character '%'"]
   ])("%j → %i: %s", (text, offset, message) => expect(error(text)).toEqual({ offset, message }))

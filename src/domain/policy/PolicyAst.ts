@@ -9,10 +9,32 @@ import type { SourcePos } from "./Diagnostic.js"
 // ---------------------------------------------------------------------------------------------------
 // Conditions
 
-/** String operators (MapStr on both sides, comma-split any-pair, §6.4) and relational ones (MapInt, §6.3). */
-export type BinaryOp = "=" | "!=" | "<" | "<=" | ">" | ">=" | "contains" | "icontains" | "startswith" | "endswith"
+/**
+ * String operators (MapStr on both sides, comma-split any-pair, §6.4) and relational ones (MapInt, §6.3);
+ * Falco's `glob`, `iglob`, `regex`, `bcontains`, `bstartswith` (`==` is read as `=`).
+ */
+export type BinaryOp =
+  | "="
+  | "!="
+  | "<"
+  | "<="
+  | ">"
+  | ">="
+  | "contains"
+  | "icontains"
+  | "startswith"
+  | "endswith"
+  | "glob"
+  | "iglob"
+  | "regex"
+  | "bcontains"
+  | "bstartswith"
 
-export type ListOp = "in" | "pmatch"
+/** `intersects` (Falco) is `in` on a multi-valued field: some element is in the list. */
+export type ListOp = "in" | "pmatch" | "intersects"
+
+/** Falco's field transformers (libs filter grammar), applied innermost first. */
+export type Transformer = "tolower" | "toupper" | "b64" | "basename" | "len"
 
 /** An operand as written: a bare word, a quoted atom (quotes kept, §4.1), or `<` / `>`. */
 export interface Atom {
@@ -20,6 +42,10 @@ export interface Atom {
   readonly quoted: boolean
   /** Offset of the atom's first character in the condition text. */
   readonly offset: number
+  /** `tolower(toupper(f))` → the field `f` with `["toupper", "tolower"]` (innermost first). */
+  readonly transformers?: ReadonlyArray<Transformer>
+  /** `val(f)`: the field's value, never a literal (Falco's field-to-field comparison). */
+  readonly val?: boolean
 }
 
 /** An element of `in (…)` / `pmatch (…)`: an atom, or a bracket group (parsed, then ignored: Q7). */

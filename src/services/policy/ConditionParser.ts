@@ -15,14 +15,24 @@
  *                | WORD                                 -- macroReference: a lone bare word
  * exists        := 'exists'
  * comparison    := BINOP value
- * listOperation := ('in' | 'pmatch') valueList
- * valueList     := '(' element (',' element)* ')'
+ * listOperation := ('in' | 'pmatch' | 'intersects') valueList
+ * valueList     := '(' [element (',' element)*] ')'      -- `in ()` is an empty list (Falco)
  * element       := bracketGroup | value
  * bracketGroup  := '[' (value (',' | before ']'))* ']'  -- `[]`, `[a]`, `[a,]`: parsed, ignored (Q7)
- * subject       := WORD | QUOTED
- * value         := WORD | QUOTED | '<' | '>'             -- `evt.dir=<`
- * BINOP         := '=' | '!=' | '<' | '<=' | '>' | '>=' | 'contains' | 'icontains' | 'startswith' | 'endswith'
+ * subject       := transformed | WORD | QUOTED
+ * value         := transformed | QUOTED | VALUE_WORD | '<' | '>'   -- `evt.dir=<`
+ * transformed   := TRANSFORMER '(' (transformed | WORD) ')' | 'val(' WORD ')'
+ * BINOP         := '=' | '==' | '!=' | '<' | '<=' | '>' | '>=' | 'contains' | 'icontains' | 'startswith'
+ *                | 'endswith' | 'glob' | 'iglob' | 'regex' | 'bcontains' | 'bstartswith'
+ * TRANSFORMER   := 'tolower' | 'toupper' | 'b64' | 'basename' | 'len'   -- followed by '(' at once
  * ```
+ *
+ * Falco additions (libs filter grammar): `==`, the word operators `glob iglob regex bcontains
+ * bstartswith intersects` (recognised only where an operator is expected, so they stay ordinary words
+ * elsewhere), empty lists, field transformers and `val()`, escapes in quoted atoms (`\"`, `\\`, `\'`,
+ * `\n` `\t` `\r` `\b` `\f` `\/` `\xHH`, as libs' unescape_str: the atom keeps its quotes, its inside
+ * is unescaped), and values (right-hand sides, list elements) that are bare words with `* + ~ ! @ \`
+ * as well (`*.py`, `C:\x`).
  *
  * Lexical rules (§4.1): whitespace (space, tab, LF, CR, FF) separates tokens. Reserved words are
  * lowercase whole words (`and or not in pmatch exists contains icontains startswith endswith`; `AND` is
@@ -47,7 +57,7 @@
  */
 import { Parser, between, choice, getData, lookAhead, many, mapData, recursiveParser, sepBy, sequenceOf, updateError, updateParserState, withData } from "arcsecond"
 import { Either } from "effect"
-import type { Atom, BinaryOp, Element, Expr, ListOp } from "../../domain/policy/PolicyAst.js"
+import type { Atom, BinaryOp, Element, Expr, ListOp, Transformer } from "../../domain/policy/PolicyAst.js"
 
 /** How deeply parentheses and `not` may nest. */
 export const MAX_NESTING = 100
@@ -111,8 +121,12 @@ interface Tok {
   readonly end: number
 }
 
-const QUOTED = /\\"[^\n]*?\\"|''[^'\s,()][^'\n]*?''|"[^"\n]*"|'[^'\n]*'/y
-const OPERATOR = /<=|>=|!=|<|>|=/y
+const QUOTED = /\\"[^\n]*?\\"|''[^'\s,()][^'\n]*?''|"(?:[^"\\\n]|\\[^\n])*"|'(?:[^'\\\n]|\\[^\n])*'/y
+const OPERATOR = /<=|>=|!=|==|<|>|=/y
+/** A value word (right-hand side, list element): a bare word that may also hold `* + ~ ! @ \` (Falco). */
+const VALUE_WORD = /(?!\\")[A-Za-z0-9_./*+~!@\\-](?:[A-Za-z0-9_./*:+~!@\\-]|\[[A-Za-z0-9_./*:-]+\])*/y
+/** A field transformer or `val`, immediately followed by `(` (as libs lexes `tolower(`). */
+const TRANSFORMER = /(?:tolower|toupper|b64|basename|len|val)\(/y
 const PUNCTUATION = /[()[\],]/y
 const END = /$/y
 
@@ -187,15 +201,75 @@ const closing = <T>(close: P<T>): P<T> => sequenceOf([close, shallower]).map(([t
 
 const atomOf = (t: Tok, isQuoted: boolean): Atom => ({ text: t.text, quoted: isQuoted, offset: t.start })
 
-// subject := WORD | QUOTED ;  value := WORD | QUOTED | '<' | '>'
-const subject: P<Atom> = choice([bareWord.map((t) => atomOf(t, false)), quoted.map((t) => atomOf(t, true))])
-const value: P<Atom> = choice([subject, angle.map((t) => atomOf(t, false))])
+/** Unescapes a quoted atom's inside as libs' `unescape_str` does; the quotes stay (MapStr trims them). */
+const unescapeQuoted = (t: Tok): string => {
+  const text = t.text
+  const q = text[0]
+  if (q === "\\" || !text.includes("\\")) return text
+  let out = q
+  for (let i = 1; i < text.length - 1; i++) {
+    const c = text[i]
+    if (c !== "\\") {
+      out += c
+      continue
+    }
+    const e = text[++i]
+    const simple: Record<string, string> = { b: "\b", f: "\f", n: "\n", r: "\r", t: "\t", " ": "\\", "\\": "\\", "/": "/" }
+    if (e in simple) out += simple[e]
+    else if (e === '"' || e === "'") {
+      if (e !== q) failAt(t.start + i - 1, `invalid \\${e} escape in a ${q}-quoted string`)
+      out += e
+    } else if (e === "x" && /^[0-9A-Fa-f]{2}$/.test(text.slice(i + 1, i + 3)) && i + 2 < text.length - 1) {
+      out += String.fromCharCode(parseInt(text.slice(i + 1, i + 3), 16))
+      i += 2
+    } else failAt(t.start + i - 1, `unsupported string escape sequence: \\${e === "x" ? text.slice(i, i + 3) : e}`)
+  }
+  return out + q
+}
+
+const quotedAtom = (t: Tok): Atom => ({ text: unescapeQuoted(t), quoted: true, offset: t.start })
+
+// transformed := TRANSFORMER '(' (transformed | WORD) ')' | 'val(' WORD ')'
+const transformerToken: P<Tok> = token(TRANSFORMER)
+const transformed: P<Atom> = andThen(transformerToken, (t) => {
+  const name = t.text.slice(0, -1)
+  const inner: P<Atom> =
+    name === "val"
+      ? expect(bareWord.map((w) => atomOf(w, false)), "expected a field within 'val('")
+      : expect(choice([recursiveParser(() => transformed), bareWord.map((w) => atomOf(w, false))]), `expected a field within '${name}('`)
+  return sequenceOf([inner, expect(punctuation(")"), `expected ')' closing '${name}('`)]).map(([a]): Atom =>
+    name === "val"
+      ? { text: a.text, quoted: false, offset: t.start, val: true }
+      : { text: a.text, quoted: false, offset: t.start, transformers: [...(a.transformers ?? []), name as Transformer] }
+  )
+})
+
+// subject := transformed | WORD | QUOTED ;  value := transformed | QUOTED | VALUE_WORD | '<' | '>'
+const subject: P<Atom> = choice([transformed, bareWord.map((t) => atomOf(t, false)), quoted.map(quotedAtom)])
+const valueWord: P<Tok> = token(VALUE_WORD, (w) => !RESERVED_WORDS.has(w))
+const value: P<Atom> = choice([transformed, quoted.map(quotedAtom), valueWord.map((t) => atomOf(t, false)), angle.map((t) => atomOf(t, false))])
 
 // BINOP, list operators
-const BINARY_OPERATORS: ReadonlyArray<BinaryOp> = ["=", "!=", "<", "<=", ">", ">=", "contains", "icontains", "startswith", "endswith"]
-const WORD_OPERATORS: ReadonlySet<string> = new Set(["contains", "icontains", "startswith", "endswith"])
+const BINARY_OPERATORS: ReadonlyArray<BinaryOp> = [
+  "=",
+  "!=",
+  "<",
+  "<=",
+  ">",
+  ">=",
+  "contains",
+  "icontains",
+  "startswith",
+  "endswith",
+  "glob",
+  "iglob",
+  "regex",
+  "bcontains",
+  "bstartswith"
+]
+const WORD_OPERATORS: ReadonlySet<string> = new Set(["contains", "icontains", "startswith", "endswith", "glob", "iglob", "regex", "bcontains", "bstartswith"])
 const binaryOperator: P<Tok> = choice([operator, word((w) => WORD_OPERATORS.has(w))])
-const listOperator: P<Tok> = choice([keyword("in"), keyword("pmatch")])
+const listOperator: P<Tok> = choice([keyword("in"), keyword("pmatch"), keyword("intersects")])
 
 // bracketGroup := '[' (value (',' | before ']'))* ']'
 const bracketGroup: P<Element> = sequenceOf([
@@ -211,11 +285,11 @@ const element = (op: ListOp): P<Element> =>
     `expected a value in '${op}' list`
   )
 
-// valueList := '(' element (',' element)* ')'
+// valueList := '(' [element (',' element)*] ')'
 const valueList = (op: ListOp): P<Array<Element>> =>
   between<Tok, Array<Element>, Tok>(expect(punctuation("("), `expected '(' after '${op}'`))(
     expect(punctuation(")"), `expected ',' or ')' in '${op}' list`)
-  )(sepBy<Tok, Element, string, ParseData>(punctuation(","))(element(op)))
+  )(choice([lookAhead(punctuation(")")).map((): Array<Element> => []), sepBy<Tok, Element, string, ParseData>(punctuation(","))(element(op))]))
 
 /** What follows a predicate's subject, as the function that builds the predicate from it. */
 type Completion = (subject: Atom) => Expr
@@ -225,12 +299,12 @@ const exists: P<Completion> = keyword("exists").map(() => (subject) => ({ kind: 
 // BINOP value
 const valueAfter = new Map(BINARY_OPERATORS.map((op) => [op, expect(value, `expected a value after '${op}'`)]))
 const comparison: P<Completion> = andThen(binaryOperator, (t) => {
-  const op = t.text as BinaryOp
+  const op = (t.text === "==" ? "=" : t.text) as BinaryOp
   return valueAfter.get(op)!.map((right): Completion => (left) => ({ kind: "compare", op, left, right }))
 })
 
 // ('in' | 'pmatch') valueList
-const valueLists = { in: valueList("in"), pmatch: valueList("pmatch") }
+const valueLists = { in: valueList("in"), pmatch: valueList("pmatch"), intersects: valueList("intersects") }
 const listOperation: P<Completion> = andThen(listOperator, (t) => {
   const op = t.text as ListOp
   return valueLists[op].map((elements): Completion => (subject) => ({ kind: "list", op, subject, elements }))

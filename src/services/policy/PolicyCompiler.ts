@@ -26,6 +26,7 @@ import type { Diagnostic, PolicyErrorReason, SourcePos } from "../../domain/poli
 import type {
   Atom,
   BinaryOp,
+  Transformer,
   Condition,
   Element,
   Expr,
@@ -37,6 +38,7 @@ import type {
   SourceLocation
 } from "../../domain/policy/PolicyAst.js"
 import type { Priority, RuleMatch } from "../../domain/policyEvent.js"
+import { transform, valueTest } from "./FalcoOperators.js"
 import { gjsonGet } from "./Gjson.js"
 import { undefinedListWarning } from "./ListNameCheck.js"
 import { isNumericAttribute, nonNumericPart, relationalOperandProblem } from "./NumericOperands.js"
@@ -485,12 +487,22 @@ class Compiler {
         const l = this.operand(e.left, c, scope, true)
         const r = this.operand(e.right, c, scope, false)
         if (!scope.muted) this.checkNumeric(e.op, l, c.locate(e.left.offset), r, c.locate(e.right.offset))
-        return this.compare(e.op, l, r)
+        switch (e.op) {
+          case "glob":
+          case "iglob":
+          case "regex":
+          case "bcontains":
+          case "bstartswith":
+            return this.pattern(e.op, l, r, c.locate(e.right.offset))
+          default:
+            return this.compare(e.op, l, r)
+        }
       }
       case "list": {
         const subject = this.operand(e.subject, c, scope, true)
-        const numeric = e.op === "in" && subject.def !== undefined && isNumericAttribute(subject.def) ? subject.text : undefined
-        return this.list(e.op, subject, this.values(e.op, e.elements, c, scope, numeric))
+        const op = e.op === "pmatch" ? "pmatch" : "in" // intersects: some element is in the list, as `in` on a multi-valued field
+        const numeric = op === "in" && subject.def !== undefined && isNumericAttribute(subject.def) ? subject.text : undefined
+        return this.list(op, subject, this.values(e.op, e.elements, c, scope, numeric))
       }
     }
   }
@@ -561,11 +573,56 @@ class Compiler {
     const op = atom.quoted ? literal(text) : this.attributeOperand(text, scope)
     if (!op.known) {
       const looksLikeAttribute = !atom.quoted && text.includes(".") && knownRoots.has(text.split(".")[0])
-      if (subject || looksLikeAttribute) {
+      if (atom.transformers !== undefined || atom.val === true) {
+        const what = atom.val === true ? "val()" : `${atom.transformers![atom.transformers!.length - 1]}()`
+        this.error(c.locate(atom.offset), `'${text}' is not a known attribute: ${what} needs a field`, "Semantic")
+      } else if (subject || looksLikeAttribute) {
         this.warn(scope, c.locate(atom.offset), `'${text}' is not a known attribute; compared as a literal`)
       }
     }
-    return op
+    return op.known && atom.transformers !== undefined ? this.transformed(op, atom.transformers) : op
+  }
+
+  /** A field through Falco's transformers (innermost first): a new memo slot over the field's string. */
+  private transformed(base: Operand, ts: ReadonlyArray<Transformer>): Operand {
+    let multi = base.def !== undefined && (base.def.kind === "strings" || base.def.kind === "ints")
+    let f = (v: string) => v
+    for (const t of ts) {
+      const g = transform(t, multi)
+      const prev = f
+      f = (v) => g(prev(v))
+      multi = false
+    }
+    const text = `${ts.join("(")}(${base.text}${")".repeat(ts.length)}`
+    const isLen = ts[ts.length - 1] === "len"
+    if ("c" in base.str) {
+      const v = f(base.str.c)
+      return { text, known: true, str: { c: v }, int: { c: isLen ? BigInt(v) : 0n }, exists: { c: v !== "" } }
+    }
+    const memo = this.memo
+    const baseSlot = base.str.slot
+    const slot = this.memo.slot(`transform|${ts.join(",")}|${baseSlot}`, (r) => f(memo.str(baseSlot, r)))
+    const int: IntSide = isLen ? { get: (r) => BigInt(memo.str(slot, r)), key: `len${slot}` } : { c: 0n }
+    const existsGet = (r: FlatRecord) => memo.str(slot, r) !== ""
+    return { text, known: true, str: { slot }, int, exists: { get: existsGet, key: `xs${slot}` } }
+  }
+
+  /** Falco's `glob`, `iglob`, `regex`, `bcontains`, `bstartswith` against a literal (any comma segment). */
+  private pattern(op: "glob" | "iglob" | "regex" | "bcontains" | "bstartswith", l: Operand, r: Operand, at: SourceLocation): Term {
+    if (!("c" in r.str) || r.known) {
+      this.error(at, `'${op}' needs a literal on its right, found the field '${r.text}'`, "Semantic")
+      return false
+    }
+    const test = valueTest(op, r.str.c)
+    if (typeof test !== "function") {
+      this.error(at, test.problem, "Semantic")
+      return false
+    }
+    const any = (v: string) => test(v) || (v.indexOf(",") >= 0 && v.split(",").some(test))
+    if ("c" in l.str) return any(l.str.c)
+    const memo = this.memo
+    const slot = l.str.slot
+    return this.graph.leaf(`${op}|${strKey(l.str)}|${JSON.stringify(r.str.c)}`, () => (x) => any(memo.str(slot, x)))
   }
 
   private attributeOperand(text: string, scope: Scope): Operand {
@@ -676,7 +733,7 @@ class Compiler {
 
   // -- comparisons (§6.4) -------------------------------------------------------------------------
 
-  private compare(op: BinaryOp, l: Operand, r: Operand): Term {
+  private compare(op: Exclude<BinaryOp, "glob" | "iglob" | "regex" | "bcontains" | "bstartswith">, l: Operand, r: Operand): Term {
     switch (op) {
       case "<":
       case "<=":

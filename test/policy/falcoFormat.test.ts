@@ -224,3 +224,45 @@ describe("both dialects in one set", () => {
     expect(matchNames(set, ff({ file: file("/etc/shadow") }))).toEqual(["sysflow", "falco"])
   })
 })
+
+describe("fields SysFlow data does not have (Falco dialect)", () => {
+  const text = `${HEADER}- macro: in_ns\n  condition: k8s.ns.name = prod\n${rule("uses macro", "proc.name = curl and in_ns")}${rule("uses macro too", "in_ns or proc.name = wget")}${rule(
+    "typo",
+    "proc.nmae = curl"
+  )}${rule("fine", "proc.name = curl")}`
+
+  it("make the rule inactive, with a warning naming the field at its position (also through a macro used twice)", () => {
+    const set = load(text)
+    expect(set.rules.map((r) => [r.name, r.enabled, r.inactive])).toEqual([
+      ["uses macro", false, "it uses 'k8s.ns.name', which SysFlow data does not have"],
+      ["uses macro too", false, "it uses 'k8s.ns.name', which SysFlow data does not have"],
+      ["typo", false, "it uses 'proc.nmae', which SysFlow data does not have"],
+      ["fine", true, undefined]
+    ])
+    expect(warnings(set)).toEqual([
+      "f0.yaml:3:14: warning: rule 'uses macro' is inactive: it uses 'k8s.ns.name', which SysFlow data does not have",
+      "f0.yaml:3:14: warning: rule 'uses macro too' is inactive: it uses 'k8s.ns.name', which SysFlow data does not have",
+      "f0.yaml:16:14: warning: rule 'typo' is inactive: it uses 'proc.nmae', which SysFlow data does not have"
+    ])
+    expect(matchNames(set, under(curl))).toEqual(["fine"])
+  })
+
+  it("are never compared as their own name: '!=' on an unknown field does not fire on everything", () => {
+    const set = load(HEADER + rule("ne", "proc.nmae != curl"))
+    expect(matchNames(set, under(curl))).toEqual([])
+    expect(set.enabledRuleCount).toBe(0)
+  })
+
+  it("a right-hand bare word is a value in a Falco file (fields need val()); our dialect compares the field", () => {
+    const self = proc({ exe: "/usr/bin/proc.name", parent: bash })
+    expect(matchNames(load(HEADER + rule("r", "proc.name = proc.name")), under(self))).toEqual(["r"])
+    expect(matchNames(load(HEADER + rule("r", "proc.name = val(proc.name)")), under(curl))).toEqual(["r"])
+    expect(matchNames(load(rule("r", "proc.name = proc.name")), under(curl))).toEqual(["r"])
+  })
+
+  it("in our dialect an unknown field stays a literal with a warning (Q5, the reference's golden results)", () => {
+    const set = load(rule("r", "proc.nmae != curl"))
+    expect(matchNames(set, under(curl))).toEqual(["r"])
+    expect(warnings(set)).toEqual(["f0.yaml:3:14: warning: 'proc.nmae' is not a known attribute; compared as a literal"])
+  })
+})

@@ -238,6 +238,17 @@ interface Scope {
   readonly type: RecordType | undefined
   /** Per-type compiles repeat the generic compile's diagnostics: they are not reported again. */
   readonly muted: boolean
+  /**
+   * Falco dialect (a rule from a Falco file): a subject that is not a field SysFlow has makes the rule
+   * inactive instead of being compared as text, and a right-hand bare word is a value (fields need val()).
+   */
+  readonly falco?: boolean
+}
+
+/** A field a Falco rule uses that SysFlow data does not have. */
+interface UnknownField {
+  readonly name: string
+  readonly at: SourceLocation
 }
 
 type Definition<T> = { readonly item: T; readonly file: string }
@@ -245,6 +256,8 @@ type Definition<T> = { readonly item: T; readonly file: string }
 interface MacroCacheEntry {
   version: number
   readonly byScope: Map<string, Term>
+  /** Unknown fields met while expanding the macro, per scope (Falco dialect). */
+  readonly unknownByScope: Map<string, ReadonlyArray<UnknownField>>
 }
 
 /** A rule or filter whose terms become closures once the whole set is compiled. */
@@ -280,6 +293,8 @@ class Compiler {
   private listWarningsVersion = -1
   macroCount = 0
   listCount = 0
+  /** Unknown fields of the Falco rule being compiled (generic scope). */
+  private unknownFields: Array<UnknownField> = []
 
   /**
    * `allLists`, `allMacros`: the first definition of every list and every macro name in any file, so
@@ -358,12 +373,21 @@ class Compiler {
   private build<T extends RuleItem | FilterItem>(item: T, prefilter: ReadonlyArray<string> | undefined): Pending<T> {
     // An inactive rule (a source SysFlow does not have) is listed, never compiled: its fields are not ours.
     if (item.kind === "rule" && item.inactive !== undefined) return { item, generic: false, byType: {} }
-    const generic = this.condition(item.condition, { type: undefined, muted: false })
+    const falco = item.kind === "rule" && item.dialect === "falco"
+    this.unknownFields = []
+    const generic = this.condition(item.condition, { type: undefined, muted: false, falco })
+    if (item.kind === "rule" && this.unknownFields.length > 0) {
+      const names = Array.from(new Set(this.unknownFields.map((u) => u.name)))
+      const inactive = `it uses ${names.map((n) => `'${n}'`).join(", ")}, which SysFlow data does not have`
+      const first = this.unknownFields[0].at
+      this.report("warning", first, `rule '${item.name}' is inactive: ${inactive}${item.skipIfUnknownFilter === true ? " (skip-if-unknown-filter)" : ""}`)
+      return { item: { ...item, inactive }, generic: false, byType: {} }
+    }
     const byType: Partial<Record<RecordType, Term>> = {}
     if (item.enabled) {
       for (const t of RECORD_TYPES) {
         if (prefilter !== undefined && !prefilter.includes(t)) continue
-        const term = this.condition(item.condition, { type: t, muted: true })
+        const term = this.condition(item.condition, { type: t, muted: true, falco })
         if (term !== false) {
           byType[t] = term
           this.graph.root(term, t)
@@ -528,25 +552,31 @@ class Compiler {
       this.error(at, `macro references nested too deeply (more than ${MAX_EXPANSION_DEPTH} levels)`, "Semantic")
       return false
     }
-    const scopeKey = `${scope.type ?? "*"}${scope.muted ? "m" : ""}`
+    const scopeKey = `${scope.type ?? "*"}${scope.muted ? "m" : ""}${scope.falco === true ? "f" : ""}`
     let entry = this.macroCache.get(def.item)
     if (entry !== undefined && entry.version !== this.version) {
       entry.version = this.version
       entry.byScope.clear()
+      entry.unknownByScope.clear()
     }
     // Both the expansion (recursion here) and the term it gives (recursion when evaluated) stay within
     // MAX_CONDITION_DEPTH, whether or not the macro was expanded before.
     const cached = entry?.byScope.get(scopeKey)
-    if (cached !== undefined) return depth + this.height(cached) > MAX_CONDITION_DEPTH ? this.tooDeep(at) : cached
+    if (cached !== undefined) {
+      if (!scope.muted) this.unknownFields.push(...(entry?.unknownByScope.get(scopeKey) ?? []))
+      return depth + this.height(cached) > MAX_CONDITION_DEPTH ? this.tooDeep(at) : cached
+    }
     if (depth > MAX_CONDITION_DEPTH) return this.tooDeep(at)
     stack.push(name)
+    const unknownBefore = this.unknownFields.length
     const result = this.track(this.expr(def.item.condition.expr, def.item.condition, scope, stack, depth + 1)) // positions inside the macro
     stack.pop()
     if (entry === undefined) {
-      entry = { version: this.version, byScope: new Map() }
+      entry = { version: this.version, byScope: new Map(), unknownByScope: new Map() }
       this.macroCache.set(def.item, entry)
     }
     entry.byScope.set(scopeKey, result)
+    entry.unknownByScope.set(scopeKey, this.unknownFields.slice(unknownBefore))
     return depth + this.height(result) > MAX_CONDITION_DEPTH ? this.tooDeep(at) : result
   }
 
@@ -570,8 +600,14 @@ class Compiler {
    */
   private operand(atom: Atom, c: Condition, scope: Scope, subject: boolean): Operand {
     const text = atom.text
-    const op = atom.quoted ? literal(text) : this.attributeOperand(text, scope)
-    if (!op.known) {
+    // Falco: a right-hand bare word is a value; a field there needs val().
+    const asValue = atom.quoted || (scope.falco === true && !subject && atom.val !== true && atom.transformers === undefined)
+    const op = asValue ? literal(text) : this.attributeOperand(text, scope)
+    if (!op.known && scope.falco === true && subject && !atom.quoted) {
+      if (!scope.muted) this.unknownFields.push({ name: text, at: c.locate(atom.offset) })
+      return op
+    }
+    if (!op.known && !(scope.falco === true && !subject)) {
       const looksLikeAttribute = !atom.quoted && text.includes(".") && knownRoots.has(text.split(".")[0])
       if (atom.transformers !== undefined || atom.val === true) {
         const what = atom.val === true ? "val()" : `${atom.transformers![atom.transformers!.length - 1]}()`

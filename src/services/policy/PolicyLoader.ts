@@ -255,8 +255,13 @@ const ALLOWED_KEYS: Readonly<Record<ItemKey, ReadonlyArray<string>>> = {
   required_plugin_versions: []
 }
 
-/** Keys only current Falco rule files use: a file with one of them is read in the Falco dialect. */
-const FALCO_ONLY_KEYS: ReadonlySet<string> = new Set(["source", "exceptions", "override", "required_engine_version", "required_plugin_versions"])
+/**
+ * Keys only current Falco rule files use: a file with one of them is read in the Falco dialect; so is a
+ * file whose `required_engine_version` is a semantic version (`0.57.0`: Falco 0.35 and later). The old
+ * integer form (`7`, the reference's tests/falco.yaml) leaves the file in our dialect.
+ */
+const FALCO_ONLY_KEYS: ReadonlySet<string> = new Set(["source", "exceptions", "override", "required_plugin_versions"])
+const SEMVER = /^\d+\.\d+\.\d+/
 
 /** The keys `override` may name, per item kind, and the modes each accepts (Falco's rule-file format). */
 const OVERRIDABLE: Readonly<Record<"rule" | "macro" | "list", ReadonlyMap<string, ReadonlyArray<PatchMode>>>> = {
@@ -546,6 +551,7 @@ class ItemReader {
     switch (itemKey.name) {
       case "required_engine_version": {
         const value = this.scalar(itemKey.value, itemKey.name, keyOffset)
+        if (value !== undefined && SEMVER.test(trimSpace(value))) this.falco = true
         return value === undefined ? undefined : { kind: "required_engine_version", pos, value }
       }
       case "required_plugin_versions":

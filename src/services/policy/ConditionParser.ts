@@ -230,24 +230,30 @@ const unescapeQuoted = (t: Tok): string => {
 const quotedAtom = (t: Tok): Atom => ({ text: unescapeQuoted(t), quoted: true, offset: t.start })
 
 // transformed := TRANSFORMER '(' (transformed | WORD) ')' | 'val(' WORD ')'
+// As in libs: `val()` only on a right-hand side, never inside a transformer nor as a subject.
 const transformerToken: P<Tok> = token(TRANSFORMER)
-const transformed: P<Atom> = andThen(transformerToken, (t) => {
-  const name = t.text.slice(0, -1)
-  const inner: P<Atom> =
-    name === "val"
-      ? expect(bareWord.map((w) => atomOf(w, false)), "expected a field within 'val('")
-      : expect(choice([recursiveParser(() => transformed), bareWord.map((w) => atomOf(w, false))]), `expected a field within '${name}('`)
-  return sequenceOf([inner, expect(punctuation(")"), `expected ')' closing '${name}('`)]).map(([a]): Atom =>
-    name === "val"
-      ? { text: a.text, quoted: false, offset: t.start, val: true }
-      : { text: a.text, quoted: false, offset: t.start, transformers: [...(a.transformers ?? []), name as Transformer] }
-  )
-})
+const fieldAtom: P<Atom> = bareWord.map((w) => atomOf(w, false))
+const transformedOf = (allowVal: boolean): P<Atom> =>
+  andThen(transformerToken, (t) => {
+    const name = t.text.slice(0, -1)
+    if (name === "val" && !allowVal) return failAt(t.start, "val() is allowed only on the right of an operator")
+    const inner: P<Atom> =
+      name === "val"
+        ? expect(fieldAtom, "expected a field within 'val('")
+        : expect(choice([recursiveParser(() => transformedOf(false)), fieldAtom]), `expected a field within '${name}('`)
+    return sequenceOf([inner, expect(punctuation(")"), `expected ')' closing '${name}('`)]).map(([a]): Atom =>
+      name === "val"
+        ? { text: a.text, quoted: false, offset: t.start, val: true }
+        : { text: a.text, quoted: false, offset: t.start, transformers: [...(a.transformers ?? []), name as Transformer] }
+    )
+  })
 
-// subject := transformed | WORD | QUOTED ;  value := transformed | QUOTED | VALUE_WORD | '<' | '>'
-const subject: P<Atom> = choice([transformed, bareWord.map((t) => atomOf(t, false)), quoted.map(quotedAtom)])
+// subject := transformed | WORD | QUOTED ;  value := transformed | plainValue ;  plainValue := QUOTED | VALUE_WORD | '<' | '>'
+const subject: P<Atom> = choice([transformedOf(false), fieldAtom, quoted.map(quotedAtom)])
 const valueWord: P<Tok> = token(VALUE_WORD, (w) => !RESERVED_WORDS.has(w))
-const value: P<Atom> = choice([transformed, quoted.map(quotedAtom), valueWord.map((t) => atomOf(t, false)), angle.map((t) => atomOf(t, false))])
+/** A value inside a list or bracket group: no transformers there (libs). */
+const plainValue: P<Atom> = choice([quoted.map(quotedAtom), valueWord.map((t) => atomOf(t, false)), angle.map((t) => atomOf(t, false))])
+const value: P<Atom> = choice([transformedOf(true), plainValue])
 
 // BINOP, list operators
 const BINARY_OPERATORS: ReadonlyArray<BinaryOp> = [
@@ -274,14 +280,14 @@ const listOperator: P<Tok> = choice([keyword("in"), keyword("pmatch"), keyword("
 // bracketGroup := '[' (value (',' | before ']'))* ']'
 const bracketGroup: P<Element> = sequenceOf([
   punctuation("["),
-  many(sequenceOf([value, expect(choice([punctuation(","), lookAhead(punctuation("]"))]), "expected ',' or ']' in bracket group")])),
+  many(sequenceOf([plainValue, expect(choice([punctuation(","), lookAhead(punctuation("]"))]), "expected ',' or ']' in bracket group")])),
   expect(punctuation("]"), "expected a value or ']' in bracket group")
 ]).map(([open, items]) => ({ kind: "group", atoms: items.map(([atom]) => atom), offset: open.start }))
 
 // element := bracketGroup | value
 const element = (op: ListOp): P<Element> =>
   expect(
-    choice([bracketGroup, value.map((atom): Element => ({ kind: "atom", atom }))]),
+    choice([bracketGroup, plainValue.map((atom): Element => ({ kind: "atom", atom }))]),
     `expected a value in '${op}' list`
   )
 

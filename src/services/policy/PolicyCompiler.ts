@@ -39,6 +39,7 @@ import type {
 } from "../../domain/policy/PolicyAst.js"
 import type { Priority, RuleMatch } from "../../domain/policyEvent.js"
 import { transform, valueTest } from "./FalcoOperators.js"
+import { compileOutput } from "./OutputTemplate.js"
 import { gjsonGet } from "./Gjson.js"
 import { undefinedListWarning } from "./ListNameCheck.js"
 import { isNumericAttribute, nonNumericPart, relationalOperandProblem } from "./NumericOperands.js"
@@ -83,6 +84,8 @@ export interface CompiledRule extends RuleMatch {
   readonly inactive?: string
   /** Falco's output template, as written. */
   readonly output?: string
+  /** The output template rendered for a matching record (`%field`, `%(field)`, `%%`, `<NA>`). */
+  readonly renderOutput?: (record: FlatRecord) => string
   /** Position of the `rule` key. */
   readonly position: SourcePos
   /** 0-based position in rule order (load order). */
@@ -439,6 +442,15 @@ class Compiler {
       return out
     }
     const position = (p: SourceLocation): SourcePos => ({ file: p.file, line: p.line, column: p.column })
+    const output = (item: RuleItem) => {
+      if (item.output === undefined) return {}
+      const t = compileOutput(item.output)
+      if (t.unknownFields.length > 0 && item.dialect === "falco" && item.inactive === undefined) {
+        const names = t.unknownFields.map((n) => `'%${n}'`).join(", ")
+        this.report("warning", item.pos, `the output of rule '${item.name}' names ${names}, which SysFlow data does not have: rendered as <NA>`)
+      }
+      return { output: item.output, renderOutput: t.render }
+    }
     const rules = this.rules.map(
       ({ item, generic, byType }, index): CompiledRule => ({
         name: item.name,
@@ -449,7 +461,7 @@ class Compiler {
         prefilter: item.prefilter,
         enabled: item.enabled && item.inactive === undefined,
         ...(item.inactive === undefined ? {} : { inactive: item.inactive }),
-        ...(item.output === undefined ? {} : { output: item.output }),
+        ...output(item),
         position: position(item.pos),
         index,
         condition: this.graph.pred(generic),

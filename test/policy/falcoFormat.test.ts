@@ -226,7 +226,7 @@ describe("both dialects in one set", () => {
 })
 
 describe("fields SysFlow data does not have (Falco dialect)", () => {
-  const text = `${HEADER}- macro: in_ns\n  condition: k8s.ns.name = prod\n${rule("uses macro", "proc.name = curl and in_ns")}${rule("uses macro too", "in_ns or proc.name = wget")}${rule(
+  const text = `${HEADER}- macro: in_ns\n  condition: k8s.deployment.name = prod\n${rule("uses macro", "proc.name = curl and in_ns")}${rule("uses macro too", "in_ns or proc.name = wget")}${rule(
     "typo",
     "proc.nmae = curl"
   )}${rule("fine", "proc.name = curl")}`
@@ -234,14 +234,14 @@ describe("fields SysFlow data does not have (Falco dialect)", () => {
   it("make the rule inactive, with a warning naming the field at its position (also through a macro used twice)", () => {
     const set = load(text)
     expect(set.rules.map((r) => [r.name, r.enabled, r.inactive])).toEqual([
-      ["uses macro", false, "it uses 'k8s.ns.name', which SysFlow data does not have"],
-      ["uses macro too", false, "it uses 'k8s.ns.name', which SysFlow data does not have"],
+      ["uses macro", false, "it uses 'k8s.deployment.name', which SysFlow data does not have"],
+      ["uses macro too", false, "it uses 'k8s.deployment.name', which SysFlow data does not have"],
       ["typo", false, "it uses 'proc.nmae', which SysFlow data does not have"],
       ["fine", true, undefined]
     ])
     expect(warnings(set)).toEqual([
-      "f0.yaml:3:14: warning: rule 'uses macro' is inactive: it uses 'k8s.ns.name', which SysFlow data does not have",
-      "f0.yaml:3:14: warning: rule 'uses macro too' is inactive: it uses 'k8s.ns.name', which SysFlow data does not have",
+      "f0.yaml:3:14: warning: rule 'uses macro' is inactive: it uses 'k8s.deployment.name', which SysFlow data does not have",
+      "f0.yaml:3:14: warning: rule 'uses macro too' is inactive: it uses 'k8s.deployment.name', which SysFlow data does not have",
       "f0.yaml:16:14: warning: rule 'typo' is inactive: it uses 'proc.nmae', which SysFlow data does not have"
     ])
     expect(matchNames(set, under(curl))).toEqual(["fine"])

@@ -34,14 +34,14 @@ describe("output templates", () => {
   })
 
   it("compiled rules carry their output and render it; a Falco rule's unknown output fields are noticed", () => {
-    const text = "- required_engine_version: 0.57.0\n- rule: r\n  desc: d\n  condition: proc.name = curl\n  output: \"%proc.name in %k8s.ns.name\"\n  priority: NOTICE\n"
+    const text = "- required_engine_version: 0.57.0\n- rule: r\n  desc: d\n  condition: proc.name = curl\n  output: \"%proc.name in %k8s.deployment.name\"\n  priority: NOTICE\n"
     const r = compilePolicies([{ path: "f.yaml", text }])
     if (Either.isLeft(r)) throw new Error(r.left.message)
     const rule = r.right.rules[0]
-    expect(rule.output).toBe("%proc.name in %k8s.ns.name")
+    expect(rule.output).toBe("%proc.name in %k8s.deployment.name")
     expect(rule.renderOutput?.(run)).toBe("curl in <NA>")
     expect(r.right.warnings.map(renderDiagnostic)).toEqual([
-      "f.yaml:2:3: warning: the output of rule 'r' names '%k8s.ns.name', which SysFlow data does not have: rendered as <NA>"
+      "f.yaml:2:3: warning: the output of rule 'r' names '%k8s.deployment.name', which SysFlow data does not have: rendered as <NA>"
     ])
   })
 })

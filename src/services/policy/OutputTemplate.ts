@@ -8,7 +8,7 @@
  * fields joined with `,` (the `[path]` / `[N]` argument forms are rendered through the policy string, so
  * `%proc.aname[2]` is `<NA>` until those fields are mapped).
  */
-import { attributeTable } from "../../domain/attributes.js"
+import { type AttributeDef, attributeTable } from "../../domain/attributes.js"
 import type { FlatRecord } from "../../domain/flatRecord.js"
 
 export const NA = "<NA>"
@@ -23,8 +23,10 @@ export interface OutputTemplate {
   readonly unknownFields: ReadonlyArray<string>
 }
 
-const valueOf = (name: string): ((r: FlatRecord) => string) | undefined => {
-  const def = attributeTable.get(name)
+type Lookup = (name: string) => AttributeDef | undefined
+
+const valueOf = (name: string, lookup: Lookup): ((r: FlatRecord) => string) | undefined => {
+  const def = lookup(name)
   if (def === undefined) return undefined
   const get = def.get as (r: FlatRecord) => unknown
   return (r) => {
@@ -34,8 +36,8 @@ const valueOf = (name: string): ((r: FlatRecord) => string) | undefined => {
   }
 }
 
-/** Compiles an output template. */
-export const compileOutput = (template: string): OutputTemplate => {
+/** Compiles an output template; `lookup` resolves field names (Falco rules: FalcoFields). */
+export const compileOutput = (template: string, lookup: Lookup = (n) => attributeTable.get(n)): OutputTemplate => {
   const pieces: Array<string | ((r: FlatRecord) => string)> = []
   const unknown: Array<string> = []
   let text = ""
@@ -58,7 +60,7 @@ export const compileOutput = (template: string): OutputTemplate => {
       continue
     }
     const name = m[0]
-    const value = valueOf(name)
+    const value = valueOf(name, lookup)
     if (text !== "") pieces.push(text)
     text = ""
     if (value === undefined) {

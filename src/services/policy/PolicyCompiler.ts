@@ -38,6 +38,7 @@ import type {
   SourceLocation
 } from "../../domain/policy/PolicyAst.js"
 import type { Priority, RuleMatch } from "../../domain/policyEvent.js"
+import { falcoOrAttribute } from "./FalcoFields.js"
 import { transform, valueTest } from "./FalcoOperators.js"
 import { compileOutput } from "./OutputTemplate.js"
 import { gjsonGet } from "./Gjson.js"
@@ -444,7 +445,7 @@ class Compiler {
     const position = (p: SourceLocation): SourcePos => ({ file: p.file, line: p.line, column: p.column })
     const output = (item: RuleItem) => {
       if (item.output === undefined) return {}
-      const t = compileOutput(item.output)
+      const t = compileOutput(item.output, item.dialect === "falco" ? falcoOrAttribute : undefined)
       if (t.unknownFields.length > 0 && item.dialect === "falco" && item.inactive === undefined) {
         const names = t.unknownFields.map((n) => `'%${n}'`).join(", ")
         this.report("warning", item.pos, `the output of rule '${item.name}' names ${names}, which SysFlow data does not have: rendered as <NA>`)
@@ -674,7 +675,7 @@ class Compiler {
   }
 
   private attributeOperand(text: string, scope: Scope): Operand {
-    const def = attributeTable.get(text)
+    const def = scope.falco === true ? falcoOrAttribute(text) : attributeTable.get(text)
     if (def !== undefined) {
       const t = scope.type
       const slot = this.memo.slot(def.str, def.str) // aliases share their target's slot

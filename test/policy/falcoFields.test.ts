@@ -1,0 +1,89 @@
+/**
+ * Falco's fields on SysFlow data (issue 12, item 3; src/services/policy/FalcoFields.ts, docs/falco.md):
+ * what a rule of a Falco-dialect file reads, against records built like the reader builds them.
+ */
+import { Either } from "effect"
+import { describe, expect, it } from "vitest"
+import { compilePolicies } from "../../src/services/policy/PolicySet.js"
+import { evaluate } from "../../src/services/policy/PolicySet.js"
+import type { FlatRecord } from "../../src/domain/flatRecord.js"
+import { bash, fe, ff, file, nf, nodeApp, OP, pe, proc } from "./fixtures.js"
+
+/** Whether `condition`, as a rule of a Falco file, matches `record`. */
+const falco = (condition: string, record: FlatRecord): boolean => {
+  const text = `- required_engine_version: 0.57.0\n- rule: r\n  desc: d\n  condition: ${JSON.stringify(condition)}\n  output: o\n  priority: INFO\n`
+  const r = compilePolicies([{ path: "f.yaml", text }])
+  if (Either.isLeft(r)) throw new Error(r.left.message)
+  expect(r.right.rules[0].inactive, condition).toBeUndefined()
+  return evaluate(r.right, record).matches.length > 0
+}
+
+const sh = proc({ exe: "/bin/sh", exeArgs: "-c id", parent: bash, tty: true })
+const exec = pe({ process: sh, ptree: [sh, bash], opFlags: OP.EXEC })
+
+describe("evt.type: the syscalls a record stands for", () => {
+  it.each([
+    ["evt.type in (execve, execveat) and evt.dir = <", exec, true],
+    ["evt.type = execve", pe({ process: sh, ptree: [sh, bash], opFlags: OP.CLONE }), false],
+    ["evt.type in (clone, fork, vfork)", pe({ process: sh, ptree: [sh, bash], opFlags: OP.CLONE }), true],
+    ["evt.type in (open, openat, openat2)", ff({ opFlags: OP.OPEN | OP.READ_RECV | OP.CLOSE }), true],
+    ["evt.type = connect", nf({ opFlags: OP.CONNECT }), true],
+    ["evt.type in (accept, accept4)", nf({ opFlags: OP.CONNECT }), false],
+    ["evt.type in (symlink, symlinkat)", fe({ opFlags: OP.SYMLINK }), true],
+    ["evt.type in (rename, renameat, renameat2)", fe({ opFlags: OP.RENAME }), true],
+    ["evt.type in (init_module, memfd_create, bpf)", exec, false],
+    ["evt.type != execve", exec, false]
+  ])("%s", (c, record, want) => expect(falco(c, record)).toBe(want))
+})
+
+describe("process, user, container and pod fields", () => {
+  it.each([
+    ["proc.tty != 0", exec, true],
+    ["proc.tty = 0", exec, false],
+    ["proc.exepath = /bin/sh and proc.pexepath = /bin/bash", exec, true],
+    ["proc.aname[0] = sh and proc.aname[1] = bash and proc.aname[2] = ''", exec, true],
+    ["proc.apid[1] = 10", exec, true],
+    ["user.uid = 1000 and group.gid = 1000 and group.name = app", exec, true],
+    ["container.image.repository = node and container.image.tag = 18", exec, true],
+    ["container.privileged = false", exec, true],
+    ["proc.duration > 0", pe({ process: sh, ptree: [sh, bash], ts: 5000n }), true]
+  ])("%s", (c, record, want) => expect(falco(c, record)).toBe(want))
+
+  it("container.image.repository keeps a registry port and drops a digest", () => {
+    const c = { ...nodeApp, image: "registry:5000/team/app:1.2@sha256:ab" }
+    expect(falco("container.image.repository = registry:5000/team/app and container.image.tag = 1.2", pe({ container: c }))).toBe(true)
+  })
+})
+
+describe("fd fields", () => {
+  it.each([
+    ["fd.l4proto = tcp", nf(), true],
+    ["fd.l4proto = udp", nf(), false],
+    ["fd.sip = 10.1.2.3 and fd.sport = 443 and fd.cip = 172.17.0.2 and fd.cport = 40000", nf(), true],
+    ["fd.lport = 40000 and fd.rport = 443 and fd.rip = 10.1.2.3", nf({ opFlags: OP.CONNECT }), true],
+    ["fd.lport = 443 and fd.rport = 40000 and fd.is_server = true", nf({ opFlags: OP.ACCEPT }), true],
+    ["fd.type = file and fd.typechar = f", ff({ file: file("/etc/shadow") }), true],
+    ["fd.type = directory", ff({ file: file("/etc", "d") }), true]
+  ])("%s", (c, record, want) => expect(falco(c, record)).toBe(want))
+})
+
+describe("evt.* of file events", () => {
+  it("symlink: target is what the link points to (the second file), linkpath the link", () => {
+    const link = fe({ opFlags: OP.SYMLINK, file: file("/tmp/l"), newFile: file("/etc/shadow") })
+    expect(falco("evt.arg.target = /etc/shadow and evt.arg.linkpath = /tmp/l", link)).toBe(true)
+  })
+
+  it("rename: oldpath and newpath", () => {
+    const mv = fe({ opFlags: OP.RENAME, file: file("/tmp/a"), newFile: file("/usr/bin/a") })
+    expect(falco("evt.arg.oldpath = /tmp/a and evt.arg.newpath = /usr/bin/a", mv)).toBe(true)
+  })
+
+  it("evt.res is SUCCESS or the errno name; evt.rawres the return code", () => {
+    expect(falco("evt.res = SUCCESS and evt.rawres = 0", exec)).toBe(true)
+    expect(falco("evt.res = ENOENT and evt.rawres < 0", pe({ process: sh, ptree: [sh, bash] }, -2))).toBe(true)
+  })
+
+  it("evt.num is never 0, so Falco's never_true macro stays false", () => {
+    expect(falco("evt.num = 0", exec)).toBe(false)
+  })
+})

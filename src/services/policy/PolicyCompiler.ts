@@ -38,7 +38,7 @@ import type {
   SourceLocation
 } from "../../domain/policy/PolicyAst.js"
 import type { Priority, RuleMatch } from "../../domain/policyEvent.js"
-import { falcoOrAttribute } from "./FalcoFields.js"
+import { falcoOrAttribute, RECORDED_SYSCALLS } from "./FalcoFields.js"
 import { transform, valueTest } from "./FalcoOperators.js"
 import { compileOutput } from "./OutputTemplate.js"
 import { gjsonGet } from "./Gjson.js"
@@ -387,6 +387,11 @@ class Compiler {
       this.report("warning", first, `rule '${item.name}' is inactive: ${inactive}${item.skipIfUnknownFilter === true ? " (skip-if-unknown-filter)" : ""}`)
       return { item: { ...item, inactive }, generic: false, byType: {} }
     }
+    if (item.kind === "rule" && falco && generic === false) {
+      const inactive = "its condition is never true on SysFlow data"
+      this.report("warning", item.pos, `rule '${item.name}' is inactive: ${inactive}`)
+      return { item: { ...item, inactive }, generic: false, byType: {} }
+    }
     const byType: Partial<Record<RecordType, Term>> = {}
     if (item.enabled) {
       for (const t of RECORD_TYPES) {
@@ -532,6 +537,7 @@ class Compiler {
           case "bstartswith":
             return this.pattern(e.op, l, r, c.locate(e.right.offset))
           default:
+            if ((e.op === "=" || e.op === "!=") && "c" in r.str && this.unrecorded(scope, l, [r.str.c], c.locate(e.right.offset))) return e.op === "!="
             return this.compare(e.op, l, r)
         }
       }
@@ -539,9 +545,23 @@ class Compiler {
         const subject = this.operand(e.subject, c, scope, true)
         const op = e.op === "pmatch" ? "pmatch" : "in" // intersects: some element is in the list, as `in` on a multi-valued field
         const numeric = op === "in" && subject.def !== undefined && isNumericAttribute(subject.def) ? subject.text : undefined
-        return this.list(op, subject, this.values(e.op, e.elements, c, scope, numeric))
+        const values = this.values(e.op, e.elements, c, scope, numeric)
+        if (op === "in" && this.unrecorded(scope, subject, values, c.locate(e.subject.offset))) return false
+        return this.list(op, subject, values)
       }
     }
+  }
+
+  /**
+   * Falco's `evt.type` against syscalls none of which SysFlow records (ptrace aside: init_module,
+   * memfd_create, dup, bpf, …): the comparison can never be true; said once, where it is written.
+   */
+  private unrecorded(scope: Scope, subject: Operand, values: ReadonlyArray<string>, at: SourceLocation): boolean {
+    if (scope.falco !== true || subject.text !== "evt.type" || values.length === 0) return false
+    const names = values.flatMap((v) => v.split(","))
+    if (names.some((n) => RECORDED_SYSCALLS.has(n))) return false
+    this.warn(scope, at, `SysFlow records none of the syscalls ${names.map((n) => `'${n}'`).join(", ")}: this evt.type test is never true`)
+    return true
   }
 
   /** Records the height of a term just built (its children were tracked before it). */

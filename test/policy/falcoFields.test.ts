@@ -45,6 +45,8 @@ describe("process, user, container and pod fields", () => {
     ["user.uid = 1000 and group.gid = 1000 and group.name = app", exec, true],
     ["container.image.repository = node and container.image.tag = 18", exec, true],
     ["container.privileged = false", exec, true],
+    ["container.id != host and container.name = node-app", exec, true],
+    ["container.id = host and container.name = host", pe({ container: undefined }), true],
     ["proc.duration > 0", pe({ process: sh, ptree: [sh, bash], ts: 5000n }), true]
   ])("%s", (c, record, want) => expect(falco(c, record)).toBe(want))
 
@@ -62,13 +64,14 @@ describe("fd fields", () => {
     ["fd.lport = 40000 and fd.rport = 443 and fd.rip = 10.1.2.3", nf({ opFlags: OP.CONNECT }), true],
     ["fd.lport = 443 and fd.rport = 40000 and fd.is_server = true", nf({ opFlags: OP.ACCEPT }), true],
     ["fd.type = file and fd.typechar = f", ff({ file: file("/etc/shadow") }), true],
+    ["fd.type = ipv4 and fd.typechar = 4 and fd.name = 172.17.0.2:40000->10.1.2.3:443", nf(), true],
     ["fd.type = directory", ff({ file: file("/etc", "d") }), true]
   ])("%s", (c, record, want) => expect(falco(c, record)).toBe(want))
 })
 
 describe("evt.* of file events", () => {
-  it("symlink: target is what the link points to (the second file), linkpath the link", () => {
-    const link = fe({ opFlags: OP.SYMLINK, file: file("/tmp/l"), newFile: file("/etc/shadow") })
+  it("symlink: target is what the link points to (SysFlow's file), linkpath the link (its new file)", () => {
+    const link = fe({ opFlags: OP.SYMLINK, file: file("/etc/shadow"), newFile: file("/tmp/l") })
     expect(falco("evt.arg.target = /etc/shadow and evt.arg.linkpath = /tmp/l", link)).toBe(true)
   })
 

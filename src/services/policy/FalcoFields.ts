@@ -132,6 +132,9 @@ const ts = int("sf.ts")
 const createts = int("sf.proc.createts")
 const procTty = int("sf.proc.tty")
 const privileged = int("sf.container.privileged")
+const containerId = str("sf.container.id")
+const filePath = str("sf.file.path")
+const containerName = str("sf.container.name")
 const hasOp = (flag: number) => (r: FlatRecord) => r.type !== "KE" && (r.event.opFlags & flag) !== 0
 
 const defs: ReadonlyArray<AttributeDef> = [
@@ -143,8 +146,9 @@ const defs: ReadonlyArray<AttributeDef> = [
     return v === 0 ? "SUCCESS" : v < 0 ? (ERRNO[-v] ?? `E${-v}`) : `${v}`
   }),
   alias("evt.time", "sf.ts"),
-  strDef("evt.arg.target", (r) => ((r.type === "FE" && hasOp(OpFlag.SYMLINK | OpFlag.LINK)(r)) ? str("sf.file.newpath")(r) : "")),
-  strDef("evt.arg.linkpath", (r) => ((r.type === "FE" && hasOp(OpFlag.SYMLINK | OpFlag.LINK)(r)) ? str("sf.file.path")(r) : "")),
+  // SysFlow's file events carry the syscall's first path as the file and its second as the new file.
+  strDef("evt.arg.target", (r) => (r.type === "FE" && hasOp(OpFlag.SYMLINK)(r) ? str("sf.file.path")(r) : "")),
+  strDef("evt.arg.linkpath", (r) => (r.type === "FE" && hasOp(OpFlag.SYMLINK)(r) ? str("sf.file.newpath")(r) : "")),
   strDef("evt.arg.oldpath", (r) => (r.type === "FE" && hasOp(OpFlag.RENAME | OpFlag.LINK)(r) ? str("sf.file.path")(r) : "")),
   strDef("evt.arg.newpath", (r) => (r.type === "FE" && hasOp(OpFlag.RENAME | OpFlag.LINK)(r) ? str("sf.file.newpath")(r) : "")),
   strDef("evt.arg.path", (r) => (r.type === "FE" ? str("sf.file.path")(r) : "")),
@@ -160,6 +164,9 @@ const defs: ReadonlyArray<AttributeDef> = [
   alias("user.uid", "sf.proc.uid"),
   alias("group.gid", "sf.proc.gid"),
   alias("group.name", "sf.proc.group"),
+  // Falco names the host `host` (its macro `container` is `container.id != host`).
+  strDef("container.id", (r) => containerId(r) || "host"),
+  strDef("container.name", (r) => containerName(r) || "host"),
   strDef("container.privileged", (r) => (privileged(r) !== 0n ? "true" : "false")),
   strDef("container.image.repository", (r) => splitImage(image(r)).repository),
   strDef("container.image.tag", (r) => splitImage(image(r)).tag),
@@ -167,7 +174,10 @@ const defs: ReadonlyArray<AttributeDef> = [
   alias("k8s.pod.name", "sf.pod.name"),
   alias("k8s.pod.id", "sf.pod.id"),
   alias("k8s.pod.uid", "sf.pod.id"),
-  strDef("fd.type", (r) => FD_TYPES[fileType(r)] ?? ""),
+  // SysFlow network flows are IPv4 connections: Falco's socket fd of type 4, named cip:cport->sip:sport.
+  strDef("fd.typechar", (r) => (r.type === "NF" ? "4" : fileType(r))),
+  strDef("fd.type", (r) => (r.type === "NF" ? "ipv4" : (FD_TYPES[fileType(r)] ?? ""))),
+  strDef("fd.name", (r) => (r.type === "NF" ? `${sip(r)}:${sport(r)}->${dip(r)}:${dport(r)}` : filePath(r))),
   strDef("fd.l4proto", (r) => (r.type === "NF" ? (L4[netProto(r)] ?? "raw") : "")),
   strDef("fd.sip", (r) => (r.type === "NF" ? dip(r) : "")),
   strDef("fd.cip", (r) => (r.type === "NF" ? sip(r) : "")),

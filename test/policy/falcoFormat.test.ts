@@ -203,10 +203,19 @@ describe("redefinition", () => {
     ])
   })
 
-  it("in a Falco file, a list or macro defined again applies everywhere, earlier files included", () => {
-    const set = load(`- list: l\n  items: [curl]\n${rule("r", "proc.name in (l)")}`, `${HEADER}- list: l\n  items: [wget]\n`)
+  it("in a Falco file, a list or macro defined again applies everywhere, earlier Falco files included", () => {
+    const set = load(`${HEADER}- list: l\n  items: [curl]\n${rule("r", "proc.name in (l)")}`, `${HEADER}- list: l\n  items: [wget]\n`)
     expect(matchNames(set, under(wget))).toEqual(["r"])
     expect(matchNames(set, under(curl))).toEqual([])
+  })
+
+  it("a Falco file's redefinition leaves the definitions of our dialect's files to their rules", () => {
+    const set = load(`- list: l\n  items: [curl]\n${rule("ours", "proc.name in (l)")}`, `${HEADER}- list: l\n  items: [wget]\n${rule("falco", "proc.name in (l)")}`)
+    expect(matchNames(set, under(curl))).toEqual(["ours"])
+    expect(matchNames(set, under(wget))).toEqual(["falco"])
+    expect(warnings(set)).toContain(
+      "f1.yaml:2:3: warning: list 'l' is defined again (first at f0.yaml:1:3): as in Falco, this definition replaces it in Falco files (our dialect's files keep theirs)"
+    )
   })
 
   it("in our dialect, both rules of one name stay and fire (Q23)", () => {

@@ -11,7 +11,8 @@
  *   definition (an error when there is none, as in Falco). A rule item with only `enabled` is Falco's
  *   short form of `override: {enabled: replace}`.
  * * A rule, macro or list defined again in a Falco-dialect file replaces the earlier definition, with a
- *   warning (the rule keeps its place in rule order). In our dialect both rules stay (Q23).
+ *   warning (the rule keeps its place in rule order); list and macro definitions in our dialect's files
+ *   keep their positional meaning (§5.1). In our dialect both rules stay (Q23).
  * * `exceptions` become `(<condition>) and not (<exception>) and not (…)` as Falco builds them.
  * * A rule whose `source` is not `syscall` never applies to SysFlow data: it stays listed, inactive, with
  *   a warning; so do plugins other than `container` named by `required_plugin_versions`.
@@ -192,10 +193,13 @@ class Merger {
     const defs = this.definitions.get(key) ?? []
     if (defs.length > 0 && falco) {
       const first = this.get(defs[0])!
+      // Definitions in our dialect's files keep their positional meaning for the rules that see them.
+      const falcoDefs = defs.filter((d) => this.files[d.file].dialect === "falco")
+      const scope = falcoDefs.length === defs.length ? "everywhere" : "in Falco files (our dialect's files keep theirs)"
       this.warnings.push(
-        diag("warning", item.pos, `${item.kind} '${item.name}' is defined again (first at ${where(first.pos)}): as in Falco, this definition replaces it everywhere`)
+        diag("warning", item.pos, `${item.kind} '${item.name}' is defined again (first at ${where(first.pos)}): as in Falco, this definition replaces it ${scope}`)
       )
-      for (const d of defs) this.set(d, { ...item, pos: this.get(d)!.pos })
+      for (const d of falcoDefs) this.set(d, { ...item, pos: this.get(d)!.pos })
     }
     defs.push(slot)
     this.definitions.set(key, defs)

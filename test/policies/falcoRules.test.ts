@@ -32,7 +32,7 @@ describe("Falco-style rules over SysFlow traces", () => {
       ["Create Symlink Over Sensitive Files", true],
       ["Outbound with Falco's own macro", false]
     ])
-    expect(set.rules[4].inactive).toBe("it uses 'fd.connected', 'fd.name_changed', 'fd.net', which SysFlow data does not have")
+    expect(set.rules[4].inactive).toBe("it uses 'fd.connected', 'fd.name_changed', which SysFlow data does not have")
     expect(warningsOf(set).filter((w) => w.includes("inactive"))).toHaveLength(1)
   })
 

@@ -110,3 +110,21 @@ describe("syscalls SysFlow does not record", () => {
     expect(evaluate(r.right, exec).matches.map((m) => m.name)).toEqual(["not dup"])
   })
 })
+
+describe("network fields (CIDR)", () => {
+  it.each([
+    ["fd.net = 10.0.0.0/8", true],
+    ["fd.net != 127.0.0.0/8", true],
+    ["fd.snet = 10.1.2.0/24", true],
+    ["fd.snet = 172.16.0.0/12", false],
+    ["fd.cnet in (172.16.0.0/12, 192.168.0.0/16)", true],
+    ["fd.rnet in (10.1.2.3, ::1/128)", true],
+    ["fd.lnet = 10.0.0.0/8", false]
+  ])("%s", (c, want) => expect(falco(c, nf({ opFlags: OP.CONNECT }))).toBe(want))
+
+  it("a network that is not a.b.c.d/n is an error at the test", () => {
+    const text = "- required_engine_version: 0.57.0\n- rule: r\n  desc: d\n  condition: fd.net = 10.0.0.0/33\n  output: o\n  priority: INFO\n"
+    const r = compilePolicies([{ path: "f.yaml", text }])
+    expect(Either.isLeft(r) && r.left.message).toBe("f.yaml:4:23: error: '10.0.0.0/33' is not an IPv4 network (a.b.c.d/n): fd.net compares networks")
+  })
+})

@@ -124,7 +124,7 @@ interface Tok {
 const QUOTED = /\\"[^\n]*?\\"|''[^'\s,()][^'\n]*?''|"(?:[^"\\\n]|\\[^\n])*"|'(?:[^'\\\n]|\\[^\n])*'/y
 const OPERATOR = /<=|>=|!=|==|<|>|=/y
 /** A value word (right-hand side, list element): a bare word that may also hold `* + ~ ! @ \` (Falco), and `<` `>` after its first character (`a->b`). */
-const VALUE_WORD = /(?!\\")[A-Za-z0-9_./*+~!@\\-](?:[A-Za-z0-9_./*:+~!@\\<>-]|\[[A-Za-z0-9_./*:-]+\])*/y
+const VALUE_WORD = /(?!\\")[A-Za-z0-9_./*+~!@\\:-](?:[A-Za-z0-9_./*:+~!@\\<>-]|\[[A-Za-z0-9_./*:-]+\])*/y
 /** A field transformer or `val`, immediately followed by `(` (as libs lexes `tolower(`). */
 const TRANSFORMER = /(?:tolower|toupper|b64|basename|len|val)\(/y
 const PUNCTUATION = /[()[\],]/y

@@ -190,7 +190,49 @@ const defs: ReadonlyArray<AttributeDef> = [
   strDef("fd.is_server", (r) => (r.type !== "NF" ? "false" : isAccept(r) ? "true" : "false"))
 ]
 
-const table: ReadonlyMap<string, AttributeDef> = new Map(defs.map((d) => [d.name, d]))
+/**
+ * Falco's network fields (`fd.net = 10.0.0.0/8`, `fd.snet in (rfc_1918_addresses)`): the IPs they test.
+ * `=`, `!=`, `in` and `intersects` on them compare by CIDR containment (see `cidrMatcher`).
+ */
+export const NETWORK_FIELDS: ReadonlyMap<string, (r: FlatRecord) => ReadonlyArray<string>> = new Map<string, (r: FlatRecord) => ReadonlyArray<string>>([
+  ["fd.net", (r) => (r.type === "NF" ? [sip(r), dip(r)] : [])],
+  ["fd.snet", (r) => (r.type === "NF" ? [dip(r)] : [])],
+  ["fd.cnet", (r) => (r.type === "NF" ? [sip(r)] : [])],
+  ["fd.lnet", (r) => (r.type !== "NF" ? [] : [isAccept(r) ? dip(r) : sip(r)])],
+  ["fd.rnet", (r) => (r.type !== "NF" ? [] : [isAccept(r) ? sip(r) : dip(r)])]
+])
+
+const ipv4 = (s: string): number | undefined => {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s)
+  if (m === null) return undefined
+  const parts = m.slice(1).map(Number)
+  return parts.some((p) => p > 255) ? undefined : ((parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3]) >>> 0
+}
+
+/** A test "is this IPv4 address in one of `networks`" (`a.b.c.d/n` or a single address); or the first bad one. */
+export const cidrMatcher = (networks: ReadonlyArray<string>): ((ip: string) => boolean) | { readonly bad: string } => {
+  const nets: Array<readonly [number, number]> = []
+  for (const n of networks) {
+    const [addr, bits = "32"] = n.split("/")
+    const a = ipv4(addr)
+    const b = Number(bits)
+    if (a === undefined || !/^\d{1,2}$/.test(bits) || b > 32) {
+      if (n.includes(":")) continue // IPv6: SysFlow flows are IPv4, nothing to match
+      return { bad: n }
+    }
+    const mask = b === 0 ? 0 : (~0 << (32 - b)) >>> 0
+    nets.push([(a & mask) >>> 0, mask])
+  }
+  return (ip) => {
+    const a = ipv4(ip)
+    return a !== undefined && nets.some(([net, mask]) => ((a & mask) >>> 0) === net)
+  }
+}
+
+const table: ReadonlyMap<string, AttributeDef> = new Map([
+  ...defs.map((d): [string, AttributeDef] => [d.name, d]),
+  ...Array.from(NETWORK_FIELDS, ([name, ips]): [string, AttributeDef] => [name, strDef(name, (r) => ips(r).join(","))])
+])
 
 /** Multi-valued ancestry fields that take an index (`proc.aname[2]`: 0 is the process, 1 its parent). */
 const INDEXED: Readonly<Record<string, string>> = {

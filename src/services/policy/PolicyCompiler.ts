@@ -38,7 +38,7 @@ import type {
   SourceLocation
 } from "../../domain/policy/PolicyAst.js"
 import type { Priority, RuleMatch } from "../../domain/policyEvent.js"
-import { falcoOrAttribute, RECORDED_SYSCALLS } from "./FalcoFields.js"
+import { cidrMatcher, falcoOrAttribute, NETWORK_FIELDS, RECORDED_SYSCALLS } from "./FalcoFields.js"
 import { transform, valueTest } from "./FalcoOperators.js"
 import { compileOutput } from "./OutputTemplate.js"
 import { gjsonGet } from "./Gjson.js"
@@ -538,6 +538,10 @@ class Compiler {
             return this.pattern(e.op, l, r, c.locate(e.right.offset))
           default:
             if ((e.op === "=" || e.op === "!=") && "c" in r.str && this.unrecorded(scope, l, [r.str.c], c.locate(e.right.offset))) return e.op === "!="
+            if ((e.op === "=" || e.op === "!=") && scope.falco === true && NETWORK_FIELDS.has(l.text) && "c" in r.str) {
+              const t = this.network(l.text, [r.str.c], c.locate(e.right.offset))
+              return e.op === "=" ? t : this.graph.not(t)
+            }
             return this.compare(e.op, l, r)
         }
       }
@@ -547,6 +551,7 @@ class Compiler {
         const numeric = op === "in" && subject.def !== undefined && isNumericAttribute(subject.def) ? subject.text : undefined
         const values = this.values(e.op, e.elements, c, scope, numeric)
         if (op === "in" && this.unrecorded(scope, subject, values, c.locate(e.subject.offset))) return false
+        if (op === "in" && scope.falco === true && NETWORK_FIELDS.has(subject.text)) return this.network(subject.text, values, c.locate(e.subject.offset))
         return this.list(op, subject, values)
       }
     }
@@ -562,6 +567,17 @@ class Compiler {
     if (names.some((n) => RECORDED_SYSCALLS.has(n))) return false
     this.warn(scope, at, `SysFlow records none of the syscalls ${names.map((n) => `'${n}'`).join(", ")}: this evt.type test is never true`)
     return true
+  }
+
+  /** Falco's `fd.net`-style fields: some IP of the record is in one of the networks (CIDR). */
+  private network(field: string, networks: ReadonlyArray<string>, at: SourceLocation): Term {
+    const test = cidrMatcher(networks.flatMap((n) => n.split(",")).filter((n) => n !== ""))
+    if (typeof test !== "function") {
+      this.error(at, `'${test.bad}' is not an IPv4 network (a.b.c.d/n): ${field} compares networks`, "Semantic")
+      return false
+    }
+    const ips = NETWORK_FIELDS.get(field)!
+    return this.graph.leaf(`net|${field}|${JSON.stringify(networks)}`, () => (r) => ips(r).some(test))
   }
 
   /** Records the height of a term just built (its children were tracked before it). */

@@ -1,7 +1,9 @@
 /**
- * SIGINT/SIGTERM (pipeline.md §1, P12): the first one stops the drivers so the pipeline drains and
- * exits 0; a second one runs the hard-exit hooks (outputs left consistent) and exits 130 at once. The
- * handlers are removed when the scope closes.
+ * SIGINT/SIGTERM (pipeline.md §1, P12). The first one interrupts the main fiber (`NodeRuntime.runMain`
+ * does that), and the processor turns the interruption into a drain: the drivers stop, the pipeline
+ * flushes what it accepted, and the process exits 0. These handlers add what the runtime does not: the
+ * log line of the first signal, and for a second one the hard-exit hooks (outputs left consistent) and
+ * exit 130 at once. They are removed when the scope closes.
  *
  * SIGINT keeps the reference's `\r- Ctrl+C pressed in terminal` line on stdout (scripts may wait for
  * it); SIGTERM comes from a service manager, not a terminal, so it only names itself in the log line.
@@ -15,11 +17,10 @@ type StopSignal = "SIGINT" | "SIGTERM"
 export const stoppingMessage = (signal: StopSignal): string =>
   signal === "SIGINT" ? "Stopping the processing pipeline" : `Stopping the processing pipeline (${signal} received)`
 
-export const onStopSignals = (stop: Effect.Effect<void>): Effect.Effect<void, never, Scope.Scope> =>
+export const onStopSignals: Effect.Effect<void, never, Scope.Scope> =
   Effect.gen(function* () {
     // The handler runs outside any fiber: it uses this runtime, so its log lines go through our logger.
     const runtime = yield* Effect.runtime<never>()
-    const runFork = Runtime.runFork(runtime)
     const runSync = Runtime.runSync(runtime)
     let received = 0
     const handler = (signal: StopSignal) => {
@@ -34,7 +35,7 @@ export const onStopSignals = (stop: Effect.Effect<void>): Effect.Effect<void, ne
         }
       }
       if (signal === "SIGINT") process.stdout.write("\r- Ctrl+C pressed in terminal\n")
-      runFork(Effect.zipRight(Effect.logInfo(stoppingMessage(signal)), stop))
+      runSync(Effect.logInfo(stoppingMessage(signal)))
     }
     yield* Effect.acquireRelease(
       Effect.sync(() => {

@@ -1,11 +1,22 @@
-/** `sfprocessor` entry point: parse the flags, install the logger, run, exit with the run's code. */
-import { Effect } from "effect"
+/**
+ * `sfprocessor` entry point: parse the flags, provide the application's layers (logger, profiling,
+ * `MainLive`), run, exit with the run's code.
+ *
+ * The program runs under `NodeRuntime.runMain`, whose SIGINT/SIGTERM handler interrupts the main fiber:
+ * the processor is uninterruptible except where it marks (the load, the wait for the run), and turns
+ * that interruption into a drain (see Processor.ts). The exit code is the one the program returned,
+ * also when the fiber ends interrupted after its drain.
+ */
+// The subpath: the package root loads every Node platform module (slow start-up).
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { Cause, Effect, Exit } from "effect"
 import * as v8 from "node:v8"
+import { MainLive } from "../layers/MainLive.js"
 import { SfLoggerLive } from "../services/logging/SfLogger.js"
-import { TerminalOutput } from "../services/export/Transport.js"
-import { Health } from "../services/metrics/Health.js"
-import { parseCli, writeOutput } from "./Flags.js"
+import { ProfilingLive } from "../services/Profiling.js"
+import { parseCli, trailingFlagsWarning, writeOutput } from "./Flags.js"
 import { runProcessor } from "./Processor.js"
+import { onStopSignals } from "./Signals.js"
 
 /**
  * Between major GCs V8 lets the old generation grow up to 4x its live size while allocation is fast, as
@@ -16,24 +27,43 @@ import { runProcessor } from "./Processor.js"
 const HEAP_GROWING = "--heap-growing-percent"
 if (!process.execArgv.some((a) => a.startsWith(HEAP_GROWING))) v8.setFlagsFromString(`${HEAP_GROWING}=100`)
 
-const main = Effect.gen(function* () {
-  const outcome = yield* parseCli(process.argv.slice(2))
-  if (outcome._tag === "Exit") {
-    writeOutput(outcome.output)
-    return outcome.code
-  }
-  const { args, trailingFlags } = outcome
-  return yield* runProcessor(args, trailingFlags, process.env).pipe(
-    Effect.provide(SfLoggerLive({ level: args.log, perflog: args.perflog })),
-    Effect.provide(TerminalOutput.Live),
-    Effect.provide(Health.Live)
-  )
-})
+/** The code the program returned (kept for a fiber that ends interrupted after returning it). */
+let exitCode: number | undefined
 
-Effect.runPromise(main).then(
-  (code) => process.stdout.write("", () => process.exit(code)),
-  (e) => {
-    process.stderr.write(`sfprocessor: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`)
-    process.exit(2)
-  }
+const program = Effect.uninterruptibleMask((interruptible) =>
+  Effect.gen(function* () {
+    const outcome = yield* parseCli(process.argv.slice(2))
+    if (outcome._tag === "Exit") {
+      writeOutput(outcome.output)
+      return outcome.code
+    }
+    const { args, trailingFlags } = outcome
+    const run = Effect.gen(function* () {
+      if (trailingFlags.length > 0) yield* Effect.logWarning(trailingFlagsWarning(trailingFlags))
+      yield* onStopSignals
+      return yield* runProcessor(args, process.env, interruptible).pipe(
+        // Profiles start before the load and are written when the run ended (the layer's scope).
+        Effect.provide(ProfilingLive(args)),
+        Effect.catchTag("ProfileError", (e) => Effect.as(Effect.logError(e.message), 1))
+      )
+    })
+    return yield* Effect.scoped(run).pipe(
+      Effect.provide(MainLive),
+      Effect.provide(SfLoggerLive({ level: args.log, perflog: args.perflog }))
+    )
+  }).pipe(Effect.tap((code) => Effect.sync(() => void (exitCode = code))))
 )
+
+NodeRuntime.runMain(program, {
+  disableErrorReporting: true,
+  disablePrettyLogger: true,
+  teardown: (exit) => {
+    let code = exitCode ?? 0
+    if (Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)) {
+      process.stderr.write(`sfprocessor: internal error: ${Cause.pretty(exit.cause)}\n`)
+      code = 2
+    }
+    // stdout may be a pipe still holding the last lines: exit once they were handed over.
+    process.stdout.write("", () => process.exit(code))
+  }
+})

@@ -66,3 +66,6 @@ export class ExportError extends Data.TaggedError("ExportError")<{
 
 /** An error's message for a log line or a wrapping error's detail (anything thrown, not only Errors). */
 export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e))
+
+/** What a driver or a stage can fail with while a pipeline runs (the runner's error channel). */
+export type PipelineError = TraceError | PipelineConfigError | DriverError | ExportError

@@ -30,7 +30,10 @@ import { pluginEntryOrigin, withAttributeOrigin } from "../../src/services/kerne
 import { parsePipelineConfig } from "../../src/services/pipeline/ConfigLoader.js"
 import { applyEnvOverrides } from "../../src/services/pipeline/EnvOverrides.js"
 import { buildPipelineGraph, type PipelineGraph, selectDrivers } from "../../src/services/pipeline/PipelineGraph.js"
-import { builtinRegistry, extendRegistry, knownKeysOf, pluginProcessor, type Registry } from "../../src/services/pipeline/Registry.js"
+import { builtinEncoders } from "../../src/layers/Encoders.js"
+import { builtinRegistry } from "../../src/layers/MainLive.js"
+import { builtinTransports } from "../../src/layers/Transports.js"
+import { extendRegistry, knownKeysOf, pluginProcessor, type Registry } from "../../src/services/pipeline/Registry.js"
 import { decodePolicyEngineConfig } from "../../src/services/policy/PolicyEngineConfig.js"
 import { projectRoot } from "../support/cli.js"
 import { bounded, CASE_LIMIT_MS, describeThrown, fuzzParams, testTimeout } from "./support.js"
@@ -355,7 +358,7 @@ describe("fuzz regressions: pipeline config", () => {
 // values of their keys, from the file or the environment, the answer is the config or one located line.
 
 const decoders: ReadonlyArray<readonly [string, ReadonlyArray<string>, (attrs: Readonly<Record<string, unknown>>) => Effect.Effect<unknown, PipelineConfigError>]> = [
-  ["exporter", ["export", "format", "buffer", "file.path"], decodeExporterConfig],
+  ["exporter", ["export", "format", "buffer", "file.path"], (a) => decodeExporterConfig(a, builtinTransports.map(([name]) => name), builtinEncoders.map(([name]) => name))],
   ["exporter", ["syslog.proto", "syslog.port", "syslog.tls.skipverify", "syslog.host"], (a) => decodeSyslogConfig(a, () => "h")],
   ["exporter", ["findings.url", "findings.pool.capacity", "findings.pool.maxage", "findings.path"], decodeFindingsConfig],
   ["policyengine", ["mode", "concurrency", "monitor.interval", "bench.ruleindex"], decodePolicyEngineConfig]

@@ -27,7 +27,8 @@ import {
   withAttributeOrigin
 } from "../../src/services/kernel/AttributeDecoder.js"
 import { applyEnvOverrides } from "../../src/services/pipeline/EnvOverrides.js"
-import { builtinRegistry, knownKeysOf } from "../../src/services/pipeline/Registry.js"
+import { builtinRegistry } from "../../src/layers/MainLive.js"
+import { knownKeysOf } from "../../src/services/pipeline/Registry.js"
 
 const Keys = {
   buffer: withDefault(WholeNumber({ min: 0, max: 100_000 }), 0),

@@ -7,7 +7,8 @@ import { describe, expect, it } from "vitest"
 import { loadPipelineConfig } from "../../src/services/pipeline/ConfigLoader.js"
 import { applyEnvOverrides } from "../../src/services/pipeline/EnvOverrides.js"
 import { buildPipelineGraph, selectDrivers } from "../../src/services/pipeline/PipelineGraph.js"
-import { builtinRegistry, knownKeysOf } from "../../src/services/pipeline/Registry.js"
+import { builtinRegistry } from "../../src/layers/MainLive.js"
+import { knownKeysOf } from "../../src/services/pipeline/Registry.js"
 import { sharedPath } from "../support/shared.js"
 
 const dir = sharedPath("conformance", "pipelines")

@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest"
 import type { PipelineConfig } from "../../src/domain/pipelineConfig.js"
 import { parsePipelineConfig } from "../../src/services/pipeline/ConfigLoader.js"
 import { applyEnvOverrides, envOverrideWarnings, MANIFEST } from "../../src/services/pipeline/EnvOverrides.js"
-import { builtinRegistry, extendRegistry, knownKeysOf, pluginProcessor } from "../../src/services/pipeline/Registry.js"
+import { builtinRegistry } from "../../src/layers/MainLive.js"
+import { extendRegistry, knownKeysOf, pluginProcessor } from "../../src/services/pipeline/Registry.js"
 
 const config = (json: unknown): PipelineConfig => Either.getOrThrow(parsePipelineConfig(JSON.stringify(json), "test.json"))
 

@@ -8,6 +8,7 @@ import { Chunk, Effect, Fiber, Layer, Logger, Option, TestClock } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { TerminalOutput } from "../../src/services/export/Transport.js"
+import { MainLive } from "../../src/layers/MainLive.js"
 import { loadPipeline } from "../../src/services/pipeline/PipelineLoader.js"
 import { tempDir, writePipeline } from "../support/cli.js"
 
@@ -54,7 +55,7 @@ describe("health-check deadline (TestClock)", () => {
         ]
       })
       const loading = yield* Effect.fork(
-        loadPipeline({ configPath: config, driver: "file", env: {}, plugdir, driverdir: "", input: path.join(dir, "trace.sf") })
+        loadPipeline({ configPath: config, driver: "file", env: {}, plugdir, driverdir: "", input: path.join(dir, "trace.sf") }).pipe(Effect.provide(MainLive))
       )
       yield* sleepingUntil(10_000, loading)
       yield* TestClock.adjust("9999 millis")

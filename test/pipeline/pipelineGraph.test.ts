@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest"
 import type { PipelineConfig } from "../../src/domain/pipelineConfig.js"
 import { parsePipelineConfig } from "../../src/services/pipeline/ConfigLoader.js"
 import { buildPipelineGraph, selectDrivers, unknownProcessors } from "../../src/services/pipeline/PipelineGraph.js"
-import { builtinRegistry, extendRegistry, pluginDriver, pluginProcessor, type Registry } from "../../src/services/pipeline/Registry.js"
+import { builtinRegistry } from "../../src/layers/MainLive.js"
+import { extendRegistry, pluginDriver, pluginProcessor, type Registry } from "../../src/services/pipeline/Registry.js"
 
 const config = (json: unknown): PipelineConfig => Either.getOrThrow(parsePipelineConfig(JSON.stringify(json), "test.json"))
 

@@ -1,6 +1,7 @@
 import { it } from "@effect/vitest"
 import { Deferred, Effect, Fiber } from "effect"
 import { describe, expect } from "vitest"
+import { DriverError, ExportError } from "../../src/domain/errors.js"
 import { type Channel, depth, makeChannel, send, takeChunk } from "../../src/services/kernel/Channel.js"
 import { type RunnableDriver, type RunnableStage, startPipeline, streamStage } from "../../src/services/kernel/Runner.js"
 import type { Stage } from "../../src/services/kernel/Stage.js"
@@ -11,12 +12,14 @@ const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => f
 const counter = (out: Channel<unknown>, chunks: number, failWith?: string): RunnableDriver => ({
   name: "counter",
   output: out,
-  run: (ch) =>
-    Effect.gen(function* () {
-      for (let c = 0; c < chunks; c++) yield* send(ch, range(c * 100, 100))
-      if (failWith !== undefined) return yield* Effect.fail(failWith)
-    })
+  run: Effect.gen(function* () {
+    for (let c = 0; c < chunks; c++) yield* send(out, range(c * 100, 100))
+    if (failWith !== undefined) return yield* new DriverError({ reason: "Run", driver: "counter", detail: failWith })
+  })
 })
+
+/** A stage's failure, as the exporter reports one. */
+const writeError = (detail: string) => new ExportError({ reason: "Write", transport: "test", detail })
 
 /** A sink that collects everything, flushing a pending tail only in onEnd (like the exporter). */
 const collector = (sink: number[]): Stage<number, never, never> => {
@@ -46,25 +49,25 @@ const doubler: Stage<number, number, never> = {
   onEnd: Effect.succeed([])
 }
 
-const runnable = (stage: Stage<never, unknown, unknown>, input: Channel<unknown>, outputs: Channel<unknown>[]): RunnableStage =>
-  streamStage(stage as Stage<unknown, unknown, unknown>, input, outputs)
+const runnable = <I, O>(stage: Stage<I, O, ExportError>, input: Channel<unknown>, outputs: Channel<unknown>[]): RunnableStage =>
+  streamStage(stage, input as Channel<I>, outputs as Channel<O>[])
 
 describe("pipeline runner", () => {
-  it.effect("delivers every record in order, flushing the sink's tail on end of input", () =>
+  it.scoped("delivers every record in order, flushing the sink's tail on end of input", () =>
     Effect.gen(function* () {
       const root = yield* makeChannel<unknown>("root", "t", 300)
       const mid = yield* makeChannel<unknown>("mid", "t", 300)
       const got: number[] = []
       const run = yield* startPipeline(
         [counter(root, 51)],
-        [runnable(doubler, root, [mid]), runnable(collector(got) as never, mid, [])]
+        [runnable(doubler, root, [mid]), runnable(collector(got), mid, [])]
       )
       yield* run.done
       expect(got).toEqual(range(0, 5100).map((x) => x * 2))
     })
   )
 
-  it.effect("fan-out sends the same chunks to both branches", () =>
+  it.scoped("fan-out sends the same chunks to both branches", () =>
     Effect.gen(function* () {
       const root = yield* makeChannel<unknown>("root", "t", 300)
       const l = yield* makeChannel<unknown>("l", "t", 300)
@@ -73,7 +76,7 @@ describe("pipeline runner", () => {
       const b: number[] = []
       const run = yield* startPipeline(
         [counter(root, 20)],
-        [runnable(doubler, root, [l, r]), runnable(collector(a) as never, l, []), runnable(collector(b) as never, r, [])]
+        [runnable(doubler, root, [l, r]), runnable(collector(a), l, []), runnable(collector(b), r, [])]
       )
       yield* run.done
       expect(a).toEqual(range(0, 2000).map((x) => x * 2))
@@ -81,7 +84,7 @@ describe("pipeline runner", () => {
     })
   )
 
-  it.effect("stop ends the driver; everything it had sent is still delivered", () =>
+  it.scoped("stop ends the driver; everything it had sent is still delivered", () =>
     Effect.gen(function* () {
       const root = yield* makeChannel<unknown>("root", "t", 300)
       const sent: number[] = []
@@ -89,11 +92,10 @@ describe("pipeline runner", () => {
       const endless: RunnableDriver = {
         name: "endless",
         output: root,
-        run: (ch) =>
-          Effect.gen(function* () {
+        run: Effect.gen(function* () {
             for (let c = 0; ; c++) {
               const chunk = range(c * 10, 10)
-              yield* send(ch, chunk)
+              yield* send(root, chunk)
               sent.push(...chunk)
               if (c === 5) yield* Deferred.succeed(started, undefined)
               yield* Effect.yieldNow()
@@ -101,7 +103,7 @@ describe("pipeline runner", () => {
           })
       }
       const got: number[] = []
-      const run = yield* startPipeline([endless], [runnable(collector(got) as never, root, [])])
+      const run = yield* startPipeline([endless], [runnable(collector(got), root, [])])
       yield* Deferred.await(started)
       yield* run.stop
       yield* run.done
@@ -110,50 +112,50 @@ describe("pipeline runner", () => {
     })
   )
 
-  it.effect("a driver error drains what was accepted, then fails the run", () =>
+  it.scoped("a driver error drains what was accepted, then fails the run", () =>
     Effect.gen(function* () {
       const root = yield* makeChannel<unknown>("root", "t", 300)
       const got: number[] = []
-      const run = yield* startPipeline([counter(root, 7, "bad block")], [runnable(collector(got) as never, root, [])])
+      const run = yield* startPipeline([counter(root, 7, "bad block")], [runnable(collector(got), root, [])])
       const result = yield* Effect.flip(run.done)
-      expect(result).toBe("bad block")
+      expect(result.message).toBe("bad block")
       expect(got).toEqual(range(0, 700))
     })
   )
 
-  it.effect("a failing stage stops the driver, upstream does not block, downstream flushes", () =>
+  it.scoped("a failing stage stops the driver, upstream does not block, downstream flushes", () =>
     Effect.gen(function* () {
       const root = yield* makeChannel<unknown>("root", "t", 200)
       const mid = yield* makeChannel<unknown>("mid", "t", 200)
       let seen = 0
-      const flaky: Stage<number, number, string> = {
+      const flaky: Stage<number, number, ExportError> = {
         name: "flaky",
-        onChunk: (chunk) => (++seen === 3 ? Effect.fail("disk full") : Effect.succeed(chunk)),
+        onChunk: (chunk) => (++seen === 3 ? Effect.fail(writeError("disk full")) : Effect.succeed(chunk)),
         onEnd: Effect.succeed([])
       }
       const got: number[] = []
       const run = yield* startPipeline(
         [counter(root, 1000)],
-        [runnable(flaky as never, root, [mid]), runnable(collector(got) as never, mid, [])]
+        [runnable(flaky, root, [mid]), runnable(collector(got), mid, [])]
       )
       const err = yield* Effect.flip(run.done)
-      expect(err).toBe("disk full")
+      expect(err.detail).toBe("disk full")
       expect(got).toEqual(range(0, 200))
     })
   )
 })
 
 describe("pipeline runner: failures at the end of input", () => {
-  it.effect("a stage whose final flush fails still ends the run (no hang) with that error", () =>
+  it.scoped("a stage whose final flush fails still ends the run (no hang) with that error", () =>
     Effect.gen(function* () {
       const root = yield* makeChannel<unknown>("root", "t", 300)
-      const failingFlush: Stage<number, never, string> = {
+      const failingFlush: Stage<number, never, ExportError> = {
         name: "exporter",
         onChunk: () => Effect.succeed([]),
-        onEnd: Effect.fail("final write failed")
+        onEnd: Effect.fail(writeError("final write failed"))
       }
-      const run = yield* startPipeline([counter(root, 3)], [runnable(failingFlush as never, root, [])])
-      expect(yield* Effect.flip(run.done)).toBe("final write failed")
+      const run = yield* startPipeline([counter(root, 3)], [runnable(failingFlush, root, [])])
+      expect((yield* Effect.flip(run.done)).detail).toBe("final write failed")
     })
   )
 })
@@ -173,7 +175,7 @@ describe("pipeline runner: the event loop keeps turning while a run is busy", ()
     return { fired: () => fired, cancel: () => clearTimeout(timer) }
   }
 
-  it.effect("a driver and stages that only pass chunks along are stopped by a timer long before the input ends", () =>
+  it.scoped("a driver and stages that only pass chunks along are stopped by a timer long before the input ends", () =>
     Effect.gen(function* () {
       const root = yield* makeChannel<unknown>("root", "t", 300)
       const mid = yield* makeChannel<unknown>("mid", "t", 300)
@@ -182,17 +184,16 @@ describe("pipeline runner: the event loop keeps turning while a run is busy", ()
       const busy: RunnableDriver = {
         name: "busy",
         output: root,
-        run: (ch) =>
-          Effect.gen(function* () {
+        run: Effect.gen(function* () {
             for (let c = 0; c < total; c++) {
               const chunk = range(c * 10, 10)
-              yield* send(ch, chunk)
+              yield* send(root, chunk)
               sent.push(...chunk)
             }
           })
       }
       const got: number[] = []
-      const run = yield* startPipeline([busy], [runnable(doubler, root, [mid]), runnable(collector(got) as never, mid, [])])
+      const run = yield* startPipeline([busy], [runnable(doubler, root, [mid]), runnable(collector(got), mid, [])])
       const timer = stopFromTimer(run.stop)
       yield* run.done
       timer.cancel()
@@ -205,7 +206,7 @@ describe("pipeline runner: the event loop keeps turning while a run is busy", ()
     })
   )
 
-  it.effect("a driver that never suspends (no channel wait, no I/O) still yields to a timer that stops it", () =>
+  it.scoped("a driver that never suspends (no channel wait, no I/O) still yields to a timer that stops it", () =>
     Effect.gen(function* () {
       const root = yield* makeChannel<unknown>("root", "t", 300)
       // Fewer operations than Effect's default scheduler runs before it falls back to a timer itself.
@@ -214,9 +215,9 @@ describe("pipeline runner: the event loop keeps turning while a run is busy", ()
       const spinning: RunnableDriver = {
         name: "spinning",
         output: root,
-        run: () => Effect.whileLoop({ while: () => steps < limit, body: () => Effect.sync(() => steps++), step: () => undefined })
+        run: Effect.whileLoop({ while: () => steps < limit, body: () => Effect.sync(() => steps++), step: () => undefined })
       }
-      const run = yield* startPipeline([spinning], [runnable(collector([]) as never, root, [])])
+      const run = yield* startPipeline([spinning], [runnable(collector([]), root, [])])
       const timer = stopFromTimer(run.stop)
       yield* run.done
       timer.cancel()
@@ -227,7 +228,7 @@ describe("pipeline runner: the event loop keeps turning while a run is busy", ()
 })
 
 describe("channel depth (the sfprocessor_channel_queued_chunks gauge)", () => {
-  it.effect("counts queued chunks, and is 0, never negative, while the reader waits on an empty channel", () =>
+  it.scoped("counts queued chunks, and is 0, never negative, while the reader waits on an empty channel", () =>
     Effect.gen(function* () {
       const ch = yield* makeChannel<number>("flat", "t", 300)
       yield* send(ch, [1, 2])

@@ -10,7 +10,7 @@ import { describe, expect } from "vitest"
 import type { FlatRecord } from "../../src/domain/flatRecord.js"
 import type { PolicyEvent } from "../../src/domain/policyEvent.js"
 import { RunOptions } from "../../src/services/kernel/RunOptions.js"
-import { makePolicyEngineStage } from "../../src/services/policy/PolicyEngineStage.js"
+import { makePolicyEngineStage } from "../support/stages.js"
 import { tempDir } from "../support/cli.js"
 import { bash, fe, ff, nf, pe, proc } from "./fixtures.js"
 

@@ -8,7 +8,7 @@ import { Effect, Logger } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect } from "vitest"
-import { makePolicyEngineStage } from "../../src/services/policy/PolicyEngineStage.js"
+import { makePolicyEngineStage } from "../support/stages.js"
 import { tempDir } from "../support/cli.js"
 
 const policyDir = (text: string): string => {

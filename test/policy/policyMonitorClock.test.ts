@@ -11,7 +11,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import type { FlatRecord } from "../../src/domain/flatRecord.js"
 import type { PolicyEvent } from "../../src/domain/policyEvent.js"
-import { makePolicyEngineStage } from "../../src/services/policy/PolicyEngineStage.js"
+import { makePolicyEngineStage } from "../support/stages.js"
 import { startPolicyMonitor } from "../../src/services/policy/PolicyMonitor.js"
 import { tempDir } from "../support/cli.js"
 import { bash, pe, proc } from "./fixtures.js"
@@ -55,6 +55,7 @@ describe("policy monitor timing (TestClock)", () => {
       let compiles = 0
       yield* startPolicyMonitor({
         path: dir,
+        initial: 0,
         debounce: Duration.seconds(10),
         compile: Effect.sync(() => ++compiles),
         onNewSet: () => Effect.void,

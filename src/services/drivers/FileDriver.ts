@@ -10,10 +10,13 @@
  * the error (exit 1).
  */
 import { Effect, Stream } from "effect"
+import { Text, withDefault } from "../../domain/configValues.js"
 import { DriverError, type TraceError } from "../../domain/errors.js"
 import type { SysFlowDatum } from "../../domain/sysflow.js"
 import { add, decodeErrors } from "../metrics/Metrics.js"
+import { decodeDriverAttributes } from "../kernel/AttributeDecoder.js"
 import { type Channel, send } from "../kernel/Channel.js"
+import type { DriverDefinition } from "../kernel/DriverRegistry.js"
 import { listTraceFiles, readTraceFile } from "./TraceFiles.js"
 
 /** How many faults the final error quotes (each was logged when it happened). */
@@ -55,3 +58,15 @@ export const runFileDriver = (
       })
     }
   })
+
+/** The file driver's config block: `path` replaces the CLI's input path. */
+const FileDriverKeys = { path: withDefault(Text, "") }
+
+export const fileDriver: DriverDefinition = {
+  spec: { name: "file", emits: "sysflowchan", output: "out" },
+  init: (input, config) =>
+    Effect.gen(function* () {
+      const keys = config === undefined ? { path: "" } : yield* decodeDriverAttributes("file", FileDriverKeys, config)
+      return yield* initFileDriver(keys.path !== "" ? keys.path : input)
+    })
+}

@@ -37,6 +37,7 @@ import { DatumError, makeSysFlowDecoder } from "../avro/SysFlowDecoder.js"
 import { logHealth } from "../logging/SfLogger.js"
 import { decodeDriverAttributes } from "../kernel/AttributeDecoder.js"
 import { CHUNK_SIZE, type Channel, send } from "../kernel/Channel.js"
+import type { DriverDefinition } from "../kernel/DriverRegistry.js"
 import { Intake, type IntakeLog, LogLimiter, type Session, type SocketStats, makeSocketStats } from "./socket/Intake.js"
 import {
   checkSocketPath,
@@ -326,3 +327,8 @@ const waitFor = (intake: Intake, since: number): Effect.Effect<void> =>
     intake.onWake(since, () => resume(Effect.void))
     return Effect.sync(() => intake.clearWake())
   })
+
+export const socketDriver: DriverDefinition = {
+  spec: { name: DRIVER, emits: "sysflowchan", output: "out" },
+  init: (input, config) => Effect.map(initSocketDriver(input, config), (options) => (output) => runSocketDriver(input, output, options))
+}

@@ -3,7 +3,7 @@
  * batch (hot path); `flush` hands over what an encoder holds back (the occurrence encoder's pools) when
  * the exporter ends.
  */
-import type { Effect, Scope } from "effect"
+import { Context, type Effect, Layer, type Scope } from "effect"
 import type { ExportError, PipelineConfigError } from "../../domain/errors.js"
 import type { PolicyEvent } from "../../domain/policyEvent.js"
 import type { ExporterConfig } from "./ExporterConfig.js"
@@ -23,3 +23,9 @@ export type EncoderFactory = (
   attrs: Readonly<Record<string, unknown>>,
   config: ExporterConfig
 ) => Effect.Effect<Encoder, ExportError | PipelineConfigError, Scope.Scope>
+
+/** The encoders an exporter can select with `format` (name → factory), registered in `src/layers/Encoders.ts`. */
+export class EncoderRegistry extends Context.Tag("sfprocessor/EncoderRegistry")<EncoderRegistry, ReadonlyMap<string, EncoderFactory>>() {
+  static readonly layer = (encoders: ReadonlyArray<readonly [string, EncoderFactory]>): Layer.Layer<EncoderRegistry> =>
+    Layer.succeed(EncoderRegistry, new Map(encoders))
+}

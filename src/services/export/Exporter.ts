@@ -11,47 +11,13 @@ import type { FlatRecord } from "../../domain/flatRecord.js"
 import { bareEvent, type PolicyEvent } from "../../domain/policyEvent.js"
 import { withHealth } from "../metrics/Health.js"
 import { add, exportDrops, exported } from "../metrics/Metrics.js"
+import type { ProcessorDefinition } from "../kernel/ProcessorRegistry.js"
 import type { Stage } from "../kernel/Stage.js"
-import type { EncoderFactory } from "./Encoder.js"
-import { makeEcsEncoder } from "./encoders/EcsEncoder.js"
-import { encodeJsonText, releaseJsonText } from "./encoders/JsonEncoder.js"
-import { makeOccurrenceEncoder } from "./encoders/OccurrenceEncoder.js"
-import { decodeExporterConfig, type ExportKind, type FormatKind } from "./ExporterConfig.js"
+import { EncoderRegistry } from "./Encoder.js"
+import { decodeExporterConfig, exporterKeys } from "./ExporterConfig.js"
 import { BufferPool } from "./encoders/BufferPool.js"
-import { batchSize, bytesOf, concatBatches, type ExportBatch, sliceBatch, TextBatch } from "./ExportBatch.js"
-import type { TerminalOutput, TransportFactory } from "./Transport.js"
-import { makeEsTransport } from "./transports/EsTransport.js"
-import { makeFileTransport } from "./transports/FileTransport.js"
-import { makeFindingsTransport } from "./transports/FindingsTransport.js"
-import { makeNullTransport } from "./transports/NullTransport.js"
-import { makeSyslogTransport } from "./transports/SyslogTransport.js"
-import { makeTerminalTransport } from "./transports/TerminalTransport.js"
-
-const unsupported = (what: string) => () =>
-  Effect.fail(new ExportError({ reason: "NotImplemented", transport: "exporter", detail: `${what} (OTel backend) is not supported by sfprocessor` }))
-
-const transports: Record<ExportKind, TransportFactory> = {
-  terminal: makeTerminalTransport,
-  file: makeFileTransport,
-  null: makeNullTransport,
-  syslog: makeSyslogTransport,
-  es: makeEsTransport,
-  findings: makeFindingsTransport,
-  kafka: unsupported("export 'kafka'")
-}
-
-const encoders: Record<FormatKind, EncoderFactory> = {
-  json: (_attrs, config) =>
-    Effect.succeed({
-      encode: (events) => new TextBatch(encodeJsonText(events, config.jsonSchemaVersion)),
-      release: (batch) => {
-        if (batch.text !== undefined) releaseJsonText(batch.text)
-      }
-    }),
-  ecs: makeEcsEncoder,
-  occurrence: makeOccurrenceEncoder,
-  otel: unsupported("format 'otel'")
-}
+import { batchSize, bytesOf, concatBatches, type ExportBatch, sliceBatch } from "./ExportBatch.js"
+import { type TerminalOutput, TransportRegistry } from "./Transport.js"
 
 /** The element an exporter reads: an event from a policy engine, or (our extension) a bare flat record. */
 export type ExporterInput = PolicyEvent | FlatRecord
@@ -109,12 +75,14 @@ class Pending {
 
 export const makeExporter = (
   attrs: Readonly<Record<string, unknown>>
-): Effect.Effect<Stage<ExporterInput, never, ExportError>, PipelineConfigError | ExportError, Scope.Scope | TerminalOutput> =>
+): Effect.Effect<Stage<ExporterInput, never, ExportError>, PipelineConfigError | ExportError, Scope.Scope | TerminalOutput | TransportRegistry | EncoderRegistry> =>
   Effect.gen(function* () {
-    const config = yield* decodeExporterConfig(attrs)
+    const transports = yield* TransportRegistry
+    const encoders = yield* EncoderRegistry
+    const config = yield* decodeExporterConfig(attrs, [...transports.keys()], [...encoders.keys()])
     for (const w of config.warnings) yield* Effect.logWarning(w)
-    const encoder = yield* encoders[config.format](attrs, config)
-    const transport = yield* transports[config.export](attrs, config)
+    const encoder = yield* encoders.get(config.format)!(attrs, config)
+    const transport = yield* transports.get(config.export)!(attrs, config)
     const lock = yield* Effect.makeSemaphore(1)
     const pending = new Pending()
     // Time from the runtime's Clock (TestClock in tests), read without an Effect at each send.
@@ -215,3 +183,9 @@ export const makeExporter = (
       start: transport.open
     }
   })
+
+/** The `exporter` processor: a sink. Reading flattenerchan directly (telemetry without an engine) is our extension. */
+export const exporterProcessor: ProcessorDefinition<"eventchan" | "flattenerchan", never, TerminalOutput | TransportRegistry | EncoderRegistry> = {
+  spec: { name: "exporter", accepts: ["eventchan", "flattenerchan"], emits: [], maxInputs: 1, knownKeys: exporterKeys },
+  make: makeExporter
+}

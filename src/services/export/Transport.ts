@@ -35,6 +35,24 @@ export type TransportFactory = (
   config: ExporterConfig
 ) => Effect.Effect<Transport, ExportError | PipelineConfigError, Scope.Scope | TerminalOutput>
 
+/**
+ * The transports an exporter can select with `export` (name → factory). The application's are
+ * registered in `src/layers/Transports.ts`; `extend` adds or replaces some (a test's capture transport).
+ */
+export class TransportRegistry extends Context.Tag("sfprocessor/TransportRegistry")<
+  TransportRegistry,
+  ReadonlyMap<string, TransportFactory>
+>() {
+  static readonly layer = (transports: ReadonlyArray<readonly [string, TransportFactory]>): Layer.Layer<TransportRegistry> =>
+    Layer.succeed(TransportRegistry, new Map(transports))
+
+  /** The registry below it, with these transports added (a name it has is replaced). */
+  static readonly extend = (
+    transports: ReadonlyArray<readonly [string, TransportFactory]>
+  ): Layer.Layer<TransportRegistry, never, TransportRegistry> =>
+    Layer.effect(TransportRegistry, Effect.map(TransportRegistry, (registry) => new Map([...registry, ...transports])))
+}
+
 /** Where the `terminal` transport writes: stdout in the live layer, a buffer in tests. */
 export class TerminalOutput extends Context.Tag("sfprocessor/TerminalOutput")<
   TerminalOutput,

@@ -29,6 +29,13 @@ export interface Channel<A> {
   readonly state: { closed: boolean; ended: boolean; sent: number }
 }
 
+/**
+ * A channel whose element type its holder does not need: the runner drains, closes and samples
+ * channels whatever they carry; the stages and drivers that read and write them are typed.
+ */
+// biome-ignore lint: `any` is the existential element type here, not an escape from checking.
+export type SomeChannel = Channel<any>
+
 /** A channel holding about `capacity` records (in chunks of CHUNK_SIZE). */
 export const makeChannel = <A>(name: string, type: string, capacity = CHANNEL_CAPACITY): Effect.Effect<Channel<A>> =>
   Effect.map(Queue.bounded<Item<A>>(Math.max(2, Math.ceil(capacity / CHUNK_SIZE))), (queue) => ({

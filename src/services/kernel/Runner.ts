@@ -11,19 +11,19 @@
  * Every fiber of the run uses the `TurnTakingScheduler`, so a busy run still lets the event loop turn
  * (signals, `/healthz`, timers) every few milliseconds.
  */
-import { Deferred, Effect, Fiber, Metric, Ref, Schedule, Stream } from "effect"
+import { Deferred, Effect, Fiber, Metric, Ref, Schedule, type Scope, Stream } from "effect"
 import { withHealth } from "../metrics/Health.js"
 import { queuedChunks, recordsIn, recordsOut } from "../metrics/Metrics.js"
-import { type Channel, chunks, close, depth, send } from "./Channel.js"
+import { type Channel, chunks, close, depth, send, type SomeChannel } from "./Channel.js"
 import type { Stage } from "./Stage.js"
 import { pipelineScheduler } from "./TurnTakingScheduler.js"
-import { errorText } from "../../domain/errors.js"
+import { errorText, type PipelineError } from "../../domain/errors.js"
 
-export interface RunnableDriver<E = unknown> {
+export interface RunnableDriver<E = PipelineError> {
   readonly name: string
-  readonly output: Channel<unknown>
+  readonly output: SomeChannel
   /** Feeds the output channel; must not close it (the runner does). */
-  readonly run: (output: Channel<unknown>) => Effect.Effect<void, E>
+  readonly run: Effect.Effect<void, E>
 }
 
 /**
@@ -31,10 +31,10 @@ export interface RunnableDriver<E = unknown> {
  * processors through `streamStage`; plugins drive their channels themselves). The runner closes the
  * outputs afterwards, whatever happened.
  */
-export interface RunnableStage<E = unknown> {
+export interface RunnableStage<E = PipelineError> {
   readonly name: string
-  readonly input: Channel<unknown>
-  readonly outputs: ReadonlyArray<Channel<unknown>>
+  readonly input: SomeChannel
+  readonly outputs: ReadonlyArray<SomeChannel>
   readonly run: Effect.Effect<void, E>
   /** Health check run at load and by `-test` (pipeline.md §6). */
   readonly test?: Effect.Effect<void, E>
@@ -43,14 +43,14 @@ export interface RunnableStage<E = unknown> {
 }
 
 /** A built-in processor as a runnable stage: its input's chunks through `onChunk`, then `onEnd`, teed to the outputs. */
-export const streamStage = <E>(
-  stage: Stage<unknown, unknown, E>,
-  input: Channel<unknown>,
-  outputs: ReadonlyArray<Channel<unknown>>
+export const streamStage = <I, O, E>(
+  stage: Stage<I, O, E>,
+  input: Channel<I>,
+  outputs: ReadonlyArray<Channel<O>>
 ): RunnableStage<E> => {
   const counted = Metric.tagged(recordsIn, "stage", stage.name)
   const emitted = Metric.tagged(recordsOut, "stage", stage.name)
-  const forward = (out: ReadonlyArray<unknown>) =>
+  const forward = (out: ReadonlyArray<O>) =>
     out.length === 0 ? Effect.void : Effect.zipRight(Metric.incrementBy(emitted, out.length), tee(outputs, out))
   return {
     name: stage.name,
@@ -74,21 +74,28 @@ export interface PipelineRun {
   /** Asks the drivers to stop; the pipeline then drains (first SIGINT/SIGTERM). */
   readonly stop: Effect.Effect<void>
   /** Completes when every stage finished; fails with the first driver or stage error, after draining. */
-  readonly done: Effect.Effect<void, unknown>
+  readonly done: Effect.Effect<void, PipelineError>
 }
 
-const tee = (outputs: ReadonlyArray<Channel<unknown>>, chunk: ReadonlyArray<unknown>) =>
+const tee = <A>(outputs: ReadonlyArray<Channel<A>>, chunk: ReadonlyArray<A>) =>
   outputs.length === 1 ? send(outputs[0], chunk) : Effect.forEach(outputs, (ch) => send(ch, chunk), { discard: true })
+
+/**
+ * The run's fibers belong to the caller's scope, not to the fiber that starts them: a signal that
+ * interrupts the main fiber must not reach the stages (it asks for a drain); they are interruptible
+ * whatever the caller's mask, and interrupted if the scope closes before they finish.
+ */
+const forkInterruptible = <A, E>(effect: Effect.Effect<A, E>) => Effect.forkScoped(Effect.interruptible(effect))
 
 /** Starts the stages, then the drivers; the returned handle stops and awaits them. */
 export const startPipeline = (
   drivers: ReadonlyArray<RunnableDriver>,
   stages: ReadonlyArray<RunnableStage>
-): Effect.Effect<PipelineRun> =>
+): Effect.Effect<PipelineRun, never, Scope.Scope> =>
   Effect.gen(function* () {
-    const firstError = yield* Ref.make<{ error: unknown } | undefined>(undefined)
+    const firstError = yield* Ref.make<{ error: PipelineError } | undefined>(undefined)
     const stopRequested = yield* Deferred.make<void>()
-    const recordError = (error: unknown) =>
+    const recordError = (error: PipelineError) =>
       Ref.update(firstError, (cur) => cur ?? { error }).pipe(Effect.zipRight(Deferred.succeed(stopRequested, undefined)))
 
     const runStage = (s: RunnableStage) =>
@@ -104,12 +111,12 @@ export const startPipeline = (
         Effect.ensuring(Effect.forEach(s.outputs, close, { discard: true }))
       )
 
-    const stageFibers = yield* Effect.forEach(stages, (s) => Effect.fork(runStage(s)))
+    const stageFibers = yield* Effect.forEach(stages, (s) => forkInterruptible(runStage(s)))
 
     const driverFibers = yield* Effect.forEach(drivers, (d) =>
-      Effect.fork(
+      forkInterruptible(
         withHealth((h) => h.set(`driver ${d.name}`, true)).pipe(
-          Effect.zipRight(d.run(d.output)),
+          Effect.zipRight(d.run),
           Effect.catchAll((error) =>
             withHealth((h) => h.set(`driver ${d.name}`, false, errorText(error))).pipe(Effect.zipRight(recordError(error)))
           ),
@@ -120,7 +127,7 @@ export const startPipeline = (
 
     // Queue depths for /metrics, sampled once a second while the pipeline runs.
     const channels = [...new Set([...drivers.map((d) => d.output), ...stages.flatMap((s) => [s.input, ...s.outputs])])]
-    const sampler = yield* Effect.fork(
+    const sampler = yield* forkInterruptible(
       Effect.repeat(
         Effect.forEach(channels, (ch) => Effect.flatMap(depth(ch), (n) => Metric.set(Metric.tagged(queuedChunks, "channel", ch.name), n)), { discard: true }),
         Schedule.spaced("1 second")
@@ -128,7 +135,7 @@ export const startPipeline = (
     )
 
     // Stop: interrupt the drivers; their finalizers close the root channels and the pipeline drains.
-    const stopper = yield* Effect.fork(
+    const stopper = yield* forkInterruptible(
       Deferred.await(stopRequested).pipe(Effect.zipRight(Fiber.interruptAll(driverFibers)))
     )
 

@@ -6,6 +6,7 @@
  * lives at this chunk boundary; inside, processors run plain loops.
  */
 import type { Effect } from "effect"
+import type { PipelineError } from "../../domain/errors.js"
 
 export interface Stage<I = unknown, O = unknown, E = unknown> {
   readonly name: string
@@ -19,3 +20,10 @@ export interface Stage<I = unknown, O = unknown, E = unknown> {
    */
   readonly start?: Effect.Effect<void, E>
 }
+
+/**
+ * A stage whose element types its holder does not need (a registry of processors of different types);
+ * the graph checker has matched its channels' types with the processor's spec before it is wired.
+ */
+// biome-ignore lint: `any` is the existential element type here, not an escape from checking.
+export type SomeStage = Stage<any, any, PipelineError>

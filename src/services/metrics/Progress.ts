@@ -72,5 +72,5 @@ export const startProgress = (
           lastAt = now
           out.write(`sfprocessor: ${fmt(t.read)} records read (${fmt(rate)}/s), ${fmt(t.exported)} exported, ${fmt(t.alerts)} rule matches, ${fmt(t.dropped)} dropped, ${fmt(t.errors)} errors\n`)
         })
-        yield* Effect.forkScoped(Effect.repeat(Effect.delay(tick, every), Schedule.forever))
+        yield* Effect.forkScoped(Effect.interruptible(Effect.repeat(Effect.delay(tick, every), Schedule.forever)))
       })

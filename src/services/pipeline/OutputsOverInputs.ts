@@ -40,9 +40,10 @@ const outputsOf = (graph: PipelineGraph): Effect.Effect<ReadonlyArray<Output>> =
   Effect.forEach(graph.stages, (s) =>
     s.entry.processor !== "exporter"
       ? Effect.succeed([])
-      : decodeExporterConfig(Object.fromEntries(s.entry.attributes)).pipe(
-          Effect.map((c) => (c.export === "file" ? [{ path: c.filePath, entry: describeEntry(s.entry) }] : [])),
-          // An invalid exporter config already failed its own initialisation.
+      : // Decoded as a file exporter: any other export (or an invalid config, which already failed its
+        // own initialisation) writes no file here.
+        decodeExporterConfig(Object.fromEntries(s.entry.attributes), ["file"], ["json"]).pipe(
+          Effect.map((c) => [{ path: c.filePath, entry: describeEntry(s.entry) }]),
           Effect.orElseSucceed(() => [])
         )
   ).pipe(Effect.map((os) => os.flat()))

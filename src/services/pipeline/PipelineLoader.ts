@@ -7,15 +7,16 @@
 import { Duration, Effect, type Scope } from "effect"
 import { DriverError, type ExportError, PipelineConfigError, errorText } from "../../domain/errors.js"
 import { logHealth } from "../logging/SfLogger.js"
-import type { TerminalOutput } from "../export/Transport.js"
 import { loadPipelineConfig } from "./ConfigLoader.js"
 import { applyEnvOverrides, envOverrideWarnings } from "./EnvOverrides.js"
 import { type BuiltPipeline, buildDrivers, buildStages } from "./PipelineBuilder.js"
 import { buildPipelineGraph, type PipelineGraph, selectDrivers, unknownProcessors } from "./PipelineGraph.js"
 import { refuseOutputsOverInputs } from "./OutputsOverInputs.js"
-import { builtinRegistry, extendRegistry, knownKeysOf, pluginDriver, pluginProcessor } from "./Registry.js"
-import { emptyRegistrations, loadDriverPlugins, loadProcessorPlugin, type PluginRegistrations } from "../plugins/PluginLoader.js"
+import { extendRegistry, knownKeysOf, pluginDriver, pluginProcessor, registryOf } from "./Registry.js"
+import { DriverRegistry } from "../kernel/DriverRegistry.js"
+import { ProcessorRegistry } from "../kernel/ProcessorRegistry.js"
 import type { RunnableDriver } from "../kernel/Runner.js"
+import { PluginCache } from "../plugins/PluginCache.js"
 
 export interface LoadOptions {
   readonly configPath: string
@@ -32,7 +33,6 @@ export interface LoadOptions {
 
 export interface LoadedGraph {
   readonly graph: PipelineGraph
-  readonly plugins: PluginRegistrations
   /** Where to serve `/metrics` and `/healthz`: `SFPROCESSOR_METRICS`, else the config's `metrics` key. */
   readonly metrics: string | undefined
 }
@@ -40,6 +40,9 @@ export interface LoadedGraph {
 export interface LoadedPipeline extends LoadedGraph {
   readonly built: BuiltPipeline
 }
+
+/** The services a pipeline is loaded from: the registries of its parts and the plugin cache. */
+export type PipelineServices = DriverRegistry | ProcessorRegistry | PluginCache
 
 /** A failed or timed-out health check (P5: stops the processor with exit 1). */
 export class HealthCheckError extends PipelineConfigError {}
@@ -50,16 +53,22 @@ const HEALTH_TIMEOUT = Duration.seconds(10)
  * Reads the configuration, loads the plugin drivers and the plugin processors it names, and validates
  * the whole graph (no processor initialised yet).
  */
-export const loadGraph = (options: LoadOptions): Effect.Effect<LoadedGraph, PipelineConfigError> =>
+export const loadGraph = (
+  options: LoadOptions
+): Effect.Effect<LoadedGraph, PipelineConfigError, DriverRegistry | ProcessorRegistry | PluginCache> =>
   Effect.gen(function* () {
     const raw = yield* loadPipelineConfig(options.configPath)
-    const plugins = emptyRegistrations()
+    const drivers = yield* DriverRegistry
+    const processors = yield* ProcessorRegistry
+    const cache = yield* PluginCache
+    const plugins = cache.registrations
+    const builtinRegistry = registryOf([...processors.values()].map((p) => p.spec), [...drivers.values()].map((d) => d.spec))
     const builtins = new Set([...builtinRegistry.processors.keys(), ...builtinRegistry.drivers.keys()])
     // Driver modules run code when imported: load them only when a driver that is not built in is asked for.
     const wanted = options.driver !== "" ? [options.driver] : raw.drivers.flatMap((d) => (d.driver === undefined ? [] : [d.driver]))
-    if (wanted.some((d) => !builtinRegistry.drivers.has(d))) yield* loadDriverPlugins(options.driverdir, plugins, builtins)
+    if (wanted.some((d) => !builtinRegistry.drivers.has(d))) yield* cache.loadDrivers(options.driverdir, builtins)
     let registry = extendRegistry(builtinRegistry, { drivers: [...plugins.drivers.keys()].map(pluginDriver) })
-    for (const name of unknownProcessors(raw, registry)) yield* loadProcessorPlugin(options.plugdir, name, plugins, builtins)
+    for (const name of unknownProcessors(raw, registry)) yield* cache.loadProcessor(options.plugdir, name, builtins)
     registry = extendRegistry(registry, {
       processors: [...plugins.processors.keys()].map(pluginProcessor),
       channelTypes: [...plugins.channelTypes]
@@ -71,11 +80,11 @@ export const loadGraph = (options: LoadOptions): Effect.Effect<LoadedGraph, Pipe
         yield* Effect.logTrace(`pipeline[${entry.index}] (${entry.processor}): non-string values read as text: ${entry.converted.join(", ")}`)
       }
     }
-    const drivers = yield* selectDrivers(config, options.driver === "" ? undefined : options.driver)
-    if (options.driver === "") for (const d of drivers) yield* Effect.logInfo(`Loading driver: ${d}`)
-    const graph = yield* buildPipelineGraph(config, registry, drivers)
+    const selected = yield* selectDrivers(config, options.driver === "" ? undefined : options.driver)
+    if (options.driver === "") for (const d of selected) yield* Effect.logInfo(`Loading driver: ${d}`)
+    const graph = yield* buildPipelineGraph(config, registry, selected)
     const fromEnv = options.env["SFPROCESSOR_METRICS"]
-    return { graph, plugins, metrics: fromEnv !== undefined && fromEnv !== "" ? fromEnv : config.metrics }
+    return { graph, metrics: fromEnv !== undefined && fromEnv !== "" ? fromEnv : config.metrics }
   })
 
 /** Runs every processor's health check in order, stopping at the first failure (§6). */
@@ -100,10 +109,10 @@ const healthChecks = (built: BuiltPipeline): Effect.Effect<void, PipelineConfigE
 /** The whole load: graph, processors (scoped), health checks. */
 export const loadPipeline = (
   options: LoadOptions
-): Effect.Effect<LoadedPipeline, PipelineConfigError | ExportError, Scope.Scope | TerminalOutput> =>
+): Effect.Effect<LoadedPipeline, PipelineConfigError | ExportError, Scope.Scope | PipelineServices> =>
   Effect.gen(function* () {
     const loaded = yield* loadGraph(options)
-    const built = yield* buildStages(loaded.graph, loaded.plugins)
+    const built = yield* buildStages(loaded.graph)
     yield* refuseOutputsOverInputs(loaded.graph, options.input, options.configPath)
     yield* healthChecks(built)
     return { ...loaded, built }
@@ -113,5 +122,5 @@ export const loadPipeline = (
 export const initDrivers = (
   loaded: LoadedPipeline,
   input: string
-): Effect.Effect<ReadonlyArray<RunnableDriver>, DriverError> => buildDrivers(loaded.graph, loaded.built, input, loaded.plugins)
+): Effect.Effect<ReadonlyArray<RunnableDriver>, DriverError, DriverRegistry | PluginCache> => buildDrivers(loaded.graph, loaded.built, input)
 

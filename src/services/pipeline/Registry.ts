@@ -3,38 +3,9 @@
  * pipeline can be validated before anything runs. Plugins extend it with `extendRegistry`.
  */
 import { type PluginEntry, textAttribute } from "../../domain/pipelineConfig.js"
+import type { DriverSpec, HandlerSpec, ProcessorSpec } from "../kernel/ComponentSpecs.js"
 
-export interface ProcessorSpec {
-  readonly name: string
-  /** Channel types it can read; "any" for plugins, which declare none. */
-  readonly accepts: ReadonlyArray<string> | "any"
-  /** Channel types it can write: a list (empty for a sink), "handler" (whatever its handler writes) or "any". */
-  readonly emits: ReadonlyArray<string> | "handler" | "any"
-  /** How many `in` channels it reads; built-ins read exactly one. */
-  readonly maxInputs: number
-  /**
-   * Attribute names it reads, in canonical spelling, so env overrides can find camelCase keys (P4) and
-   * an override of any other key is reported; "any" for plugins, which read what they like.
-   */
-  readonly knownKeys: ReadonlyArray<string> | "any"
-}
-
-export interface HandlerSpec {
-  readonly name: string
-  readonly emits: ReadonlyArray<string>
-}
-
-export interface DriverSpec {
-  readonly name: string
-  /** The channel type it writes; "any" for plugins, which declare none. */
-  readonly emits: string | "any"
-  /**
-   * Which channel it writes (§5.2): "out" = the config block's `out`, which the block must have, or the root
-   * channel without a block (file, socket); "root" = always the root channel (otelfile, otelkafka ignore
-   * `out`); "outOrRoot" = the block's `out` when given, else the root channel (plugin drivers).
-   */
-  readonly output: "out" | "root" | "outOrRoot"
-}
+export type { DriverSpec, HandlerSpec, ProcessorSpec } from "../kernel/ComponentSpecs.js"
 
 export interface Registry {
   readonly processors: ReadonlyMap<string, ProcessorSpec>
@@ -90,85 +61,14 @@ export const knownKeysOf = (registry: Registry): KnownKeys => (entry) => {
   return pluginHandler && spec.knownKeys !== "any" && spec.knownKeys.includes("handler") ? "any" : spec.knownKeys
 }
 
-const readerKeys = ["handler", "handlerlibpath", "filter.enabled", "filter.maxage"] as const
-
-const policyEngineKeys = [
-  "policies",
-  "mode",
-  "language",
-  "config",
-  "monitor",
-  "monitor.interval",
-  "monitor.debounce",
-  "concurrency",
-  "actiondir",
-  "bench.rulesetsize",
-  "bench.ruleindex"
-] as const
-
-const exporterKeys = [
-  "export",
-  "format",
-  "buffer",
-  "vault.secrets",
-  "vault.path",
-  "vault.encoding",
-  "file.path",
-  "syslog.proto",
-  "syslog.tag",
-  "syslog.source",
-  "syslog.host",
-  "syslog.port",
-  "syslog.tls.ca",
-  "syslog.tls.skipverify",
-  "es.addresses",
-  "es.index",
-  "es.username",
-  "es.password",
-  "es.bulk.numWorkers",
-  "es.bulk.flushBuffer",
-  // The reference's CONFIG.md spells flushBuffer this way, so configs copied from it carry this alias.
-  "es.bulk.flashBuffer",
-  "es.bulk.flushTimeout",
-  "es.tls.ca",
-  "es.tls.skipverify",
-  "kafka.config",
-  "kafka.topic",
-  "kafka.encoding",
-  "findings.apikey",
-  "findings.url",
-  "findings.accountid",
-  "findings.provider",
-  "findings.region",
-  "findings.sqlqueryurl",
-  "findings.sqlquerycrn",
-  "findings.s3region",
-  "findings.s3bucket",
-  "findings.s3prefix",
-  "findings.path",
-  "findings.iamurl",
-  "es.index.autocreate",
-  "findings.pool.capacity",
-  "findings.pool.maxage"
-] as const
-
-export const builtinRegistry: Registry = extendRegistry(
-  { processors: new Map(), handlers: new Map(), drivers: new Map(), channelTypes: new Set() },
-  {
-    channelTypes: ["sysflowchan", "ctxchan", "flattenerchan", "eventchan", "otelchan"],
-    processors: [
-      { name: "sysflowreader", accepts: ["sysflowchan"], emits: "handler", maxInputs: 1, knownKeys: readerKeys },
-      { name: "sysflowprocessor", accepts: ["ctxchan"], emits: "handler", maxInputs: 1, knownKeys: readerKeys },
-      { name: "policyengine", accepts: ["flattenerchan", "otelchan"], emits: ["eventchan"], maxInputs: 1, knownKeys: policyEngineKeys },
-      // Reading flattenerchan directly (exporting telemetry without an engine) is an sfprocessor extension.
-      { name: "exporter", accepts: ["eventchan", "flattenerchan"], emits: [], maxInputs: 1, knownKeys: exporterKeys }
-    ],
-    handlers: [{ name: "flattener", emits: ["flattenerchan"] }],
-    drivers: [
-      { name: "file", emits: "sysflowchan", output: "out" },
-      { name: "socket", emits: "sysflowchan", output: "out" },
-      { name: "otelfile", emits: "otelchan", output: "root" },
-      { name: "otelkafka", emits: "otelchan", output: "root" }
-    ]
-  }
-)
+/** The graph checker's registry of the given processors and drivers, with the built-in channel types and handler. */
+export const registryOf = (processors: Iterable<ProcessorSpec>, drivers: Iterable<DriverSpec>): Registry =>
+  extendRegistry(
+    { processors: new Map(), handlers: new Map(), drivers: new Map(), channelTypes: new Set() },
+    {
+      channelTypes: ["sysflowchan", "ctxchan", "flattenerchan", "eventchan", "otelchan"],
+      processors: [...processors],
+      handlers: [{ name: "flattener", emits: ["flattenerchan"] }],
+      drivers: [...drivers]
+    }
+  )

@@ -25,6 +25,21 @@ const Keys = {
   "bench.ruleindex": withDefault(WholeNumber({ min: -1 }), -1)
 }
 
+/** Every key the policy engine reads (env overrides find camelCase spellings of these, P4). */
+export const policyEngineKeys = [
+  "policies",
+  "mode",
+  "language",
+  "config",
+  "monitor",
+  "monitor.interval",
+  "monitor.debounce",
+  "concurrency",
+  "actiondir",
+  "bench.rulesetsize",
+  "bench.ruleindex"
+] as const
+
 export interface PolicyEngineConfig {
   readonly policies: string | undefined
   readonly mode: PolicyMode

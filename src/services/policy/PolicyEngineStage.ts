@@ -7,27 +7,22 @@
  *
  * Evaluation is a plain loop over the chunk (compiled closures); Effect only wraps the chunk.
  */
-import { Clock, Console, Duration, Effect, type Scope } from "effect"
+import { Clock, Console, Duration, Effect, type Scope, SubscriptionRef } from "effect"
 import { PipelineConfigError, errorText } from "../../domain/errors.js"
 import type { FlatRecord } from "../../domain/flatRecord.js"
 import { PolicyError, renderDiagnostic } from "../../domain/policy/Diagnostic.js"
 import { bareEvent, type PolicyEvent } from "../../domain/policyEvent.js"
 import { formatLine } from "../logging/SfLogger.js"
 import { entryError } from "../kernel/AttributeDecoder.js"
+import type { ProcessorDefinition } from "../kernel/ProcessorRegistry.js"
 import type { Stage } from "../kernel/Stage.js"
 import { RunOptions } from "../kernel/RunOptions.js"
-import { type ActionFunc, loadActions } from "./Actions.js"
-import { decodePolicyEngineConfig, type PolicyEngineConfig } from "./PolicyEngineConfig.js"
-import { startPolicyMonitor } from "./PolicyMonitor.js"
-import { loadSigmaPolicies } from "./sigma/SigmaPolicySet.js"
+import type { ActionFunc } from "./Actions.js"
+import { PolicyEngine, type RuleSet } from "./PolicyEngine.js"
+import { decodePolicyEngineConfig, policyEngineKeys } from "./PolicyEngineConfig.js"
+import { PolicyMonitor } from "./PolicyMonitor.js"
 import { add, alerts, filterDrops, policyReloads } from "../metrics/Metrics.js"
-import { type CompiledPolicySet, type CompiledRule, evaluate, loadPolicies, selectRules } from "./PolicySet.js"
-
-/** A rule set with the actions loaded for it (actions are reloaded with every rule set, §8.5). */
-interface RuleSet {
-  readonly policies: CompiledPolicySet
-  readonly actions: ReadonlyMap<string, ActionFunc>
-}
+import { type CompiledRule, evaluate } from "./PolicySet.js"
 
 /** A compile failure in one line (several errors are logged one per line before it). */
 const compileFailure = (e: unknown): string => {
@@ -35,30 +30,6 @@ const compileFailure = (e: unknown): string => {
   const first = renderDiagnostic(e.diagnostics[0])
   return e.diagnostics.length === 1 ? first : `${e.diagnostics.length} errors (each logged above), the first: ${first}`
 }
-
-const buildRuleSet = (config: PolicyEngineConfig, path: string, benchmark: boolean) =>
-  Effect.gen(function* () {
-    const actions = yield* loadActions(config.actionDir)
-    const all = config.language === "sigma"
-      ? yield* loadSigmaPolicies(path, config.config)
-      : yield* loadPolicies(path, { actions: new Set(actions.keys()) })
-    return { policies: benchmark ? yield* benchmarkSelection(all, config) : all, actions }
-  })
-
-/**
- * With `-perflog`, `bench.ruleindex` keeps only rule #i and `bench.rulesetsize` the first N rules
- * (the reference's rule benchmarks, §8.1); filters are kept.
- */
-const benchmarkSelection = (set: CompiledPolicySet, config: PolicyEngineConfig) =>
-  Effect.gen(function* () {
-    if (config.benchRuleIndex < 0 && config.benchRuleSetSize < 0) return set
-    const selected = config.benchRuleIndex >= 0
-      ? selectRules(set, (_r, i) => i === config.benchRuleIndex)
-      : selectRules(set, (_r, i) => i < config.benchRuleSetSize)
-    yield* Effect.logInfo(`Benchmarking ${selected.rules.length} rule(s)`)
-    for (const r of selected.rules) yield* Effect.logInfo(`Rule Name: ${r.name}, Description: ${r.desc}`)
-    return selected
-  })
 
 /** Runs the actions of the matched rules on a record; returns the event and any pending async work. */
 const withActions = (
@@ -93,7 +64,7 @@ const hasActions = (matches: ReadonlyArray<CompiledRule>): boolean => {
 
 export const makePolicyEngineStage = (
   attrs: Readonly<Record<string, unknown>>
-): Effect.Effect<Stage<FlatRecord, PolicyEvent, never>, PipelineConfigError, Scope.Scope> =>
+): Effect.Effect<Stage<FlatRecord, PolicyEvent, never>, PipelineConfigError, Scope.Scope | PolicyEngine | PolicyMonitor> =>
   Effect.gen(function* () {
     const config = yield* decodePolicyEngineConfig(attrs)
     for (const w of config.warnings) yield* Effect.logWarning(w)
@@ -108,7 +79,8 @@ export const makePolicyEngineStage = (
     yield* Effect.logInfo(`Loading policies from: ${path}`)
     yield* Effect.logInfo(`Creating ${config.language} policy interpreter`)
     const run = yield* RunOptions
-    const initial = yield* buildRuleSet(config, path, run.perflog).pipe(
+    const engine = yield* PolicyEngine
+    const initial = yield* engine.compile(config, path, run.perflog).pipe(
       // A log line is one line: with several errors, each gets its own, and the failure names the first.
       Effect.tapError((e) =>
         e instanceof PolicyError && e.diagnostics.length > 1 ? Effect.forEach(e.diagnostics, (d) => Effect.logError(renderDiagnostic(d)), { discard: true }) : Effect.void
@@ -127,33 +99,31 @@ export const makePolicyEngineStage = (
     yield* Effect.logInfo(`Policy engine loaded ${initial.policies.enabledRuleCount} rules and ${initial.policies.prefilterCount} prefilters`)
 
     let current: RuleSet = initial
-    let next: RuleSet | undefined
     let lastCheck = yield* Clock.currentTimeMillis
     const intervalMs = Duration.toMillis(config.monitorInterval)
-    if (config.monitor === "local") {
-      yield* startPolicyMonitor({
-        path,
-        debounce: config.monitorDebounce,
-        compile: buildRuleSet(config, path, run.perflog),
-        onNewSet: (set) =>
-          Effect.zipRight(
-            Effect.sync(() => void (next = set)),
-            add(policyReloads, 1, { outcome: "compiled" })
-          ).pipe(Effect.zipRight(
-            Effect.logInfo(`New rule set compiled: ${set.policies.enabledRuleCount} rules; it replaces the running one within ${config.monitorInterval.toString()}`)
-          )),
-        onFailure: add(policyReloads, 1, { outcome: "failed" })
-      })
-    }
+    const latest = config.monitor !== "local"
+      ? undefined
+      : yield* (yield* PolicyMonitor).watch({
+          path,
+          initial,
+          debounce: config.monitorDebounce,
+          compile: engine.compile(config, path, run.perflog),
+          onNewSet: (set) =>
+            add(policyReloads, 1, { outcome: "compiled" }).pipe(Effect.zipRight(
+              Effect.logInfo(`New rule set compiled: ${set.policies.enabledRuleCount} rules; it replaces the running one within ${config.monitorInterval.toString()}`)
+            )),
+          onFailure: add(policyReloads, 1, { outcome: "failed" })
+        })
 
-    // At a chunk boundary, once monitor.interval has passed, a pending rule set replaces the running one.
+    // At a chunk boundary, once monitor.interval has passed, the monitor's newer set replaces the running one.
     const swapIfDue = Effect.gen(function* () {
-      if (next === undefined) return
+      if (latest === undefined) return
+      const next = yield* SubscriptionRef.get(latest)
+      if (next === current) return
       const now = yield* Clock.currentTimeMillis
       if (now - lastCheck < intervalMs) return
       lastCheck = now
       current = next
-      next = undefined
       yield* Effect.logInfo(`Policy engine reloaded: ${current.policies.enabledRuleCount} rules and ${current.policies.prefilterCount} prefilters`)
     })
 
@@ -209,3 +179,9 @@ export const makePolicyEngineStage = (
 const noTags: ReadonlyArray<string> = []
 
 const priorityName: Record<number, string> = { 0: "informational", 1: "low", 2: "medium", 3: "high", 4: "critical" }
+
+/** The `policyengine` processor. */
+export const policyEngineProcessor: ProcessorDefinition<"flattenerchan" | "otelchan", "eventchan", PolicyEngine | PolicyMonitor> = {
+  spec: { name: "policyengine", accepts: ["flattenerchan", "otelchan"], emits: ["eventchan"], maxInputs: 1, knownKeys: policyEngineKeys },
+  make: makePolicyEngineStage
+}

@@ -6,8 +6,11 @@
  *
  * Watching uses `fs.watch` on the policy path (recursive); a periodic checksum poll at the debounce
  * period backs it up where watch events are unreliable (network filesystems, editors that swap files).
+ *
+ * The current set is a `SubscriptionRef`: it starts with the set the stage loaded and is replaced by
+ * every new valid set; the stage reads it at chunk boundaries, other readers may subscribe to changes.
  */
-import { Duration, Effect, Option, Queue, Schedule, type Scope } from "effect"
+import { Context, type Duration, Effect, Layer, Option, Queue, Schedule, type Scope, SubscriptionRef } from "effect"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import { renderDiagnostic } from "../../domain/policy/Diagnostic.js"
@@ -16,11 +19,13 @@ import { listPolicyFiles } from "./PolicyLoader.js"
 
 export interface MonitorOptions<S> {
   readonly path: string
+  /** The running set, the current value until a reload replaces it. */
+  readonly initial: S
   /** Quiet period after the last change before the files are checked. */
   readonly debounce: Duration.Duration
   /** Builds a new rule set from the files as they are now. */
   readonly compile: Effect.Effect<S, PolicyError>
-  /** Receives each new valid rule set. */
+  /** Runs with each new valid rule set, before it becomes current. */
   readonly onNewSet: (set: S) => Effect.Effect<void>
   /** Runs when a changed set fails to compile (the running set stays). */
   readonly onFailure: Effect.Effect<void>
@@ -43,8 +48,10 @@ const fingerprint = (path: string): Effect.Effect<string> =>
     Effect.orElseSucceed(() => "no policy files")
   )
 
-export const startPolicyMonitor = <S>(options: MonitorOptions<S>): Effect.Effect<void, never, Scope.Scope> =>
+/** Starts watching in the current scope; the returned ref holds the current set. */
+export const startPolicyMonitor = <S>(options: MonitorOptions<S>): Effect.Effect<SubscriptionRef.SubscriptionRef<S>, never, Scope.Scope> =>
   Effect.gen(function* () {
+    const current = yield* SubscriptionRef.make(options.initial)
     let known = yield* fingerprint(options.path)
     const changes = yield* Queue.sliding<void>(1)
 
@@ -75,6 +82,7 @@ export const startPolicyMonitor = <S>(options: MonitorOptions<S>): Effect.Effect
         return
       }
       yield* options.onNewSet(compiled.right)
+      yield* SubscriptionRef.set(current, compiled.right)
     })
 
     // Wait for a change (or the poll period), then for a quiet period, then check.
@@ -89,4 +97,13 @@ export const startPolicyMonitor = <S>(options: MonitorOptions<S>): Effect.Effect
       Effect.zipRight(check)
     )
     yield* Effect.forkScoped(Effect.repeat(cycle, Schedule.forever))
+    return current
   }).pipe(Effect.annotateLogs("component", "policymonitor"))
+
+/** The policy monitor service (`monitor: local`); a test layer can replace it with its own source of sets. */
+export class PolicyMonitor extends Context.Tag("sfprocessor/PolicyMonitor")<
+  PolicyMonitor,
+  { readonly watch: <S>(options: MonitorOptions<S>) => Effect.Effect<SubscriptionRef.SubscriptionRef<S>, never, Scope.Scope> }
+>() {
+  static readonly Live = Layer.succeed(PolicyMonitor, { watch: startPolicyMonitor })
+}

@@ -8,9 +8,13 @@ import type { PipelineConfigError } from "../../domain/errors.js"
 import type { FlatRecord } from "../../domain/flatRecord.js"
 import type { SysFlowDatum } from "../../domain/sysflow.js"
 import { decodeAttributes, entryError } from "../kernel/AttributeDecoder.js"
+import type { ProcessorDefinition } from "../kernel/ProcessorRegistry.js"
 import type { Stage } from "../kernel/Stage.js"
 import { Flattener } from "./Flattener.js"
 import { makeRateFilter } from "./RateFilter.js"
+
+/** Every key the reader reads (env overrides find camelCase spellings of these, P4). */
+export const readerKeys = ["handler", "handlerlibpath", "filter.enabled", "filter.maxage"] as const
 
 const Keys = {
   handler: withDefault(Text, ""),
@@ -53,3 +57,9 @@ export const makeSysFlowReader = (
       })
     }
   })
+
+/** The `sysflowreader` processor with the built-in `flattener` handler (plugin handlers: PluginHandlerStage). */
+export const sysflowReaderProcessor: ProcessorDefinition<"sysflowchan", "flattenerchan"> = {
+  spec: { name: "sysflowreader", accepts: ["sysflowchan"], emits: "handler", maxInputs: 1, knownKeys: readerKeys },
+  make: makeSysFlowReader
+}

@@ -21,7 +21,9 @@ import type {
 import { ipv4, ipv4FromLong } from "../../../domain/ipv4.js"
 import type { PolicyEvent, SigmaRuleInfo } from "../../../domain/policyEvent.js"
 import type { Service } from "../../../domain/sysflow.js"
-import type { JsonLinesText } from "../ExportBatch.js"
+import { Effect } from "effect"
+import type { EncoderFactory } from "../Encoder.js"
+import { type JsonLinesText, TextBatch } from "../ExportBatch.js"
 import { BufferPool } from "./BufferPool.js"
 import { Utf8Writer, utf8 } from "./Utf8Writer.js"
 
@@ -602,3 +604,12 @@ export const encodeJsonBatch = (events: ReadonlyArray<PolicyEvent>, schemaVersio
   releaseJsonText(text)
   return s
 }
+
+/** `format: json`: each event a JSON line, in the encoder's pooled blocks (released once sent). */
+export const makeJsonEncoder: EncoderFactory = (_attrs, config) =>
+  Effect.succeed({
+    encode: (events) => new TextBatch(encodeJsonText(events, config.jsonSchemaVersion)),
+    release: (batch) => {
+      if (batch.text !== undefined) releaseJsonText(batch.text)
+    }
+  })

@@ -92,10 +92,21 @@ interface Step {
 }
 
 /** The datums of one trace file, in chunks. */
-export const readTraceFile = (file: string): Stream.Stream<ReadonlyArray<SysFlowDatum>, TraceError> =>
+export const readTraceFile = (file: string): Stream.Stream<ReadonlyArray<SysFlowDatum>, TraceError> => readTrace(file, openSource(file))
+
+/**
+ * The datums of a trace held in memory (a TraceWriter's `MemorySink`), in chunks, decoded exactly as a
+ * file's; `name` stands for the file in errors.
+ */
+export const readTraceBytes = (name: string, bytes: Uint8Array): Stream.Stream<ReadonlyArray<SysFlowDatum>, TraceError> => {
+  let read = false
+  return readTrace(name, Effect.succeed({ read: Effect.sync(() => (read ? undefined : ((read = true), bytes))) }))
+}
+
+const readTrace = (file: string, open: Effect.Effect<Source, TraceError, Scope.Scope>): Stream.Stream<ReadonlyArray<SysFlowDatum>, TraceError> =>
   Stream.unwrapScoped(
     Effect.gen(function* () {
-      const source = yield* openSource(file)
+      const source = yield* open
       const parser = new OcfParser(file)
       const builder = new ChunkBuilder()
       let decoder: SysFlowDecoder | undefined

@@ -95,6 +95,20 @@ describe("field transformers and val()", () => {
     ["proc.name = toupper(proc.name)", "/usr/bin/CURL", true]
   ])("%s (exe %s) → %s", (c, exe, want) => expect(holds(c, run(proc({ exe, parent: bash })))).toBe(want))
 
+  it.each([
+    ['join("-", (proc.name, proc.pname)) = curl-bash', true],
+    ["join('/', (proc.name, tolower(proc.pname), 'x', 7)) = curl/bash/x/7", true],
+    ['join(",", ()) = ""', true],
+    ["concat(proc.name, ':', proc.pid) = curl:100", true],
+    ["toupper(concat(proc.name, proc.pname)) = CURLBASH", true],
+    ["len(join('', (proc.name, proc.pname))) = 8", true]
+  ])("multi-value transformers: %s", (c, want) => expect(holds(c, run())).toBe(want))
+
+  it("join/concat parts are fields, quoted strings or numbers; getopt() is not supported", () => {
+    expect(syntaxError('join("-", (macro)) = a')).toEqual({ offset: 11, message: "expected a field, a quoted string or a number, found 'macro'" })
+    expect(syntaxError("getopt(proc.args, 'c:') = x")).toEqual({ offset: 0, message: "the getopt() transformer is not supported" })
+  })
+
   it("b64 decodes base64", () => {
     const p = proc({ exe: "/bin/sh", exeArgs: "Y3VybA==", parent: bash })
     expect(holds("b64(proc.args) = curl", run(p))).toBe(true)

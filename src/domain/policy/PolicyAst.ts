@@ -46,6 +46,11 @@ export interface Atom {
   readonly transformers?: ReadonlyArray<Transformer>
   /** `val(f)`: the field's value, never a literal (Falco's field-to-field comparison). */
   readonly val?: boolean
+  /**
+   * Falco's multi-value transformers: `join(sep, (a, b, …))` and `concat(a, b, …)`, whose parts are fields
+   * (possibly transformed), quoted strings or numbers. `transformers` then apply to the result.
+   */
+  readonly compose?: { readonly name: "join" | "concat"; readonly separator: string; readonly parts: ReadonlyArray<Atom> }
 }
 
 /** An element of `in (…)` / `pmatch (…)`: an atom, or a bracket group (parsed, then ignored: Q7). */

@@ -126,7 +126,7 @@ const OPERATOR = /<=|>=|!=|==|<|>|=/y
 /** A value word (right-hand side, list element): a bare word that may also hold `* + ~ ! @ \` (Falco), and `<` `>` after its first character (`a->b`). */
 const VALUE_WORD = /(?!\\")[A-Za-z0-9_./*+~!@\\:-](?:[A-Za-z0-9_./*:+~!@\\<>-]|\[[A-Za-z0-9_./*:-]+\])*/y
 /** A field transformer or `val`, immediately followed by `(` (as libs lexes `tolower(`). */
-const TRANSFORMER = /(?:tolower|toupper|b64|basename|len|val)\(/y
+const TRANSFORMER = /(?:tolower|toupper|b64|basename|len|val|join|concat|getopt)\(/y
 const PUNCTUATION = /[()[\],]/y
 const END = /$/y
 
@@ -237,16 +237,49 @@ const transformedOf = (allowVal: boolean): P<Atom> =>
   andThen(transformerToken, (t) => {
     const name = t.text.slice(0, -1)
     if (name === "val" && !allowVal) return failAt(t.start, "val() is allowed only on the right of an operator")
+    if (name === "getopt") return failAt(t.start, "the getopt() transformer is not supported")
+    const closing = expect(punctuation(")"), `expected ')' closing '${name}('`)
+    if (name === "join" || name === "concat") return composed(t, name, closing)
     const inner: P<Atom> =
       name === "val"
         ? expect(fieldAtom, "expected a field within 'val('")
         : expect(choice([recursiveParser(() => transformedOf(false)), fieldAtom]), `expected a field within '${name}('`)
-    return sequenceOf([inner, expect(punctuation(")"), `expected ')' closing '${name}('`)]).map(([a]): Atom =>
+    return sequenceOf([inner, closing]).map(([a]): Atom =>
       name === "val"
         ? { text: a.text, quoted: false, offset: t.start, val: true }
-        : { text: a.text, quoted: false, offset: t.start, transformers: [...(a.transformers ?? []), name as Transformer] }
+        : { ...a, offset: t.start, transformers: [...(a.transformers ?? []), name as Transformer] }
     )
   })
+
+/** A part of `join`/`concat`: a (transformed) field, a quoted string or a number (libs: no other bare word). */
+const composePart: P<Atom> = expect(
+  choice([
+    recursiveParser(() => transformedOf(false)),
+    quoted.map(quotedAtom),
+    word((w) => w.includes(".") || /^[+-]?[0-9]/.test(w)).map((w) => atomOf(w, false))
+  ]),
+  "expected a field, a quoted string or a number"
+)
+const partList: P<Array<Atom>> = sepBy<Tok, Atom, string, ParseData>(punctuation(","))(composePart)
+/** join's list may be empty (libs). */
+const joinList: P<Array<Atom>> = choice([lookAhead(punctuation(")")).map((): Array<Atom> => []), partList])
+
+/** `join(sep, (a, b, …))` / `concat(a, b, …)`, after the name and its '(' (the token `t`). */
+const composed = (t: Tok, name: "join" | "concat", closing: P<Tok>): P<Atom> => {
+  const atom = (separator: string, parts: ReadonlyArray<Atom>): Atom => ({ text: name, quoted: false, offset: t.start, compose: { name, separator, parts } })
+  if (name === "concat") return sequenceOf([partList, closing]).map(([parts]) => atom("", parts))
+  return sequenceOf([
+    expect(quoted, "expected a quoted separator after 'join('"),
+    expect(punctuation(","), "expected ',' after join's separator"),
+    expect(punctuation("("), "expected '(' opening join's list"),
+    joinList,
+    expect(punctuation(")"), "expected ',' or ')' in join's list"),
+    closing
+  ]).map(([sep, , , parts]) => {
+    const text = unescapeQuoted(sep)
+    return atom(text.slice(1, -1), parts)
+  })
+}
 
 // subject := transformed | WORD | QUOTED ;  value := transformed | plainValue ;  plainValue := QUOTED | VALUE_WORD | '<' | '>'
 const subject: P<Atom> = choice([transformedOf(false), fieldAtom, quoted.map(quotedAtom)])

@@ -648,6 +648,10 @@ class Compiler {
    * as §5.4 says (subjects; right-hand words that look like attributes).
    */
   private operand(atom: Atom, c: Condition, scope: Scope, subject: boolean): Operand {
+    if (atom.compose !== undefined) {
+      const joined = this.composed(atom.compose, c, scope)
+      return atom.transformers === undefined ? joined : this.transformed(joined, atom.transformers)
+    }
     const text = atom.text
     // Falco: a right-hand bare word is a value; a field there needs val().
     const asValue = atom.quoted || (scope.falco === true && !subject && atom.val !== true && atom.transformers === undefined)
@@ -666,6 +670,27 @@ class Compiler {
       }
     }
     return op.known && atom.transformers !== undefined ? this.transformed(op, atom.transformers) : op
+  }
+
+  /** `join(sep, (…))` / `concat(…)`: the parts' strings (fields, transformed fields, literals) joined. */
+  private composed(compose: NonNullable<Atom["compose"]>, c: Condition, scope: Scope): Operand {
+    // Numbers and quoted strings are literals; anything else names a field (unknown: as any subject).
+    const parts = compose.parts.map((p) => (p.quoted || /^[+-]?[0-9]/.test(p.text) ? literal(p.text) : this.operand(p, c, scope, true)))
+    const text = `${compose.name}(…)`
+    const sep = compose.separator
+    if (parts.every((p) => "c" in p.str)) {
+      const v = parts.map((p) => (p.str as { c: string }).c).join(sep)
+      return { text, known: true, str: { c: v }, int: { c: 0n }, exists: { c: v !== "" } }
+    }
+    const memo = this.memo
+    const getters = parts.map((p) => {
+      const side = p.str
+      if ("c" in side) return () => side.c
+      return (r: FlatRecord) => memo.str(side.slot, r)
+    })
+    const key = `${compose.name}|${JSON.stringify(sep)}|${parts.map((p) => strKey(p.str)).join("|")}`
+    const slot = this.memo.slot(key, (r) => getters.map((g) => g(r)).join(sep))
+    return { text, known: true, str: { slot }, int: { c: 0n }, exists: { get: (r) => memo.str(slot, r) !== "", key: `xs${slot}` } }
   }
 
   /** A field through Falco's transformers (innermost first): a new memo slot over the field's string. */

@@ -52,21 +52,26 @@ const deflateCodec: Codec = {
   compress: (d) => zlib.deflateRawSync(d)
 }
 
-/** The uncompressed length a snappy block declares (a leading varint), read before allocating it. */
-const snappyLength = (d: Uint8Array): number => {
+/**
+ * The uncompressed length a snappy block declares (a leading unsigned varint of at most 5 bytes before
+ * `end`), and where its data starts; undefined when the preamble is cut short or too long.
+ */
+export const snappyPreamble = (d: Uint8Array, end = d.length): { readonly length: number; readonly next: number } | undefined => {
   let n = 0
-  for (let i = 0, mul = 1; i < 5 && i < d.length; i++, mul *= 128) {
+  for (let i = 0, mul = 1; i < 5 && i < end; i++, mul *= 128) {
     n += (d[i] & 0x7f) * mul
-    if ((d[i] & 0x80) === 0) return n
+    if ((d[i] & 0x80) === 0) return { length: n, next: i + 1 }
   }
-  throw new Error("snappy block with a corrupt length")
+  return undefined
 }
 
 const snappyCodec: Codec = {
   name: "snappy",
   decompress: (d) => {
     if (d.length < 4) throw new Error("snappy block shorter than its CRC")
-    if (snappyLength(d) > MAX_BLOCK_BYTES) throw new Error(`block decompresses to more than ${MAX_BLOCK_BYTES} bytes`)
+    const declared = snappyPreamble(d)
+    if (declared === undefined) throw new Error("snappy block with a corrupt length")
+    if (declared.length > MAX_BLOCK_BYTES) throw new Error(`block decompresses to more than ${MAX_BLOCK_BYTES} bytes`)
     const body = snappy.uncompress(Buffer.from(d.buffer, d.byteOffset, d.length - 4)) as Uint8Array
     const expected = Buffer.from(d.buffer, d.byteOffset + d.length - 4, 4).readUInt32BE(0)
     if (crc32(body) !== expected) throw new Error("snappy block CRC mismatch")

@@ -7,7 +7,7 @@
  * offset where the fault was found; blocks returned before the fault are complete and valid.
  */
 import { TraceError, errorText } from "../../domain/errors.js"
-import { type Codec, codecFor, MAX_BLOCK_BYTES } from "./Codecs.js"
+import { type Codec, codecFor, MAX_BLOCK_BYTES, snappyPreamble } from "./Codecs.js"
 
 const MAGIC = [0x4f, 0x62, 0x6a, 0x01] // "Obj\x01"
 const SUPPORTED_CODECS: ReadonlyArray<string> = ["null", "deflate", "snappy"]
@@ -275,17 +275,10 @@ const checkSnappyBlock = (block: Uint8Array): void => {
     throw new Error(`corrupt snappy block: ${what}`)
   }
   if (end < 1) corrupt("no data before the CRC")
-  let pos = 0
-  let declared = 0
-  let mul = 1
-  let b: number
-  do {
-    if (pos >= end || pos >= 5) corrupt("bad length preamble")
-    b = block[pos++]
-    declared += (b & 0x7f) * mul
-    mul *= 128
-  } while (b & 0x80)
-  if (declared > 0xffffffff) corrupt("bad length preamble")
+  const preamble = snappyPreamble(block, end)
+  if (preamble === undefined || preamble.length > 0xffffffff) return corrupt("bad length preamble")
+  const declared = preamble.length
+  let pos = preamble.next
   let out = 0
   while (pos < end) {
     const tag = block[pos++]

@@ -10,6 +10,9 @@
  * tasks wait in a `setImmediate`: the microtasks already queued finish, the event loop polls (signals,
  * sockets, timers), then the waiting tasks run, in order of priority and arrival. What one operation does
  * (a chunk through a stage) is not cut: the stages keep it to a few milliseconds.
+ *
+ * A Clock boundary: the scheduler runs below Effect (it decides when fibers run) and measures how long the
+ * real event loop has been kept busy, which TestClock time cannot express; it reads `performance.now()`.
  */
 import { type Fiber, FiberRef, Scheduler } from "effect"
 

@@ -109,6 +109,10 @@ const makeEmit = (settings: LogSettings, sink: LogSink): Emit => (level, compone
   else sink.stdout(line)
 }
 
+/**
+ * Plugins log outside any fiber: their lines carry the wall-clock time (a Clock boundary, as a log
+ * line's timestamp is); Effect's log lines carry the runtime Clock's date.
+ */
 const plainLogger = (settings: LogSettings, emit: Emit, component: string): PlainLogger => ({
   enabled: (level) => isEnabled(settings, level),
   log: (level, ...message) => {

@@ -93,7 +93,7 @@ export const makePolicyEngineStage = (
       // Sigma: errors name files and rules that were not loaded (the set loads without them).
       const level = w.severity === "error" ? "Error" : "Warn"
       yield* run.test
-        ? Console.log(formatLine(level, "policyengine", line, new Date()).trimEnd())
+        ? Console.log(formatLine(level, "policyengine", line, new Date(yield* Clock.currentTimeMillis)).trimEnd())
         : level === "Error" ? Effect.logError(line) : Effect.logWarning(line)
     }
     yield* Effect.logInfo(`Policy engine loaded ${initial.policies.enabledRuleCount} rules and ${initial.policies.prefilterCount} prefilters`)

@@ -28,6 +28,9 @@ import { decodeSyslogConfig, type SyslogConfig } from "./syslog/SyslogConfig.js"
 import { type Chunk, StreamSender } from "./syslog/StreamSender.js"
 
 /** Reconnect backoff: 100 ms doubling to 5 s. */
+/** Message timestamps from the runtime's Clock (a plain call per message). */
+const messageClock = Effect.map(Effect.clock, (clock) => ({ now: () => clock.unsafeCurrentTimeMillis() }))
+
 export const BACKOFF_MIN_MS = 100
 export const BACKOFF_MAX_MS = 5000
 /** While the server stays unreachable, a warning every 30 s (each attempt is logged at trace level). */
@@ -241,7 +244,7 @@ const makeStreamTransport = (c: SyslogConfig) =>
       appName: appNameOf(programName()),
       procId: process.pid,
       msgId: c.tag
-    })
+    }, yield* messageClock)
     const lock = yield* Effect.makeSemaphore(1)
     const transport: Transport = {
       name: "syslog",
@@ -272,7 +275,7 @@ const makeUdpTransport = (c: SyslogConfig) =>
       Effect.sync(() => new DatagramSender(target, c.port)),
       (s) => Effect.sync(() => s.close())
     )
-    const formatter = makeFormatter({ hostname: c.source !== "" ? c.source : "-", appName: appNameOf(programName()), procId: process.pid, msgId: c.tag })
+    const formatter = makeFormatter({ hostname: c.source !== "" ? c.source : "-", appName: appNameOf(programName()), procId: process.pid, msgId: c.tag }, yield* messageClock)
     const lock = yield* Effect.makeSemaphore(1)
     const outage: Outage = { current: undefined }
     const clock = yield* Effect.clock

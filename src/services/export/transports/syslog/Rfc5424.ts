@@ -64,12 +64,12 @@ export const appNameOf = (program: string): string =>
   program.length > APP_NAME_MAX ? program.slice(program.length - APP_NAME_MAX) : program
 
 /**
- * Formats messages. The timestamp is taken per message (as srslog does), cached for the current second.
- * `now` and `offsetMinutes` are injectable for tests.
+ * Formats messages. The timestamp is taken per message (as srslog does), cached for the current second:
+ * `now` reads the transport's Clock; `offsetMinutes` (the local time zone) is injectable for tests.
  */
 export const makeFormatter = (
   fields: HeaderFields,
-  clock: { readonly now: () => number; readonly offsetMinutes?: (d: Date) => number } = { now: Date.now }
+  clock: { readonly now: () => number; readonly offsetMinutes?: (d: Date) => number }
 ) => {
   const tail = ` ${fields.hostname} ${fields.appName} ${fields.procId} ${fields.msgId} - `
   let second = Number.NaN

@@ -128,3 +128,25 @@ describe("network fields (CIDR)", () => {
     expect(Either.isLeft(r) && r.left.message).toBe("f.yaml:4:23: error: '10.0.0.0/33' is not an IPv4 network (a.b.c.d/n): fd.net compares networks")
   })
 })
+
+describe("type checks (Falco files)", () => {
+  const errors = (condition: string): ReadonlyArray<string> => {
+    const text = `- required_engine_version: 0.57.0\n- rule: r\n  desc: d\n  condition: ${condition}\n  output: o\n  priority: INFO\n`
+    const r = compilePolicies([{ path: "f.yaml", text }])
+    return Either.isLeft(r) ? r.left.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.column} ${d.message}`) : []
+  }
+
+  it.each([
+    ["proc.pid contains 1", ["32 'contains' compares strings and proc.pid is numeric"]],
+    ["proc.name > 3", ["26 '>' compares numbers and proc.name is not numeric"]],
+    ["proc.pid = abc", ["25 'abc' is not a number and proc.pid is numeric"]],
+    ["fd.sport in (80, https)", ["14 'https' is not a number and fd.sport is numeric"]],
+    ["proc.pid = 0x1F or fd.sport in (80, 443) or proc.tty != 0", []],
+    ["evt.arg.uid = nobody", []]
+  ])("%s", (c, want) => expect(errors(c)).toEqual(want))
+
+  it("our dialect keeps the reference's checks (warnings, X55/X56)", () => {
+    const r = compilePolicies([{ path: "f.yaml", text: "- rule: r\n  desc: d\n  condition: sf.proc.pid = abc\n" }])
+    expect(Either.isRight(r)).toBe(true)
+  })
+})

@@ -528,6 +528,7 @@ class Compiler {
       case "compare": {
         const l = this.operand(e.left, c, scope, true)
         const r = this.operand(e.right, c, scope, false)
+        if (!scope.muted && scope.falco === true && !this.typeCheck(e.op, l, r.known ? [] : [r.str], c.locate(e.right.offset))) return false
         if (!scope.muted) this.checkNumeric(e.op, l, c.locate(e.left.offset), r, c.locate(e.right.offset))
         switch (e.op) {
           case "glob":
@@ -550,6 +551,7 @@ class Compiler {
         const op = e.op === "pmatch" ? "pmatch" : "in" // intersects: some element is in the list, as `in` on a multi-valued field
         const numeric = op === "in" && subject.def !== undefined && isNumericAttribute(subject.def) ? subject.text : undefined
         const values = this.values(e.op, e.elements, c, scope, numeric)
+        if (!scope.muted && scope.falco === true && !this.typeCheck(e.op, subject, values.map((v) => ({ c: v })), c.locate(e.subject.offset))) return false
         if (op === "in" && this.unrecorded(scope, subject, values, c.locate(e.subject.offset))) return false
         if (op === "in" && scope.falco === true && NETWORK_FIELDS.has(subject.text)) return this.network(subject.text, values, c.locate(e.subject.offset))
         return this.list(op, subject, values)
@@ -567,6 +569,30 @@ class Compiler {
     if (names.some((n) => RECORDED_SYSCALLS.has(n))) return false
     this.warn(scope, at, `SysFlow records none of the syscalls ${names.map((n) => `'${n}'`).join(", ")}: this evt.type test is never true`)
     return true
+  }
+
+  /**
+   * Falco's type check of a comparison (Falco files only): a string operator on a numeric field, a
+   * relational operator on a field that is not numeric, or a value that is not a number for a numeric
+   * field is a compile error at `at`. `evt.arg.*` fields are untyped in Falco and are not checked.
+   */
+  private typeCheck(op: string, field: Operand, values: ReadonlyArray<StrSide>, at: SourceLocation): boolean {
+    const def = field.def
+    if (def === undefined || def.name.startsWith("evt.arg.") || NETWORK_FIELDS.has(def.name)) return true
+    const numeric = def.kind === "int"
+    const relational = op === "<" || op === "<=" || op === ">" || op === ">="
+    let problem: string | undefined
+    if (numeric && !relational && op !== "=" && op !== "!=" && op !== "in" && op !== "intersects") {
+      problem = `'${op}' compares strings and ${def.name} is numeric`
+    } else if (!numeric && relational) {
+      problem = `'${op}' compares numbers and ${def.name} is not numeric`
+    } else if (numeric && !relational) {
+      const bad = values.flatMap((v) => ("c" in v ? v.c.split(",") : [])).find((v) => v !== "" && !/^[+-]?(?:[0-9]+|0[xX][0-9a-fA-F]+)$/.test(v))
+      if (bad !== undefined) problem = `'${bad}' is not a number and ${def.name} is numeric`
+    }
+    if (problem === undefined) return true
+    this.error(at, problem, "Semantic")
+    return false
   }
 
   /** Falco's `fd.net`-style fields: some IP of the record is in one of the networks (CIDR). */

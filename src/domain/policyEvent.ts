@@ -24,6 +24,8 @@ export interface RuleMatch {
   readonly tags: ReadonlyArray<string>
   /** Sigma rules only: JSON `policies[]` adds title, level and references; ECS adds `rule.*`. */
   readonly sigma?: SigmaRuleInfo
+  /** Rules with an `output` template (docs/falco.md): the text for a matching record, JSON `policies[].output`. */
+  readonly renderOutput?: (record: FlatRecord) => string
 }
 
 export interface PolicyEvent {

@@ -6,6 +6,7 @@ import { Either } from "effect"
 import { describe, expect, it } from "vitest"
 import { renderDiagnostic } from "../../src/domain/policy/Diagnostic.js"
 import { compileOutput } from "../../src/services/policy/OutputTemplate.js"
+import { encodeJsonEvent } from "../../src/services/export/encoders/JsonEncoder.js"
 import { compilePolicies } from "../../src/services/policy/PolicySet.js"
 import { bash, ff, file, nf, pe, proc } from "./fixtures.js"
 
@@ -42,6 +43,22 @@ describe("output templates", () => {
     expect(rule.renderOutput?.(run)).toBe("curl in <NA>")
     expect(r.right.warnings.map(renderDiagnostic)).toEqual([
       "f.yaml:2:3: warning: the output of rule 'r' names '%k8s.deployment.name', which SysFlow data does not have: rendered as <NA>"
+    ])
+  })
+})
+
+describe("output in JSON alerts", () => {
+  it("policies[].output carries the rendered text, after priority; rules without output have none", () => {
+    const text =
+      "- rule: with output\n  desc: d\n  condition: sf.proc.name = curl\n  output: \"%proc.name ran %proc.cmdline (%fd.name)\"\n  priority: high\n" +
+      "- rule: without\n  desc: d\n  condition: sf.proc.name = curl\n"
+    const r = compilePolicies([{ path: "f.yaml", text }])
+    if (Either.isLeft(r)) throw new Error(r.left.message)
+    const line = encodeJsonEvent({ record: run, rules: r.right.rules, tags: [] }, "5")
+    const policies = (JSON.parse(line) as { policies: Array<Record<string, unknown>> }).policies
+    expect(policies).toEqual([
+      { id: "with output", desc: "d", priority: 3, output: "curl ran /usr/bin/curl -s http://x (<NA>)" },
+      { id: "without", desc: "d", priority: 1 }
     ])
   })
 })

@@ -541,6 +541,7 @@ const policiesAndTags = (ev: PolicyEvent): string => {
     for (let i = 0; i < ev.rules.length; i++) {
       const rule = ev.rules[i]
       s += (i > 0 ? ',{"id":' : '{"id":') + q(rule.name) + ',"desc":' + q(rule.desc) + ',"priority":' + rule.priority
+      if (rule.renderOutput !== undefined) s += ',"output":' + q(rule.renderOutput(ev.record))
       s += (rule.sigma === undefined ? "" : sigmaFields(rule.sigma)) + "}"
       for (const t of rule.tags) tags += (tags === "" ? "" : ",") + q(t)
     }

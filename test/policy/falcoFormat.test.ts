@@ -275,3 +275,11 @@ describe("fields SysFlow data does not have (Falco dialect)", () => {
     expect(warnings(set)).toEqual(["f0.yaml:3:14: warning: 'proc.nmae' is not a known attribute; compared as a literal"])
   })
 })
+
+describe("priorities", () => {
+  it("alert is high in a Falco file, low with a warning in ours (Q14)", () => {
+    expect(load(`${HEADER}- rule: r\n  desc: d\n  condition: proc.name = x\n  output: o\n  priority: ALERT\n`).rules[0].priority).toBe(3)
+    const ours = load("- rule: r\n  desc: d\n  condition: sf.proc.name = x\n  priority: alert\n")
+    expect([ours.rules[0].priority, warnings(ours)]).toEqual([1, ["f0.yaml:4:13: warning: Unrecognized priority value 'alert' (using low)"]])
+  })
+})

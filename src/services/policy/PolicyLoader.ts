@@ -981,7 +981,11 @@ class Fields {
       this.ok = false
       return undefined
     }
-    if (word === "alert") this.r.warn(at, `Unrecognized priority value '${text}' (using low)`)
+    if (word === "alert") {
+      // Falco ranks alert between emergency and critical; the reference did not know it (Q14, kept for our dialect).
+      if (this.r.falco) return Priority.High
+      this.r.warn(at, `Unrecognized priority value '${text}' (using low)`)
+    }
     return p
   }
 

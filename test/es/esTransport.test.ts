@@ -2,19 +2,23 @@
  * The `es` transport against a loopback Elasticsearch stand-in (test/support/bulkServer.ts), with
  * hand-made ECS-like batches: delivery, retries with backoff, permanent failures, version conflicts,
  * health checks, TLS and secrets.
+ *
+ * Tests that check the waits between retries run the transport on the TestClock and move it step by
+ * step (test/es/backoffClock.ts). The others run on the live clock with a short backoff: building the
+ * TestClock costs about as much as those waits. The client's request and health-check timeouts are the
+ * client's own timers: they run in real time.
  */
-import { Cause, Effect, Exit, Fiber, Logger } from "effect"
+import { Cause, Effect, Exit, Fiber, TestClock, TestContext } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import type { ExportError, PipelineConfigError } from "../../src/domain/errors.js"
-import type { ExporterConfig } from "../../src/services/export/ExporterConfig.js"
 import type { ExportBatch } from "../../src/services/export/ExportBatch.js"
-import { TerminalOutput, type Transport } from "../../src/services/export/Transport.js"
+import type { Transport } from "../../src/services/export/Transport.js"
 import { type EsTransportOptions, makeEsTransportWith } from "../../src/services/export/transports/EsTransport.js"
 import { type BulkServer, startBulkServer } from "../support/bulkServer.js"
+import { captureLogs, exporterConfig, nthRetryWait, retryWarnings, sleepingFor, stepBackoff } from "./backoffClock.js"
 
-const config: ExporterConfig = { export: "es", format: "ecs", buffer: 0, jsonSchemaVersion: "5", filePath: "./export.out", warnings: [] }
 const fast: EsTransportOptions = { retry: { backoffBaseMs: 20, backoffCapMs: 200 } }
 const fixture = (name: string) => path.resolve("test/es/fixtures", name)
 
@@ -46,20 +50,22 @@ interface Run<A> {
   readonly logs: string[]
 }
 
-/** Builds the transport from `attrs` in a scope, runs `use` on it, and captures the log lines. */
+/**
+ * Builds the transport from `attrs` in a scope, runs `use` on it, and captures the log lines. With
+ * `clock: "stepped"` time is the TestClock's, which the test moves itself (reading the retry warnings
+ * from `logs`).
+ */
 const withTransport = async <A>(
   attrs: Record<string, unknown>,
-  use: (t: Transport) => Effect.Effect<A, ExportError | PipelineConfigError>,
-  options: EsTransportOptions = fast
+  use: (t: Transport, logs: ReadonlyArray<string>) => Effect.Effect<A, ExportError | PipelineConfigError>,
+  options: EsTransportOptions = fast,
+  clock: "live" | "stepped" = "live"
 ): Promise<Run<A>> => {
-  const logs: string[] = []
-  const logger = Logger.make(({ logLevel, message }) => void logs.push(`[${logLevel.label}] ${(Array.isArray(message) ? message : [message]).join(" ")}`))
-  const exit = await Effect.runPromiseExit(
-    Effect.scoped(Effect.flatMap(makeEsTransportWith(options)({ format: "ecs", ...attrs }, config), use)).pipe(
-      Effect.provide(TerminalOutput.capture([])),
-      Effect.provide(Logger.replace(Logger.defaultLogger, logger))
-    )
+  const { logs, layer } = captureLogs()
+  const run = Effect.scoped(Effect.flatMap(makeEsTransportWith(options)({ format: "ecs", ...attrs }, exporterConfig), (t) => use(t, logs))).pipe(
+    Effect.provide(layer)
   )
+  const exit = await Effect.runPromiseExit(clock === "stepped" ? Effect.provide(run, TestContext.TestContext) : run)
   return { exit, logs }
 }
 
@@ -132,15 +138,29 @@ describe("es transport: delivery", () => {
     const server = await serve({ indices: ["sfp-test"] })
     server.failNextRequests(4, 429)
     const batch = batchOf(0, 300)
-    const run = await withTransport(attrsFor(server), (t) => t.send(batch), { retry: { backoffBaseMs: 40, backoffCapMs: 1000 } })
-    expect(value(run)).toBe(0)
+    // Each round goes out when the TestClock reaches its announced wait, not a millisecond before.
+    const run = await withTransport(
+      attrsFor(server),
+      (t, logs) =>
+        Effect.gen(function* () {
+          const sending = yield* Effect.fork(t.send(batch))
+          const gaps: number[] = []
+          for (let n = 1; n <= 4; n++) gaps.push(yield* stepBackoff(server, logs, n))
+          return { dropped: yield* Fiber.join(sending), gaps, elapsed: yield* TestClock.currentTimeMillis }
+        }),
+      { retry: { backoffBaseMs: 40, backoffCapMs: 1000 } },
+      "stepped"
+    )
+    const { dropped, gaps, elapsed } = value(run)
+    expect(dropped).toBe(0)
     expect(server.indices.get("sfp-test")!.size).toBe(300)
     const reqs = server.bulkRequests()
     expect(reqs.map((r) => r.status)).toEqual([429, 429, 429, 429, 200])
     // Waits of 50–100 % of 40, 80, 160, 320 ms: each at least the previous one's floor doubled.
-    const gaps = reqs.slice(1).map((r, i) => r.at - reqs[i].at)
-    gaps.forEach((g, i) => expect(g).toBeGreaterThanOrEqual(0.5 * 40 * 2 ** i - 5))
+    gaps.forEach((g, i) => expect(g).toBeGreaterThanOrEqual(0.5 * 40 * 2 ** i))
+    gaps.forEach((g, i) => expect(g).toBeLessThanOrEqual(40 * 2 ** i))
     expect(gaps[3]).toBeGreaterThan(gaps[0])
+    expect(elapsed).toBe(gaps.reduce((a, b) => a + b, 0))
     expect(run.logs.filter((l) => l.startsWith("[WARN] retrying 300 of 300 documents"))).toHaveLength(4)
     expect(run.logs.find((l) => l.startsWith("[WARN] retrying"))).toContain(`HTTP 429 es_rejected_execution_exception: rejected execution`)
   })
@@ -231,17 +251,25 @@ describe("es transport: delivery", () => {
     const batch = batchOf(0, 20)
     const run = await withTransport(
       { "es.addresses": `http://127.0.0.1:${port}`, "es.index": "sfp-test" },
-      (t) =>
+      (t, logs) =>
         Effect.gen(function* () {
           const fiber = yield* Effect.fork(t.send(batch))
-          yield* Effect.sleep(400)
+          // Two rounds are refused while the cluster is down, each after its backoff on the TestClock.
+          const first = yield* nthRetryWait(logs, 1)
+          yield* sleepingFor(first)
+          yield* TestClock.adjust(first)
+          const second = yield* nthRetryWait(logs, 2)
+          yield* sleepingFor(second)
+          // It comes back; the third round, after the second backoff, delivers.
           const server = yield* Effect.promise(() => serve({ indices: ["sfp-test"], port }))
+          yield* TestClock.adjust(second)
           const dropped = yield* Fiber.join(fiber)
-          return { dropped, stored: server.indices.get("sfp-test")!.size }
+          return { dropped, stored: server.indices.get("sfp-test")!.size, requests: server.bulkRequests().length, retries: retryWarnings(logs).length }
         }),
-      { retry: { backoffBaseMs: 100, backoffCapMs: 400 } }
+      { retry: { backoffBaseMs: 100, backoffCapMs: 400 } },
+      "stepped"
     )
-    expect(value(run)).toEqual({ dropped: 0, stored: 20 })
+    expect(value(run)).toEqual({ dropped: 0, stored: 20, requests: 1, retries: 2 })
     expect(run.logs.find((l) => l.startsWith("[WARN] retrying"))).toContain(`cannot reach Elasticsearch at http://127.0.0.1:${port}`)
   })
 

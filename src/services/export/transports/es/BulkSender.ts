@@ -288,7 +288,8 @@ export const sendBatch = (
         const settled = new Set<number>([...round.permanent.map((f) => f.index), ...round.conflicts])
         next = pending.filter((i) => !settled.has(i))
       } else {
-        next = round.retry
+        // The client reports 5xx refusals at once and 429s after the round: resend in batch order.
+        next = [...round.retry].sort((a, b) => a - b)
         if (round.lastRetry !== undefined) {
           lastRetryText = `${itemText(round.lastRetry)} (document _id ${ids[round.lastRetry.index]}, HTTP ${round.lastRetry.status})`
         }

@@ -66,13 +66,13 @@ export const close = <A>(ch: Channel<A>): Effect.Effect<void> =>
 export const chunks = <A>(ch: Channel<A>): Stream.Stream<ReadonlyArray<A>> =>
   ch.state.ended
     ? Stream.empty
-    : (Stream.fromQueue(ch.queue).pipe(
+    : Stream.fromQueue(ch.queue).pipe(
         Stream.takeWhile((x): x is ReadonlyArray<A> => {
           if (x !== END) return true
           ch.state.ended = true
           return false
         })
-      ) as Stream.Stream<ReadonlyArray<A>>)
+      )
 
 /** Chunks currently queued (for metrics and tests); 0, not Queue.size's negative count, while the reader waits. */
 export const depth = <A>(ch: Channel<A>): Effect.Effect<number> => Effect.map(Queue.size(ch.queue), (n) => Math.max(0, n))
@@ -82,7 +82,7 @@ export const takeChunk = <A>(ch: Channel<A>): Effect.Effect<ReadonlyArray<A> | u
   ch.state.ended
     ? Effect.succeed(undefined)
     : Effect.map(Queue.take(ch.queue), (x) => {
-        if (x !== END) return x as ReadonlyArray<A>
+        if (x !== END) return x
         ch.state.ended = true
         return undefined
       })

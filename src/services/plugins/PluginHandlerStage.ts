@@ -91,7 +91,8 @@ export const makePluginHandlerStage = (
   name: string,
   handler: Handler,
   attrs: Readonly<Record<string, unknown>>,
-  input: Channel<unknown>,
+  /** The reader's input: the graph checker matched it with `sysflowchan`. */
+  input: Channel<SysFlowDatum>,
   outputs: ReadonlyArray<Channel<unknown>>
 ): Effect.Effect<RunnableStage<PipelineConfigError>, PipelineConfigError> =>
   Effect.gen(function* () {
@@ -110,7 +111,7 @@ export const makePluginHandlerStage = (
       name: "sysflowreader",
       input,
       outputs,
-      run: Stream.runForEach(chunks(input as Channel<SysFlowDatum>), onChunk).pipe(
+      run: Stream.runForEach(chunks(input), onChunk).pipe(
         Effect.ensuring(pluginCall(name, "cleanup", () => handler.cleanup()).pipe(Effect.catchAll(() => Effect.void)))
       )
     }

@@ -568,6 +568,17 @@ describe("ECS rules and tags", () => {
     expect(doc({ record: exampleA(), rules: [rule("R", 2)], tags: [] })).not.toHaveProperty("tags")
   })
 
+  it("message: the rendered outputs of the rules that have one, one line each in rule order; absent otherwise", () => {
+    const withOutput = (name: string, text: (r: FlatRecord) => string): RuleMatch => ({ ...rule(name, 2), renderOutput: text })
+    const d = doc({
+      record: exampleA(),
+      rules: [withOutput("A", (r) => `shell ${r.process?.exe} "quoted"`), rule("B", 3), withOutput("C", () => "second line")],
+      tags: []
+    })
+    expect(d.message).toBe(`shell ${exampleA().process?.exe} "quoted"\nsecond line`)
+    expect(doc({ record: exampleA(), rules: [rule("B", 3)], tags: [] })).not.toHaveProperty("message")
+  })
+
   it("the same rule twice (Q23) appears twice in reason", () => {
     expect(doc({ record: exampleA(), rules: [rule("R", 2), rule("R", 2)], tags: [] }).event.reason).toBe("R, R")
   })

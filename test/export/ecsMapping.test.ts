@@ -56,7 +56,9 @@ const records: FlatRecord[] = [
   fe({ ...withPod, file: file("/a"), newFile: file("/b") }, { opFlags: 1 << 20 }),
   ke(header(), { message: '{"kind":"Pod","items":[{"name":"a","namespace":"b"}]}' })
 ]
-const events: PolicyEvent[] = records.map((record) => ({ record, rules: [rule], tags: ["ctx"] }))
+// One rule with an output template (a Falco rule's `output`), for the document's `message`.
+const withOutput = { ...rule, name: "O", renderOutput: (r: FlatRecord) => `output for ${r.type}` }
+const events: PolicyEvent[] = records.map((record) => ({ record, rules: [rule, withOutput], tags: ["ctx"] }))
 const leaves = new Map<string, unknown[]>()
 for (const ev of events) docLeaves(JSON.parse(encodeEcsEvent(ev, head)), "", leaves)
 
@@ -64,6 +66,8 @@ const accepts = (type: string, v: unknown): boolean => {
   switch (type) {
     case "keyword":
       return typeof v === "string" || typeof v === "number"
+    case "match_only_text":
+      return typeof v === "string"
     case "long":
       return typeof v === "number" && Number.isInteger(v)
     case "boolean":
@@ -114,6 +118,7 @@ describe("ECS index mapping", () => {
       "destination",
       "process",
       "user",
+      "message",
       "tags"
     ])
     expect(mapping.mappings.dynamic).toBe(false)

@@ -4,8 +4,8 @@
  * in the synthesised `/proc/<pid>/fd/<fd>` path, D4 no trailing space in `process.command_line`).
  *
  * Layout: top-level keys in the fixed order `@timestamp, agent, ecs, event, host, container,
- * orchestrator, pod, service, file, sf_file_action, network, source, destination, process, user, rule, tags`
- * (`rule` only for Sigma alerts, docs/sigma.md);
+ * orchestrator, pod, service, file, sf_file_action, network, source, destination, process, user, rule, message,
+ * tags` (`rule` only for Sigma alerts, docs/sigma.md; `message` only for rules with an output template);
  * every nested object with its keys sorted (Go marshals maps sorted); empty or absent sections omitted.
  * A hand-written string builder over the attribute functions (`domain/attributes.ts`): no
  * JSON.stringify, no intermediate objects, no Effect. Sections that depend only on one entity
@@ -347,6 +347,16 @@ const rule = (ev: PolicyEvent): string => {
   )
 }
 
+/**
+ * `,"message":…`: the rendered outputs of the matched rules that have an output template (Falco's alert
+ * text, docs/falco.md), one line each in rule order; omitted when none has one.
+ */
+const ruleMessage = (ev: PolicyEvent): string => {
+  let text: string | undefined
+  for (const r of ev.rules) if (r.renderOutput !== undefined) text = (text === undefined ? "" : text + "\n") + r.renderOutput(ev.record)
+  return text === undefined ? "" : ',"message":' + q(text)
+}
+
 /** `,"tags":[ctx tags…, rule tags…]`, omitted when there are none. */
 const tags = (ev: PolicyEvent): string => {
   let s = ""
@@ -478,10 +488,10 @@ export const encodeEcsEvent = (ev: PolicyEvent, head: string): string => {
         ',"type":' +
         q(gjsonGet(message, "kind").toLowerCase()) +
         '},"type":"kubernetes"}'
-      return s + rule(ev) + tags(ev) + "}"
+      return s + rule(ev) + ruleMessage(ev) + tags(ev) + "}"
     }
   }
-  return s + processAndUser(r) + rule(ev) + tags(ev) + "}"
+  return s + processAndUser(r) + rule(ev) + ruleMessage(ev) + tags(ev) + "}"
 }
 
 /** KE `event.type` from the action. */

@@ -101,3 +101,14 @@ export const policyError = (
     warnings
   })
 }
+
+/** A diagnostic at a position of a policy file (errors carry the Semantic reason): the YAML readers' and compilers'. */
+export const diagnosticAt = (severity: "error" | "warning", loc: SourcePos & { readonly snippet?: string }, message: string): Diagnostic => ({
+  severity,
+  file: loc.file,
+  line: loc.line,
+  column: loc.column,
+  message,
+  snippet: loc.snippet,
+  ...(severity === "error" ? { reason: "Semantic" as const } : {})
+})

@@ -17,7 +17,7 @@
  * * A rule whose `source` is not `syscall` never applies to SysFlow data: it stays listed, inactive, with
  *   a warning; so do plugins other than `container` named by `required_plugin_versions`.
  */
-import type { Diagnostic } from "../../domain/policy/Diagnostic.js"
+import { type Diagnostic, diagnosticAt } from "../../domain/policy/Diagnostic.js"
 import type {
   Condition,
   ConditionText,
@@ -47,15 +47,6 @@ export interface MergeOutput {
 
 const where = (p: SourceLocation): string => `${p.file}:${p.line}:${p.column}`
 
-const diag = (severity: "error" | "warning", loc: SourceLocation, message: string): Diagnostic => ({
-  severity,
-  file: loc.file,
-  line: loc.line,
-  column: loc.column,
-  message,
-  snippet: loc.snippet,
-  ...(severity === "error" ? { reason: "Semantic" as const } : {})
-})
 
 /** Pieces of condition text joined into one, each offset mapped back into its own piece. */
 const joinText = (pieces: ReadonlyArray<ConditionText | string>, fallback: SourceLocation): ConditionText => {
@@ -175,7 +166,7 @@ class Merger {
             for (const p of item.plugins) {
               if (!PROVIDED_PLUGINS.has(p.name)) {
                 this.warnings.push(
-                  diag("warning", p.pos, `plugin '${p.name}' is not available with SysFlow data: rules that need its event source or its fields stay inactive`)
+                  diagnosticAt("warning", p.pos, `plugin '${p.name}' is not available with SysFlow data: rules that need its event source or its fields stay inactive`)
                 )
               }
             }
@@ -197,7 +188,7 @@ class Merger {
       const falcoDefs = defs.filter((d) => this.files[d.file].dialect === "falco")
       const scope = falcoDefs.length === defs.length ? "everywhere" : "in Falco files (our dialect's files keep theirs)"
       this.warnings.push(
-        diag("warning", item.pos, `${item.kind} '${item.name}' is defined again (first at ${where(first.pos)}): as in Falco, this definition replaces it ${scope}`)
+        diagnosticAt("warning", item.pos, `${item.kind} '${item.name}' is defined again (first at ${where(first.pos)}): as in Falco, this definition replaces it ${scope}`)
       )
       for (const d of falcoDefs) this.set(d, { ...item, pos: this.get(d)!.pos })
     }
@@ -214,7 +205,7 @@ class Merger {
     }
     const first = this.get(at) as RuleItem
     this.warnings.push(
-      diag("warning", item.pos, `rule '${item.name}' is defined again (first at ${where(first.pos)}): as in Falco, this definition replaces it (keeping its place in rule order)`)
+      diagnosticAt("warning", item.pos, `rule '${item.name}' is defined again (first at ${where(first.pos)}): as in Falco, this definition replaces it (keeping its place in rule order)`)
     )
     this.set(at, item)
     this.set(slot, undefined)
@@ -225,7 +216,7 @@ class Merger {
     if (p.target === "rule") {
       const at = this.rules.get(p.name)
       if (at === undefined) {
-        this.errors.push(diag("error", p.pos, `rule '${p.name}' has '${how}' but no rule by that name is defined before it`))
+        this.errors.push(diagnosticAt("error", p.pos, `rule '${p.name}' has '${how}' but no rule by that name is defined before it`))
         return
       }
       this.set(at, this.patchRule(this.get(at) as RuleItem, p))
@@ -233,7 +224,7 @@ class Merger {
     }
     const defs = this.definitions.get(`${p.target}:${p.name}`)
     if (defs === undefined || defs.length === 0) {
-      this.errors.push(diag("error", p.pos, `${p.target} '${p.name}' has '${how}' but no ${p.target} by that name is defined before it`))
+      this.errors.push(diagnosticAt("error", p.pos, `${p.target} '${p.name}' has '${how}' but no ${p.target} by that name is defined before it`))
       return
     }
     const current = this.get(defs[defs.length - 1]) as ListItem | MacroItem
@@ -275,7 +266,7 @@ class Merger {
   private parse(text: ConditionText): Condition | undefined {
     const parsed = parseCondition(text.text)
     if (parsed._tag === "Left") {
-      this.errors.push({ ...diag("error", text.locate(parsed.left.offset), parsed.left.message), reason: "Syntax" })
+      this.errors.push({ ...diagnosticAt("error", text.locate(parsed.left.offset), parsed.left.message), reason: "Syntax" })
       return undefined
     }
     return { ...text, expr: parsed.right }
@@ -287,7 +278,7 @@ class Merger {
       let rule = this.get(slot) as RuleItem
       const appended = this.conditions.get(rule)
       const exceptions = (rule.exceptions ?? []).flatMap((ex) => {
-        const t = exceptionText(ex, (m) => this.errors.push(diag("error", ex.pos, m)))
+        const t = exceptionText(ex, (m) => this.errors.push(diagnosticAt("error", ex.pos, m)))
         return t === undefined ? [] : [{ ex, t }]
       })
       if (appended !== undefined || exceptions.length > 0) {
@@ -299,7 +290,7 @@ class Merger {
       }
       if (rule.source !== undefined && rule.source !== SYSFLOW_SOURCE) {
         const why = `its source is '${rule.source}'; only '${SYSFLOW_SOURCE}' rules apply to SysFlow data`
-        this.warnings.push(diag("warning", rule.pos, `rule '${rule.name}' is inactive: ${why}`))
+        this.warnings.push(diagnosticAt("warning", rule.pos, `rule '${rule.name}' is inactive: ${why}`))
         rule = { ...rule, inactive: why }
       }
       this.set(slot, rule)

@@ -14,7 +14,7 @@
  */
 import { Either } from "effect"
 import type { FlatRecord, RecordType } from "../../../domain/flatRecord.js"
-import type { Diagnostic, SourcePos } from "../../../domain/policy/Diagnostic.js"
+import { type Diagnostic, diagnosticAt, type SourcePos } from "../../../domain/policy/Diagnostic.js"
 import type { SourceLocation } from "../../../domain/policy/PolicyAst.js"
 import type { Priority, SigmaRuleInfo } from "../../../domain/policyEvent.js"
 import type { CompiledRule } from "../PolicyCompiler.js"
@@ -24,7 +24,6 @@ import { type CondExpr, parseCondition } from "./SigmaCondition.js"
 import { EMPTY_SIGMA_CONFIG, type SigmaConfig } from "./SigmaConfig.js"
 import { BUILTIN_FIELD_MAPPING, type FieldAccess, fieldAccess, KEYWORD_TARGETS, UNSUPPORTED_FIELDS } from "./SigmaFields.js"
 import { ALL_RECORDS, type LogsourceScope, logsourceScope } from "./SigmaLogsources.js"
-import { diag } from "./SigmaReader.js"
 import type { FieldMatcher, Search, SigmaRule } from "./SigmaRule.js"
 import { compileFieldValues, type ValueTest } from "./SigmaValues.js"
 
@@ -145,7 +144,7 @@ export class SigmaCompiler {
   }
 
   private report(severity: "error" | "warning", loc: SourceLocation, message: string): void {
-    this.diagnostics.push(diag(severity, loc, message))
+    this.diagnostics.push(diagnosticAt(severity, loc, message))
   }
 
   // -- conditions -----------------------------------------------------------------------------------

@@ -6,7 +6,7 @@
  * `detection`) is recognised and reported as not applied: only the file named by `config` applies.
  */
 import { isMap, isScalar, isSeq, type Node, parseAllDocuments, type Pair, type YAMLMap } from "yaml"
-import type { Diagnostic } from "../../../domain/policy/Diagnostic.js"
+import { type Diagnostic, diagnosticAt } from "../../../domain/policy/Diagnostic.js"
 import type { SourceLocation } from "../../../domain/policy/PolicyAst.js"
 import type { FieldMatcher, Search, SigmaConditionText, SigmaLogsource, SigmaRule, SigmaScalar } from "./SigmaRule.js"
 
@@ -42,16 +42,6 @@ export type ReadOutcome =
   | { readonly kind: "config"; readonly diagnostics: ReadonlyArray<Diagnostic> }
   | { readonly kind: "invalid"; readonly diagnostics: ReadonlyArray<Diagnostic> }
 
-/** A Sigma diagnostic at `loc` (errors carry the Semantic reason), for the reader and the compiler. */
-export const diag = (severity: "error" | "warning", loc: SourceLocation, message: string): Diagnostic => ({
-  severity,
-  file: loc.file,
-  line: loc.line,
-  column: loc.column,
-  message,
-  snippet: loc.snippet,
-  ...(severity === "error" ? { reason: "Semantic" as const } : {})
-})
 
 /** Thrown inside the reader to abandon the file at a node. */
 class Invalid extends Error {
@@ -88,27 +78,27 @@ export const readSigmaFile = (file: string, text: string): ReadOutcome => {
     const e = d.errors[0]
     if (e !== undefined) {
       const message = e.code === "DUPLICATE_KEY" ? "invalid YAML: duplicate key" : `invalid YAML: ${e.message.split("\n")[0]}`
-      return { kind: "invalid", diagnostics: [diag("error", src.at(e.pos[0]), `${message}; file skipped`)] }
+      return { kind: "invalid", diagnostics: [diagnosticAt("error", src.at(e.pos[0]), `${message}; file skipped`)] }
     }
   }
   const nonEmpty = list.filter((d) => d.contents !== null)
-  if (nonEmpty.length === 0) return { kind: "invalid", diagnostics: [diag("error", src.at(0), "empty file; file skipped")] }
+  if (nonEmpty.length === 0) return { kind: "invalid", diagnostics: [diagnosticAt("error", src.at(0), "empty file; file skipped")] }
   if (nonEmpty.length > 1) {
     return {
       kind: "invalid",
       diagnostics: [
-        diag("error", src.of(nonEmpty[1].contents), "several YAML documents (rule collections or correlation rules) are not supported; file skipped")
+        diagnosticAt("error", src.of(nonEmpty[1].contents), "several YAML documents (rule collections or correlation rules) are not supported; file skipped")
       ]
     }
   }
   const root = nonEmpty[0].contents
-  if (!isMap(root)) return { kind: "invalid", diagnostics: [diag("error", src.of(root), "a Sigma rule must be a mapping; file skipped")] }
+  if (!isMap(root)) return { kind: "invalid", diagnostics: [diagnosticAt("error", src.of(root), "a Sigma rule must be a mapping; file skipped")] }
   const has = (k: string) => root.items.some((p) => keyOf(p) === k)
   if (!has("detection") && (has("fieldmappings") || has("backends"))) {
     return {
       kind: "config",
       diagnostics: [
-        diag("warning", src.of(root), "a Sigma configuration file among the rules is not a rule and is not applied; name it with the policy engine's 'config' key")
+        diagnosticAt("warning", src.of(root), "a Sigma configuration file among the rules is not a rule and is not applied; name it with the policy engine's 'config' key")
       ]
     }
   }
@@ -117,7 +107,7 @@ export const readSigmaFile = (file: string, text: string): ReadOutcome => {
     const rule = new RuleReader(src, warnings).rule(root)
     return { kind: "rule", rule, diagnostics: warnings }
   } catch (e) {
-    if (e instanceof Invalid) return { kind: "invalid", diagnostics: [diag("error", e.loc, `${e.message}; file skipped`)] }
+    if (e instanceof Invalid) return { kind: "invalid", diagnostics: [diagnosticAt("error", e.loc, `${e.message}; file skipped`)] }
     throw e
   }
 }
@@ -280,7 +270,7 @@ class RuleReader {
     }
     if (isSeq(value)) {
       if (value.items.length === 0) {
-        this.warnings.push(diag("warning", at, `'${keyOf(p)}' has an empty list of values: it never matches`))
+        this.warnings.push(diagnosticAt("warning", at, `'${keyOf(p)}' has an empty list of values: it never matches`))
       }
       return { values: value.items.map((it) => one(it as Node)), pos: value.items.map((it) => this.src.of(it as Node)) }
     }

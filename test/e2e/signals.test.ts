@@ -229,3 +229,45 @@ describe("/healthz while records flow at full speed", () => {
     expect(summaryRead(res.stdout)).toBeLessThan(total / 2)
   })
 })
+
+describe("a signal while the pipeline loads", () => {
+  it("SIGTERM during a health check that never answers ends the load: exit 0 at once, no summary, nothing read", async () => {
+    const plugdir = path.join(dir, "hang-plugins")
+    fs.mkdirSync(plugdir, { recursive: true })
+    fs.writeFileSync(
+      path.join(plugdir, "hang.mjs"),
+      `class Hang {
+  getName() { return "hang" }
+  init() {}
+  setOutChan() {}
+  async process() {}
+  async cleanup() {}
+  test() { console.log("health check started"); return new Promise(() => {}) }
+}
+export const Plugin = { register(pc) { pc.addProcessor("hang", () => new Hang()) } }
+`
+    )
+    const config = writePipeline(dir, {
+      pipeline: [
+        { processor: "sysflowreader", handler: "flattener", in: "sysflow sysflowchan", out: "flat flattenerchan" },
+        { processor: "hang", in: "flat flattenerchan" }
+      ]
+    }, "hang.json")
+    let sentAt = 0
+    const res = await run(["-plugdir", plugdir, "-config", config, "-driver", "file", input], {
+      onSpawn: (child) => {
+        void stdoutMatch(child, /health check started/).then(() => {
+          sentAt = Date.now()
+          child.kill("SIGTERM")
+        })
+      }
+    })
+    expect(sentAt).toBeGreaterThan(0)
+    expect(res.code).toBe(0)
+    // The load's 10-s health-check deadline did not have to pass.
+    expect(Date.now() - sentAt).toBeLessThan(PROMPT_MS)
+    expect(res.stdout).toContain("Stopping the processing pipeline (SIGTERM received)")
+    expect(res.stdout).not.toContain("Summary:")
+    expect(res.stdout).not.toContain("Reading trace file")
+  })
+})

@@ -48,7 +48,4 @@ export const RuntimeLive = Layer.merge(TerminalOutput.Live, Health.Live)
 export const MainLive = pipelineLayer(DriversLive, ExportsLive).pipe(Layer.provideMerge(RuntimeLive))
 
 /** The graph checker's view of the built-in processors and drivers (what `-test` validates against). */
-export const builtinRegistry = registryOf(
-  builtinProcessors.map((p) => p.spec),
-  builtinDrivers.map((d) => d.spec)
-)
+export const builtinRegistry = registryOf(builtinProcessors, builtinDrivers)

@@ -85,7 +85,7 @@ const tee = <A>(outputs: ReadonlyArray<Channel<A>>, chunk: ReadonlyArray<A>) =>
  * interrupts the main fiber must not reach the stages (it asks for a drain); they are interruptible
  * whatever the caller's mask, and interrupted if the scope closes before they finish.
  */
-const forkInterruptible = <A, E>(effect: Effect.Effect<A, E>) => Effect.forkScoped(Effect.interruptible(effect))
+const forkInRunScope = <A, E>(effect: Effect.Effect<A, E>) => Effect.forkScoped(Effect.interruptible(effect))
 
 /** Starts the stages, then the drivers; the returned handle stops and awaits them. */
 export const startPipeline = (
@@ -111,10 +111,10 @@ export const startPipeline = (
         Effect.ensuring(Effect.forEach(s.outputs, close, { discard: true }))
       )
 
-    const stageFibers = yield* Effect.forEach(stages, (s) => forkInterruptible(runStage(s)))
+    const stageFibers = yield* Effect.forEach(stages, (s) => forkInRunScope(runStage(s)))
 
     const driverFibers = yield* Effect.forEach(drivers, (d) =>
-      forkInterruptible(
+      forkInRunScope(
         withHealth((h) => h.set(`driver ${d.name}`, true)).pipe(
           Effect.zipRight(d.run),
           Effect.catchAll((error) =>
@@ -127,7 +127,7 @@ export const startPipeline = (
 
     // Queue depths for /metrics, sampled once a second while the pipeline runs.
     const channels = [...new Set([...drivers.map((d) => d.output), ...stages.flatMap((s) => [s.input, ...s.outputs])])]
-    const sampler = yield* forkInterruptible(
+    const sampler = yield* forkInRunScope(
       Effect.repeat(
         Effect.forEach(channels, (ch) => Effect.flatMap(depth(ch), (n) => Metric.set(Metric.tagged(queuedChunks, "channel", ch.name), n)), { discard: true }),
         Schedule.spaced("1 second")
@@ -135,7 +135,7 @@ export const startPipeline = (
     )
 
     // Stop: interrupt the drivers; their finalizers close the root channels and the pipeline drains.
-    const stopper = yield* forkInterruptible(
+    const stopper = yield* forkInRunScope(
       Deferred.await(stopRequested).pipe(Effect.zipRight(Fiber.interruptAll(driverFibers)))
     )
 

@@ -53,16 +53,14 @@ const HEALTH_TIMEOUT = Duration.seconds(10)
  * Reads the configuration, loads the plugin drivers and the plugin processors it names, and validates
  * the whole graph (no processor initialised yet).
  */
-export const loadGraph = (
-  options: LoadOptions
-): Effect.Effect<LoadedGraph, PipelineConfigError, DriverRegistry | ProcessorRegistry | PluginCache> =>
+export const loadGraph = (options: LoadOptions): Effect.Effect<LoadedGraph, PipelineConfigError, PipelineServices> =>
   Effect.gen(function* () {
     const raw = yield* loadPipelineConfig(options.configPath)
     const drivers = yield* DriverRegistry
     const processors = yield* ProcessorRegistry
     const cache = yield* PluginCache
     const plugins = cache.registrations
-    const builtinRegistry = registryOf([...processors.values()].map((p) => p.spec), [...drivers.values()].map((d) => d.spec))
+    const builtinRegistry = registryOf(processors.values(), drivers.values())
     const builtins = new Set([...builtinRegistry.processors.keys(), ...builtinRegistry.drivers.keys()])
     // Driver modules run code when imported: load them only when a driver that is not built in is asked for.
     const wanted = options.driver !== "" ? [options.driver] : raw.drivers.flatMap((d) => (d.driver === undefined ? [] : [d.driver]))

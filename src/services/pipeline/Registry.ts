@@ -62,13 +62,16 @@ export const knownKeysOf = (registry: Registry): KnownKeys => (entry) => {
 }
 
 /** The graph checker's registry of the given processors and drivers, with the built-in channel types and handler. */
-export const registryOf = (processors: Iterable<ProcessorSpec>, drivers: Iterable<DriverSpec>): Registry =>
+export const registryOf = (
+  processors: Iterable<{ readonly spec: ProcessorSpec }>,
+  drivers: Iterable<{ readonly spec: DriverSpec }>
+): Registry =>
   extendRegistry(
     { processors: new Map(), handlers: new Map(), drivers: new Map(), channelTypes: new Set() },
     {
       channelTypes: ["sysflowchan", "ctxchan", "flattenerchan", "eventchan", "otelchan"],
-      processors: [...processors],
+      processors: Array.from(processors, (p) => p.spec),
       handlers: [{ name: "flattener", emits: ["flattenerchan"] }],
-      drivers: [...drivers]
+      drivers: Array.from(drivers, (d) => d.spec)
     }
   )

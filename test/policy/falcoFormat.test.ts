@@ -236,8 +236,8 @@ describe("both dialects in one set", () => {
 
 describe("fields SysFlow data does not have (Falco dialect)", () => {
   const text = `${HEADER}- macro: in_ns\n  condition: k8s.deployment.name = prod\n${rule("uses macro", "proc.name = curl and in_ns")}${rule("uses macro too", "in_ns or proc.name = wget")}${rule(
-    "typo",
-    "proc.nmae = curl"
+    "lacking",
+    "user.loginname = curl"
   )}${rule("fine", "proc.name = curl")}`
 
   it("make the rule inactive, with a warning naming the field at its position (also through a macro used twice)", () => {
@@ -245,19 +245,19 @@ describe("fields SysFlow data does not have (Falco dialect)", () => {
     expect(set.rules.map((r) => [r.name, r.enabled, r.inactive])).toEqual([
       ["uses macro", false, "it uses 'k8s.deployment.name', which SysFlow data does not have"],
       ["uses macro too", false, "it uses 'k8s.deployment.name', which SysFlow data does not have"],
-      ["typo", false, "it uses 'proc.nmae', which SysFlow data does not have"],
+      ["lacking", false, "it uses 'user.loginname', which SysFlow data does not have"],
       ["fine", true, undefined]
     ])
     expect(warnings(set)).toEqual([
       "f0.yaml:3:14: warning: rule 'uses macro' is inactive: it uses 'k8s.deployment.name', which SysFlow data does not have",
       "f0.yaml:3:14: warning: rule 'uses macro too' is inactive: it uses 'k8s.deployment.name', which SysFlow data does not have",
-      "f0.yaml:16:14: warning: rule 'typo' is inactive: it uses 'proc.nmae', which SysFlow data does not have"
+      "f0.yaml:16:14: warning: rule 'lacking' is inactive: it uses 'user.loginname', which SysFlow data does not have"
     ])
     expect(matchNames(set, under(curl))).toEqual(["fine"])
   })
 
-  it("are never compared as their own name: '!=' on an unknown field does not fire on everything", () => {
-    const set = load(HEADER + rule("ne", "proc.nmae != curl"))
+  it("are never compared as their own name: '!=' on a field SysFlow lacks does not fire on everything", () => {
+    const set = load(HEADER + rule("ne", "user.loginname != curl"))
     expect(matchNames(set, under(curl))).toEqual([])
     expect(set.enabledRuleCount).toBe(0)
   })

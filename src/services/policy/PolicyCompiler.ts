@@ -38,6 +38,7 @@ import type {
   SourceLocation
 } from "../../domain/policy/PolicyAst.js"
 import type { Priority, RuleMatch } from "../../domain/policyEvent.js"
+import { didYouMean, falcoFieldSource } from "./FalcoFieldNames.js"
 import { cidrMatcher, falcoOrAttribute, NETWORK_FIELDS, RECORDED_SYSCALLS } from "./FalcoFields.js"
 import { transform, valueTest } from "./FalcoOperators.js"
 import { compileOutput } from "./OutputTemplate.js"
@@ -83,6 +84,8 @@ export interface CompiledRule extends RuleMatch {
   readonly enabled: boolean
   /** Why the rule can never apply to SysFlow data (Falco rules: a source, plugin or field SysFlow lacks). */
   readonly inactive?: string
+  /** Skipped, as Falco skips it: `skip-if-unknown-filter: true` and a name that is no Falco field (`inactive` says which). */
+  readonly skipped?: boolean
   /** Falco's output template, as written. */
   readonly output?: string
   /** The output template rendered for a matching record (`%field`, `%(field)`, `%%`, `<NA>`). */
@@ -269,6 +272,8 @@ interface Pending<T> {
   readonly item: T
   readonly generic: Term
   readonly byType: Partial<Record<RecordType, Term>>
+  /** Skipped under `skip-if-unknown-filter` (a name that is no Falco field). */
+  readonly skipped?: boolean
 }
 
 class Compiler {
@@ -381,10 +386,21 @@ class Compiler {
     this.unknownFields = []
     const generic = this.condition(item.condition, { type: undefined, muted: false, falco })
     if (item.kind === "rule" && this.unknownFields.length > 0) {
+      // A name that is no Falco field at all is a mistake (Falco refuses it), unless the rule says to skip.
+      const typos = this.unknownFields.filter((u) => falcoFieldSource(u.name) === undefined)
+      if (typos.length > 0) {
+        if (item.skipIfUnknownFilter === true) {
+          const skipped = `skipped: ${typos.map((u) => `'${u.name}'`).join(", ")} is no Falco field (skip-if-unknown-filter)`
+          this.report("warning", typos[0].at, `rule '${item.name}' is ${skipped}`)
+          return { item: { ...item, inactive: skipped }, generic: false, byType: {}, skipped: true }
+        }
+        for (const u of typos) this.report("error", u.at, `rule '${item.name}' uses '${u.name}', which is not a Falco field${didYouMean(u.name)}`, "Semantic")
+        return { item, generic: false, byType: {} }
+      }
       const names = Array.from(new Set(this.unknownFields.map((u) => u.name)))
       const inactive = `it uses ${names.map((n) => `'${n}'`).join(", ")}, which SysFlow data does not have`
       const first = this.unknownFields[0].at
-      this.report("warning", first, `rule '${item.name}' is inactive: ${inactive}${item.skipIfUnknownFilter === true ? " (skip-if-unknown-filter)" : ""}`)
+      this.report("warning", first, `rule '${item.name}' is inactive: ${inactive}`)
       return { item: { ...item, inactive }, generic: false, byType: {} }
     }
     if (item.kind === "rule" && falco && generic === false) {
@@ -451,14 +467,20 @@ class Compiler {
     const output = (item: RuleItem) => {
       if (item.output === undefined) return {}
       const t = compileOutput(item.output, item.dialect === "falco" ? falcoOrAttribute : undefined)
-      if (t.unknownFields.length > 0 && item.dialect === "falco" && item.inactive === undefined) {
-        const names = t.unknownFields.map((n) => `'%${n}'`).join(", ")
-        this.report("warning", item.pos, `the output of rule '${item.name}' names ${names}, which SysFlow data does not have: rendered as <NA>`)
+      if (t.unknownFields.length > 0 && item.dialect === "falco") {
+        // As in conditions: a name that is no Falco field is a mistake, a Falco field SysFlow lacks is <NA>.
+        const typos = t.unknownFields.filter((n) => falcoFieldSource(n) === undefined)
+        for (const n of typos) this.report("error", item.pos, `the output of rule '${item.name}' names '%${n}', which is not a Falco field${didYouMean(n)}`, "Semantic")
+        const lacking = t.unknownFields.filter((n) => falcoFieldSource(n) !== undefined)
+        if (lacking.length > 0 && item.inactive === undefined) {
+          const names = lacking.map((n) => `'%${n}'`).join(", ")
+          this.report("warning", item.pos, `the output of rule '${item.name}' names ${names}, which SysFlow data does not have: rendered as <NA>`)
+        }
       }
       return { output: item.output, renderOutput: t.render }
     }
     const rules = this.rules.map(
-      ({ item, generic, byType }, index): CompiledRule => ({
+      ({ item, generic, byType, skipped }, index): CompiledRule => ({
         name: item.name,
         desc: item.desc,
         priority: item.priority,
@@ -467,6 +489,7 @@ class Compiler {
         prefilter: item.prefilter,
         enabled: item.enabled && item.inactive === undefined,
         ...(item.inactive === undefined ? {} : { inactive: item.inactive }),
+        ...(skipped === true ? { skipped } : {}),
         ...output(item),
         position: position(item.pos),
         index,

@@ -9,6 +9,11 @@
  * import { loadPolicies, evaluate, readTraceRecords } from "sfprocessor"
  * ```
  */
+import { hashingReady } from "./domain/xxhash.js"
+
+// Flattened attributes hash process ids (xxHash64, a WebAssembly module compiled asynchronously).
+await hashingReady
+
 export type {
   Action,
   ActionContext,

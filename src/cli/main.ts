@@ -10,7 +10,7 @@
 // The subpath: the package root loads every Node platform module (slow start-up).
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Effect, Exit } from "effect"
-import * as v8 from "node:v8"
+import { hashingReady } from "../domain/xxhash.js"
 import { MainLive } from "../layers/MainLive.js"
 import { SfLoggerLive } from "../services/logging/SfLogger.js"
 import { ProfilingLive } from "../services/Profiling.js"
@@ -18,14 +18,6 @@ import { parseCli, trailingFlagsWarning, writeOutput } from "./Flags.js"
 import { runProcessor } from "./Processor.js"
 import { onStopSignals } from "./Signals.js"
 
-/**
- * Between major GCs V8 lets the old generation grow up to 4x its live size while allocation is fast, as
- * it is here; a processor running beside the workloads it watches should stay smaller. Capping growth
- * at 2x keeps peak RSS about a fifth lower for a few percent of time (docs/performance.md). A value given
- * on node's command line (`node --heap-growing-percent=N`) wins.
- */
-const HEAP_GROWING = "--heap-growing-percent"
-if (!process.execArgv.some((a) => a.startsWith(HEAP_GROWING))) v8.setFlagsFromString(`${HEAP_GROWING}=100`)
 
 /** The code the program returned (kept for a fiber that ends interrupted after returning it). */
 let exitCode: number | undefined
@@ -38,6 +30,7 @@ const program = Effect.uninterruptibleMask((interruptible) =>
       return outcome.code
     }
     const { args, trailingFlags } = outcome
+    yield* Effect.promise(() => hashingReady)
     const run = Effect.gen(function* () {
       if (trailingFlags.length > 0) yield* Effect.logWarning(trailingFlagsWarning(trailingFlags))
       yield* onStopSignals

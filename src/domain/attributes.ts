@@ -83,8 +83,11 @@ class ProcInfo {
   }
 }
 
-/** The OID string of the zero pair, used when the process (or its `poid`) is absent. */
-const zeroOid = oidHex(0n, 0n)
+/**
+ * The OID string of the zero pair (`oidHex(0n, 0n)`, xxh64 of "00"), used when the process (or its `poid`)
+ * is absent; a literal because hashing is not ready while modules load (xxhash.ts).
+ */
+export const zeroOid = "392abdfb220ee462"
 
 const procInfos = new WeakMap<Process, ProcInfo>()
 const procInfo = (p: Process): ProcInfo => {

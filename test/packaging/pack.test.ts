@@ -100,7 +100,8 @@ describe("npm pack", () => {
       "dist/index.js",
       "dist/index.d.ts",
       "dist/cli/main.js",
-      "dist/bundle/sfprocessor.js",
+      "dist/bundle/sfprocessor.cjs",
+      "dist/bundle/sfprocessor.cjs.cache",
       ...tracked("policies"),
       ...tracked("resources"),
       ...tracked("plugins"),
@@ -139,7 +140,8 @@ describe("npm pack", () => {
         !fs.existsSync(repo("src", `${f.slice("dist/".length, -".js".length)}.ts`))
     )
     expect(stale, "stale build output in dist/ (its source is gone): `rm -rf dist && npm run build`").toEqual([])
-    expect(fs.statSync(tarball).size).toBeLessThan(2 * 1024 * 1024)
+    // About 1.1 MiB of it is the CLI's code cache (dist/bundle/sfprocessor.cjs.cache, scripts/bundle.js).
+    expect(fs.statSync(tarball).size).toBeLessThan(3 * 1024 * 1024)
   })
 })
 

@@ -47,6 +47,7 @@ import {
   type SocketFileId,
   socketFileId
 } from "./socket/SocketPath.js"
+import { importModule } from "../importModule.js"
 
 export { type SocketStats, makeSocketStats } from "./socket/Intake.js"
 
@@ -94,7 +95,7 @@ const loadNative: Effect.Effect<NativeModule, DriverError> = Effect.suspend(() =
   native !== undefined
     ? Effect.succeed(native)
     : Effect.tryPromise({
-        try: async () => (native = await import("node-unix-socket")),
+        try: async () => (native = await importModule<NativeModule>("node-unix-socket")),
         catch: (e) =>
           new DriverError({
             reason: "Init",

@@ -13,6 +13,7 @@ import { pathToFileURL } from "node:url"
 import { PipelineConfigError, errorText } from "../../domain/errors.js"
 import type { Driver, Handler, HandlerCache, Plugin, PluginCache, PluginLogger, Processor } from "../../domain/plugins.js"
 import { currentPlainLogger, type PlainLogger } from "../logging/SfLogger.js"
+import { importModule } from "../importModule.js"
 
 /** A plugin's logger: the processor's log lines, tagged with the plugin's name. */
 export const pluginLogger = (plain: PlainLogger, component: string): PluginLogger => {
@@ -41,7 +42,7 @@ const hasMethods = (x: unknown, names: ReadonlyArray<string>): string[] =>
 /** Imports a module and returns its export `symbol` (or `default`). */
 const importEntry = (file: string, symbol: string): Effect.Effect<unknown, PipelineConfigError> =>
   Effect.tryPromise({
-    try: () => import(pathToFileURL(path.resolve(file)).href) as Promise<Record<string, unknown>>,
+    try: () => importModule(pathToFileURL(path.resolve(file)).href),
     catch: (e) => fail(`cannot load plugin ${file}: ${errorText(e)}`)
   }).pipe(
     Effect.flatMap((mod) => {

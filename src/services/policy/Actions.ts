@@ -10,6 +10,7 @@ import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import type { Action, ActionContext } from "../../domain/plugins.js"
 import { errorText } from "../../domain/errors.js"
+import { importModule } from "../importModule.js"
 
 export type ActionFunc = (ctx: ActionContext) => void | Promise<void>
 
@@ -18,7 +19,7 @@ const isAction = (x: unknown): x is Action =>
 
 const loadModule = (file: string): Effect.Effect<Action, string> =>
   Effect.tryPromise({
-    try: () => import(pathToFileURL(path.resolve(file)).href) as Promise<Record<string, unknown>>,
+    try: () => importModule(pathToFileURL(path.resolve(file)).href),
     catch: (e) => `cannot load ${file}: ${errorText(e)}`
   }).pipe(
     Effect.flatMap((mod) => {

@@ -16,6 +16,7 @@ import { ExportError, PipelineConfigError, errorText } from "../../../domain/err
 import type { Transport, TransportFactory } from "../Transport.js"
 import { defaultRetryPolicy, describeFailure, type RequestCounter, type RetryPolicy, scrubber, sendBatch } from "./es/BulkSender.js"
 import { decodeEsSettings, type EsSettings, redactUrl } from "./es/EsConfig.js"
+import { importModule } from "../../importModule.js"
 
 export interface EsTransportOptions {
   /** Retry rounds and backoff (defaults: `defaultRetryPolicy`). */
@@ -34,7 +35,7 @@ const isCounter = (c: unknown): c is RequestCounter =>
 /** The client library is large (about half the bundled code): it is loaded when an `es` exporter starts. */
 const loadClient = (): Promise<typeof Client> =>
   // A CommonJS module: its exports are the namespace's `default` when bundled, named exports otherwise.
-  import("@elastic/elasticsearch").then((m) => m.Client ?? (m as unknown as { default: typeof m }).default.Client)
+  importModule<typeof import("@elastic/elasticsearch")>("@elastic/elasticsearch").then((m) => m.Client ?? (m as unknown as { default: typeof m }).default.Client)
 
 const makeClient = (ClientClass: typeof Client, settings: EsSettings, requestTimeoutMs: number): Client => {
   const auth =

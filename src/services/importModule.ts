@@ -1,0 +1,15 @@
+/**
+ * `import()` for modules loaded on first use (plugins, actions, the socket binding, the Elasticsearch
+ * client). The CLI runs its bundle from V8's code cache (bin/sfprocessor.js), and a cached script's own
+ * `import()` has lost Node's callback for it ("A dynamic import callback was not specified"): there the
+ * loader provides the import, an ES module's, under this symbol. Everywhere else (the library, tests) it is
+ * the module's own `import()`.
+ */
+const LOADER_IMPORT = Symbol.for("sfprocessor.import")
+
+type Importer = (specifier: string) => Promise<unknown>
+
+export const importModule = <A = Record<string, unknown>>(specifier: string): Promise<A> => {
+  const loaderImport = (globalThis as { [LOADER_IMPORT]?: Importer })[LOADER_IMPORT]
+  return (loaderImport === undefined ? import(specifier) : loaderImport(specifier)) as Promise<A>
+}

@@ -26,6 +26,8 @@ const show = (e: Expr): string => {
       return `(${e.op} ${atom(e.left)} ${atom(e.right)})`
     case "list":
       return `(${e.op} ${atom(e.subject)} ${e.elements.map(elem).join(" ")})`
+    case "modified":
+      return `(${e.op} ${e.modifier} ${atom(e.subject)} ${e.elements.map(elem).join(" ")})`
   }
 }
 

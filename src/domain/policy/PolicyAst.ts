@@ -33,6 +33,9 @@ export type BinaryOp =
 /** `intersects` (Falco) is `in` on a multi-valued field: some element is in the list. */
 export type ListOp = "in" | "pmatch" | "intersects"
 
+/** Falco's comparison modifiers over a list: exactly one, at least one, every element satisfies the operator. */
+export type ListModifier = "oneof" | "anyof" | "allof"
+
 /** Falco's field transformers (libs filter grammar), applied innermost first. */
 export type Transformer = "tolower" | "toupper" | "b64" | "basename" | "len"
 
@@ -67,6 +70,8 @@ export type Expr =
   | { readonly kind: "exists"; readonly subject: Atom }
   | { readonly kind: "compare"; readonly op: BinaryOp; readonly left: Atom; readonly right: Atom }
   | { readonly kind: "list"; readonly op: ListOp; readonly subject: Atom; readonly elements: ReadonlyArray<Element> }
+  /** Falco's list modifiers (`proc.name == oneof (a, b)`): `op` holds for exactly one / some / every element. */
+  | { readonly kind: "modified"; readonly op: BinaryOp; readonly modifier: ListModifier; readonly subject: Atom; readonly elements: ReadonlyArray<Element> }
 
 /** A position inside a policy file, with the text of its line. */
 export interface SourceLocation extends SourcePos {

@@ -13,15 +13,19 @@
  * parenthesised := '(' expr ')'
  * predicate     := subject exists | subject comparison | subject listOperation
  *                | WORD                                 -- macroReference: a lone bare word
- * exists        := 'exists'
- * comparison    := BINOP value
- * listOperation := ('in' | 'pmatch' | 'intersects') valueList
+ * exists        := 'exists'                             -- no blank needed after it (libs)
+ * comparison    := BINOP (modifiedList | value)
+ * modifiedList  := MODIFIER (IDENTIFIER | valueList)    -- after a string BINOP and a blank
+ * listOperation := ('in' | 'pmatch' | 'intersects') (transformed | IDENTIFIER | valueList)
+ *                                                       -- IDENTIFIER (a list's name): Falco files only
  * valueList     := '(' [element (',' element)*] ')'      -- `in ()` is an empty list (Falco)
  * element       := bracketGroup | value
  * bracketGroup  := '[' (value (',' | before ']'))* ']'  -- `[]`, `[a]`, `[a,]`: parsed, ignored (Q7)
- * subject       := transformed | WORD | QUOTED
+ * subject       := transformed | FIELD | QUOTED
  * value         := transformed | QUOTED | VALUE_WORD | '<' | '>'   -- `evt.dir=<`
- * transformed   := TRANSFORMER '(' (transformed | WORD) ')' | 'val(' WORD ')'
+ * transformed   := TRANSFORMER '(' (transformed | FIELD) ')' | 'val(' FIELD ')'
+ * FIELD         := WORD ['[' (QUOTED | [^\]["'\s]+) ']']   -- `test.str['a b']`, `proc.env[HOME]`
+ * MODIFIER      := 'oneof' | 'anyof' | 'allof'          -- when a list or a list's name follows
  * BINOP         := '=' | '==' | '!=' | '<' | '<=' | '>' | '>=' | 'contains' | 'icontains' | 'startswith'
  *                | 'endswith' | 'glob' | 'iglob' | 'regex' | 'bcontains' | 'bstartswith'
  * TRANSFORMER   := 'tolower' | 'toupper' | 'b64' | 'basename' | 'len'   -- followed by '(' at once
@@ -31,8 +35,9 @@
  * bstartswith intersects` (recognised only where an operator is expected, so they stay ordinary words
  * elsewhere), empty lists, field transformers and `val()`, escapes in quoted atoms (`\"`, `\\`, `\'`,
  * `\n` `\t` `\r` `\b` `\f` `\/` `\xHH`, as libs' unescape_str: the atom keeps its quotes, its inside
- * is unescaped), and values (right-hand sides, list elements) that are bare words with `* + ~ ! @ \`
- * as well (`*.py`, `C:\x`).
+ * is unescaped), values (right-hand sides, list elements) that are bare words with `* + ~ ! @ \`
+ * as well (`*.py`, `C:\x`), and in Falco files (`parseCondition(text, { falco: true })`) libs' bare
+ * strings as values: any run but blanks, quotes and `( ) = ,`, reserved words included (`a.b = not`).
  *
  * Lexical rules (§4.1): whitespace (space, tab, LF, CR, FF) separates tokens. Reserved words are
  * lowercase whole words (`and or not in pmatch exists contains icontains startswith endswith`; `AND` is
@@ -57,7 +62,7 @@
  */
 import { Parser, between, choice, getData, lookAhead, many, mapData, recursiveParser, sepBy, sequenceOf, updateError, updateParserState, withData } from "arcsecond"
 import { Either } from "effect"
-import type { Atom, BinaryOp, Element, Expr, ListOp, Transformer } from "../../domain/policy/PolicyAst.js"
+import type { Atom, BinaryOp, Element, Expr, ListModifier, ListOp, Transformer } from "../../domain/policy/PolicyAst.js"
 
 /** How deeply parentheses and `not` may nest. */
 export const MAX_NESTING = 100
@@ -96,6 +101,8 @@ export const isValidName = (s: string): boolean => BARE_WORD.test(s) && !RESERVE
 interface ParseData {
   readonly text: string
   readonly depth: number
+  /** A Falco file's condition: values are read as libs reads them (see `value`). */
+  readonly falco: boolean
 }
 
 type P<T> = Parser<T, string, ParseData>
@@ -121,10 +128,22 @@ interface Tok {
   readonly end: number
 }
 
-const QUOTED = /\\"[^\n]*?\\"|''[^'\s,()][^'\n]*?''|"(?:[^"\\\n]|\\[^\n])*"|'(?:[^'\\\n]|\\[^\n])*'/y
+/** As libs lexes a quoted string: it ends at the first quote not preceded by a backslash (so `'a\\' '` is one string). */
+const QUOTED = /\\"[^\n]*?\\"|''[^'\s,()][^'\n]*?''|"(?:[^"\\\n]|\\+[^\\\n])*"|'(?:[^'\\\n]|\\+[^\\\n])*'/y
 const OPERATOR = /<=|>=|!=|==|<|>|=/y
-/** A value word (right-hand side, list element): a bare word that may also hold `* + ~ ! @ \` (Falco), and `<` `>` after its first character (`a->b`). */
+/**
+ * A value word in a Falco file (right-hand side, list element): libs' bare string, any run of characters
+ * but blanks, quotes, `( ) = ,` (`*.py`, `C:\x`, `0a!@#$%^&*[]{}|`), reserved words included (`a.b = not`).
+ */
+const FALCO_VALUE_WORD = /(?!\\")[^()"'\s=,]+/y
+/** A value word in our dialect (and in bracket groups, Q7): a bare word that may also hold `* + ~ ! @ \`, and `<` `>` after its first character (`a->b`). */
 const VALUE_WORD = /(?!\\")[A-Za-z0-9_./*+~!@\\:-](?:[A-Za-z0-9_./*:+~!@\\<>-]|\[[A-Za-z0-9_./*:-]+\])*/y
+/** A field: a bare word, then possibly an argument in brackets, quoted or free-form as libs reads it (`test.str['a b']`, `proc.env[HOME]`). */
+const FIELD = new RegExp(`${WORD.source}(?:\\[(?:"(?:[^"\\\\]|\\\\.)*"|'(?:[^'\\\\]|\\\\.)*'|[^\\]\\["'\\s]+)\\])?`, "y")
+/** Falco's list modifiers after a string operator and a blank, when a list or a list name follows (libs: not `and`/`or`/`not`). */
+const LIST_MODIFIER = /(?<=\s)(?:oneof|anyof|allof)(?=\s+(?:\(|(?!(?:and|or|not)(?![A-Za-z0-9]))[A-Za-z]))/y
+/** An identifier (libs): a list's name after `in` or a modifier, without parentheses. */
+const IDENTIFIER = /[A-Za-z][A-Za-z0-9_]*/y
 /** A field transformer or `val`, immediately followed by `(` (as libs lexes `tolower(`). */
 const TRANSFORMER = /(?:tolower|toupper|b64|basename|len|val|join|concat|getopt)\(/y
 const PUNCTUATION = /[()[\],]/y
@@ -152,7 +171,6 @@ const token = (re: RegExp, accept?: (text: string) => boolean): P<Tok> =>
 
 const word = (accept?: (text: string) => boolean): P<Tok> => token(WORD, accept)
 const keyword = (k: string): P<Tok> => word((w) => w === k)
-const bareWord: P<Tok> = word((w) => !RESERVED_WORDS.has(w))
 const quoted: P<Tok> = token(QUOTED)
 const punctuation = (p: string): P<Tok> => token(PUNCTUATION, (t) => t === p)
 /** `<` or `>` as a value: not the first half of `<=` / `>=`. */
@@ -186,8 +204,11 @@ const expect = <T>(p: P<T>, what: string): P<T> =>
 const andThen = <A, B>(p: P<A>, next: (a: A) => P<B>): P<B> => p.chain((a) => next(a as A))
 
 const tooDeep = `condition nested too deeply (more than ${MAX_NESTING} levels)`
-const deeper: P<null> = mapData((data: ParseData): ParseData => ({ text: data.text, depth: data.depth + 1 }))
-const shallower: P<null> = mapData((data: ParseData): ParseData => ({ text: data.text, depth: data.depth - 1 }))
+const deeper: P<null> = mapData((data: ParseData): ParseData => ({ ...data, depth: data.depth + 1 }))
+const shallower: P<null> = mapData((data: ParseData): ParseData => ({ ...data, depth: data.depth - 1 }))
+
+/** `falco` in a Falco file's condition, else `sysflow`. */
+const byDialect = <T>(falco: P<T>, sysflow: P<T>): P<T> => (getData as P<ParseData>).chain((d) => (d?.falco === true ? falco : sysflow))
 
 /** The opening token of a nesting level (`(` or `not`): one level deeper, at most `MAX_NESTING`. */
 const opening = (open: P<Tok>): P<Tok> =>
@@ -232,7 +253,7 @@ const quotedAtom = (t: Tok): Atom => ({ text: unescapeQuoted(t), quoted: true, o
 // transformed := TRANSFORMER '(' (transformed | WORD) ')' | 'val(' WORD ')'
 // As in libs: `val()` only on a right-hand side, never inside a transformer nor as a subject.
 const transformerToken: P<Tok> = token(TRANSFORMER)
-const fieldAtom: P<Atom> = bareWord.map((w) => atomOf(w, false))
+const fieldAtom: P<Atom> = token(FIELD, (w) => !RESERVED_WORDS.has(w)).map((w) => atomOf(w, false))
 const transformedOf = (allowVal: boolean): P<Atom> =>
   andThen(transformerToken, (t) => {
     const name = t.text.slice(0, -1)
@@ -284,8 +305,10 @@ const composed = (t: Tok, name: "join" | "concat", closing: P<Tok>): P<Atom> => 
 // subject := transformed | WORD | QUOTED ;  value := transformed | plainValue ;  plainValue := QUOTED | VALUE_WORD | '<' | '>'
 const subject: P<Atom> = choice([transformedOf(false), fieldAtom, quoted.map(quotedAtom)])
 const valueWord: P<Tok> = token(VALUE_WORD, (w) => !RESERVED_WORDS.has(w))
-/** A value inside a list or bracket group: no transformers there (libs). */
-const plainValue: P<Atom> = choice([quoted.map(quotedAtom), valueWord.map((t) => atomOf(t, false)), angle.map((t) => atomOf(t, false))])
+/** A value inside a bracket group. */
+const groupValue: P<Atom> = choice([quoted.map(quotedAtom), valueWord.map((t) => atomOf(t, false)), angle.map((t) => atomOf(t, false))])
+/** A value inside a list: no transformers there (libs). A Falco file's bare values are libs' bare strings. */
+const plainValue: P<Atom> = byDialect(choice([quoted.map(quotedAtom), token(FALCO_VALUE_WORD).map((t) => atomOf(t, false))]), groupValue)
 const value: P<Atom> = choice([transformedOf(true), plainValue])
 
 // BINOP, list operators
@@ -313,19 +336,19 @@ const listOperator: P<Tok> = choice([keyword("in"), keyword("pmatch"), keyword("
 // bracketGroup := '[' (value (',' | before ']'))* ']'
 const bracketGroup: P<Element> = sequenceOf([
   punctuation("["),
-  many(sequenceOf([plainValue, expect(choice([punctuation(","), lookAhead(punctuation("]"))]), "expected ',' or ']' in bracket group")])),
+  many(sequenceOf([groupValue, expect(choice([punctuation(","), lookAhead(punctuation("]"))]), "expected ',' or ']' in bracket group")])),
   expect(punctuation("]"), "expected a value or ']' in bracket group")
 ]).map(([open, items]) => ({ kind: "group", atoms: items.map(([atom]) => atom), offset: open.start }))
 
 // element := bracketGroup | value
-const element = (op: ListOp): P<Element> =>
+const element = (op: ListOp | ListModifier): P<Element> =>
   expect(
     choice([bracketGroup, plainValue.map((atom): Element => ({ kind: "atom", atom }))]),
     `expected a value in '${op}' list`
   )
 
 // valueList := '(' [element (',' element)*] ')'
-const valueList = (op: ListOp): P<Array<Element>> =>
+const valueList = (op: ListOp | ListModifier): P<Array<Element>> =>
   between<Tok, Array<Element>, Tok>(expect(punctuation("("), `expected '(' after '${op}'`))(
     expect(punctuation(")"), `expected ',' or ')' in '${op}' list`)
   )(choice([lookAhead(punctuation(")")).map((): Array<Element> => []), sepBy<Tok, Element, string, ParseData>(punctuation(","))(element(op))]))
@@ -333,17 +356,38 @@ const valueList = (op: ListOp): P<Array<Element>> =>
 /** What follows a predicate's subject, as the function that builds the predicate from it. */
 type Completion = (subject: Atom) => Expr
 
-const exists: P<Completion> = keyword("exists").map(() => (subject) => ({ kind: "exists", subject }))
+// 'exists' needs no blank after it (libs: `a.b existsand m`)
+const exists: P<Completion> = token(/exists/y).map(() => (subject) => ({ kind: "exists", subject }))
 
-// BINOP value
-const valueAfter = new Map(BINARY_OPERATORS.map((op) => [op, expect(value, `expected a value after '${op}'`)]))
-const comparison: P<Completion> = andThen(binaryOperator, (t) => {
-  const op = (t.text === "==" ? "=" : t.text) as BinaryOp
-  return valueAfter.get(op)!.map((right): Completion => (left) => ({ kind: "compare", op, left, right }))
-})
+/** A list's name where libs takes one without parentheses (after `in`, a modifier): one element. */
+const listName: P<Array<Element>> = token(IDENTIFIER).map((t): Array<Element> => [{ kind: "atom", atom: atomOf(t, false) }])
 
-// ('in' | 'pmatch') valueList
-const valueLists = { in: valueList("in"), pmatch: valueList("pmatch"), intersects: valueList("intersects") }
+// modifiedList := MODIFIER (valueList | IDENTIFIER)     -- after a string operator: `== oneof (a, b)`
+const modifiedList = (op: BinaryOp): P<Completion> =>
+  andThen(token(LIST_MODIFIER), (m) => {
+    const modifier = m.text as ListModifier
+    return choice([listName, valueList(modifier)]).map(
+      (elements): Completion => (subject) => ({ kind: "modified", op, modifier, subject, elements })
+    )
+  })
+
+/** The operators a list modifier may follow (libs' string operators). */
+const MODIFIABLE: ReadonlySet<BinaryOp> = new Set(BINARY_OPERATORS.filter((op) => !["<", "<=", ">", ">="].includes(op)))
+
+// comparison := BINOP (modifiedList | value)
+const valueAfter = new Map(
+  BINARY_OPERATORS.map((op) => {
+    const plain = expect(value, `expected a value after '${op}'`).map((right): Completion => (left) => ({ kind: "compare", op, left, right }))
+    return [op, MODIFIABLE.has(op) ? choice([modifiedList(op), plain]) : plain]
+  })
+)
+const comparison: P<Completion> = andThen(binaryOperator, (t) => valueAfter.get((t.text === "==" ? "=" : t.text) as BinaryOp)!)
+
+// listOperation := ('in' | 'pmatch' | 'intersects') (valueList | transformed | IDENTIFIER)
+// A transformed field or val() on the right is the one element (the compiler compares with its values).
+const listRight = (op: ListOp): P<Array<Element>> =>
+  choice([transformedOf(true).map((atom): Array<Element> => [{ kind: "atom", atom }]), byDialect(listName, valueList(op)), valueList(op)])
+const valueLists = { in: listRight("in"), pmatch: listRight("pmatch"), intersects: listRight("intersects") }
 const listOperation: P<Completion> = andThen(listOperator, (t) => {
   const op = t.text as ListOp
   return valueLists[op].map((elements): Completion => (subject) => ({ kind: "list", op, subject, elements }))
@@ -387,11 +431,12 @@ const expr: P<Expr> = orExpr
 const condition: P<Expr> = sequenceOf([expr, expect(endOfCondition, "expected 'and', 'or' or end of condition")]).map(([e]) => e)
 
 /**
- * Parses a condition. Offsets in the AST and in errors are UTF-16 offsets into `text`.
+ * Parses a condition. Offsets in the AST and in errors are UTF-16 offsets into `text`. `falco`: a Falco
+ * file's condition (bare values as libs reads them, `in list_name` without parentheses).
  */
-export const parseCondition = (text: string): Either.Either<Expr, ConditionSyntaxError> => {
+export const parseCondition = (text: string, options: { readonly falco?: boolean } = {}): Either.Either<Expr, ConditionSyntaxError> => {
   try {
-    const result = withData<Expr, string, ParseData>(condition)({ text, depth: 0 }).run(text)
+    const result = withData<Expr, string, ParseData>(condition)({ text, depth: 0, falco: options.falco === true }).run(text)
     // Every failure past the first token is thrown; a plain failure here would be a grammar bug.
     if (result.isError) throw new Error(`condition parser failed without a syntax error: ${result.error}`)
     return Either.right(result.result)

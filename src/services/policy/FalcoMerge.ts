@@ -264,7 +264,7 @@ class Merger {
   }
 
   private parse(text: ConditionText): Condition | undefined {
-    const parsed = parseCondition(text.text)
+    const parsed = parseCondition(text.text, { falco: true }) // appends and exceptions: Falco's
     if (parsed._tag === "Left") {
       this.errors.push({ ...diagnosticAt("error", text.locate(parsed.left.offset), parsed.left.message), reason: "Syntax" })
       return undefined

@@ -69,6 +69,9 @@ export const MAX_LIST_VALUES = 100_000
  */
 export const MAX_CONDITION_DEPTH = 1000
 
+/** `oneof` is built from pairwise terms (exactly one of n holds): its lists stay small. */
+export const MAX_ONEOF_VALUES = 256
+
 /** A compiled rule: what `PolicyEvent.rules` carries, plus what the engine and `-test` need. */
 export interface CompiledRule extends RuleMatch {
   readonly name: string
@@ -572,6 +575,11 @@ class Compiler {
       case "list": {
         const subject = this.operand(e.subject, c, scope, true)
         const op = e.op === "pmatch" ? "pmatch" : "in" // intersects: some element is in the list, as `in` on a multi-valued field
+        // A field on the right (`in val(f)`, `in b64(f)`): its values are the list.
+        const only = e.elements.length === 1 && e.elements[0].kind === "atom" ? e.elements[0].atom : undefined
+        if (only !== undefined && (only.val === true || only.transformers !== undefined || only.compose !== undefined)) {
+          return this.strCompare(op === "pmatch" ? "contains" : "=", subject.str, this.operand(only, c, scope, false).str)
+        }
         const numeric = op === "in" && subject.def !== undefined && isNumericAttribute(subject.def) ? subject.text : undefined
         const values = this.values(e.op, e.elements, c, scope, numeric)
         if (!scope.muted && scope.falco === true && !this.typeCheck(e.op, subject, values.map((v) => ({ c: v })), c.locate(e.subject.offset))) return false
@@ -579,7 +587,28 @@ class Compiler {
         if (op === "in" && scope.falco === true && NETWORK_FIELDS.has(subject.text)) return this.network(subject.text, values, c.locate(e.subject.offset))
         return this.list(op, subject, values)
       }
+      case "modified":
+        return this.modified(e, c, scope, stack, depth)
     }
+  }
+
+  /**
+   * Falco's `op oneof|anyof|allof (…)`: the comparison with each element (lists expanded), holding for
+   * exactly one, some, or every element; false on an empty list (libs).
+   */
+  private modified(e: Extract<Expr, { kind: "modified" }>, c: Condition, scope: Scope, stack: Array<string>, depth: number): Term {
+    const rights = e.elements.flatMap((el) =>
+      this.values(e.modifier, [el], c, scope, undefined).map((v): Atom => ({ text: `"${v}"`, quoted: true, offset: el.kind === "atom" ? el.atom.offset : el.offset }))
+    )
+    if (rights.length === 0) return false
+    if (e.modifier === "oneof" && rights.length > MAX_ONEOF_VALUES) {
+      this.error(c.locate(e.subject.offset), `'oneof' compares with at most ${MAX_ONEOF_VALUES} values, found ${rights.length}`, "Semantic")
+      return false
+    }
+    const terms = rights.map((right) => this.track(this.expr({ kind: "compare", op: e.op, left: e.subject, right }, c, scope, stack, depth + 1)))
+    if (e.modifier === "anyof") return this.graph.or(terms)
+    if (e.modifier === "allof") return this.graph.and(terms)
+    return this.graph.or(terms.map((t, i) => this.graph.and([t, this.graph.not(this.graph.or(terms.filter((_, j) => j !== i)))])))
   }
 
   /**

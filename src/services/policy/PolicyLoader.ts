@@ -483,6 +483,11 @@ class ItemReader {
       this.error(this.posOf(contents as Node, 0), `a policy file must be a sequence of items, found ${nodeKind(contents)}`)
       return []
     }
+    // The dialect is the file's, known before any condition is read.
+    this.falco = contents.items.some((raw) => {
+      const node = this.resolve(raw)
+      return isMap(node) && this.marksFalco(node)
+    })
     const items: Array<PolicyItem> = []
     for (const raw of contents.items) {
       const node = this.resolve(raw)
@@ -495,6 +500,18 @@ class ItemReader {
     }
     if (items.length === 0 && contents.items.length === 0) this.warn(contents.range?.[0] ?? 0, "policy file has no items")
     return items
+  }
+
+  /** Whether an item marks its file as a Falco file (see FALCO_ONLY_KEYS). */
+  private marksFalco(map: YAMLMap): boolean {
+    const pairs = map.items.flatMap((pair) => {
+      const key = this.resolve(pair.key)
+      return isScalar(key) ? [{ name: String(key.value ?? ""), value: pair.value }] : []
+    })
+    const kind = pairs.find((p) => isItemKey(p.name))?.name
+    if (pairs.some((p) => FALCO_ONLY_KEYS.has(p.name) || (p.name === "append" && kind !== "macro"))) return true
+    const version = this.resolve(pairs.find((p) => p.name === "required_engine_version")?.value)
+    return isScalar(version) && SEMVER.test(trimSpace(String(version.value ?? "")))
   }
 
   /** One item mapping. */
@@ -544,14 +561,9 @@ class ItemReader {
     const pos = this.posOf(itemKey.key, mapStart)
     const keyOffset = itemKey.key.range?.[0] ?? mapStart
     const f = new Fields(this, fields, itemKey.name, keyOffset)
-    if (FALCO_ONLY_KEYS.has(itemKey.name) || others.some((o) => FALCO_ONLY_KEYS.has(o.name) || (o.name === "append" && itemKey.name !== "macro"))) {
-      this.falco = true
-    }
-
     switch (itemKey.name) {
       case "required_engine_version": {
         const value = this.scalar(itemKey.value, itemKey.name, keyOffset)
-        if (value !== undefined && SEMVER.test(trimSpace(value))) this.falco = true
         return value === undefined ? undefined : { kind: "required_engine_version", pos, value }
       }
       case "required_plugin_versions":
@@ -742,7 +754,7 @@ class ItemReader {
     const ct = this.conditionText(value, owner, keyOffset)
     if (ct === undefined) return undefined
     const { text, locate } = ct
-    const parsed = parseCondition(text)
+    const parsed = parseCondition(text, { falco: this.falco })
     if (parsed._tag === "Left") {
       this.error(locate(parsed.left.offset), parsed.left.message, "Syntax")
       return undefined

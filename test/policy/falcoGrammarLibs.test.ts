@@ -1,0 +1,171 @@
+/**
+ * The rest of libs' filter grammar (issue 12, item 2), from the grammar libs documents in its parser
+ * (userspace/libsinsp/filter/parser.h) and the behaviour its tests describe: the list modifiers
+ * `oneof`/`anyof`/`allof` after a string operator, a transformed field or `val()` as the right side of
+ * `in`/`pmatch`/`intersects`, a list's name after `in` without parentheses, quoted and free-form field
+ * arguments, libs' bare strings as values and its lexing of quoted strings. In a Falco file values are
+ * read as libs reads them; our dialect keeps the reference's lexical rules (conditionGrammar.test.ts).
+ */
+import { Either } from "effect"
+import { describe, expect, it } from "vitest"
+import type { Expr } from "../../src/domain/policy/PolicyAst.js"
+import { parseCondition } from "../../src/services/policy/ConditionParser.js"
+import { bash, errorsOf, holds, pe, proc, ruleText } from "./fixtures.js"
+
+const FALCO = "- required_engine_version: 0.57.0"
+const curl = proc({ exe: "/usr/bin/curl", exeArgs: "-s http://x.io/a.sh", parent: bash })
+const run = pe({ process: curl, ptree: [curl, bash] })
+/** Whether a Falco file's rule with `condition` matches curl's exec. */
+const falcoHolds = (condition: string, prelude = "") => holds(condition, run, `${FALCO}\n${prelude}`)
+
+const parsed = (text: string, falco = true): Expr => {
+  const r = parseCondition(text, { falco })
+  if (Either.isLeft(r)) throw new Error(`${text}: ${r.left.message} at ${r.left.offset}`)
+  return r.right
+}
+const syntaxError = (text: string, falco = true) => {
+  const r = parseCondition(text, { falco })
+  if (Either.isRight(r)) throw new Error(`expected a syntax error for ${text}`)
+  return r.left
+}
+
+describe("list modifiers: exactly one / at least one / every element satisfies the operator", () => {
+  it.each([
+    ["proc.name == oneof (curl, bash)", true],
+    ["proc.name == oneof (curl)", true],
+    ["proc.name == oneof (bash, sh)", false],
+    ["proc.name == oneof (curl, curl)", false], // two elements are equal to it
+    ["proc.name = anyof (curl, bash)", true],
+    ["proc.name = anyof (bash, sh)", false],
+    ["proc.name = anyof (curl, curl)", true],
+    ["proc.name == allof (curl)", true],
+    ["proc.name == allof (curl, bash)", false],
+    ["proc.name == allof (curl, curl)", true],
+    ["proc.name != oneof (curl, curl, bash)", true], // exactly one differs
+    ["proc.name != oneof (curl, bash)", true],
+    ["proc.name != oneof (bash, sh)", false],
+    ["proc.name != anyof (curl, bash)", true],
+    ["proc.name != allof (bash, sh)", true], // not in the list
+    ["proc.name != allof (curl, bash)", false],
+    ["proc.name contains oneof (cur, bash)", true],
+    ["proc.name contains oneof (cu, rl)", false],
+    ["proc.name contains allof (cu, rl)", true],
+    ["proc.name startswith anyof (c, w)", true],
+    ["proc.name endswith allof (rl, url)", true],
+    ["proc.name glob oneof ('c*', bash)", true],
+    ["proc.name glob allof ('c*', '*l')", true],
+    ["proc.name iglob anyof ('C*')", true],
+    ["proc.name regex anyof ('c.*', 'b.*')", true],
+    ["proc.name icontains allof (CU, RL)", true],
+    ["toupper(proc.name) == oneof (CURL, BASH)", true],
+    ["proc.name == oneof ()", false],
+    ["proc.name == anyof ()", false],
+    ["proc.name == allof ()", false],
+    ["not proc.name == oneof (bash, sh)", true],
+    ["proc.name == oneof (bash) or proc.name == anyof (curl)", true]
+  ])("%s → %s", (c, want) => expect(falcoHolds(c)).toBe(want))
+
+  it("take a list's name, with or without parentheses, expanded as in 'in'", () => {
+    const lists = "- list: tools\n  items: [curl, wget]\n- list: more\n  items: [tools, curl]"
+    expect(falcoHolds("proc.name == anyof tools", lists)).toBe(true)
+    expect(falcoHolds("proc.name == oneof (tools)", lists)).toBe(true)
+    expect(falcoHolds("proc.name == oneof more", lists)).toBe(false) // curl twice
+    expect(falcoHolds("proc.name != allof tools", lists)).toBe(false)
+  })
+
+  it("are parsed as one predicate with the operator, the modifier and the elements", () => {
+    expect(parsed("proc.name != allof (a, 'b c')")).toMatchObject({
+      kind: "modified",
+      op: "!=",
+      modifier: "allof",
+      subject: { text: "proc.name" },
+      elements: [{ kind: "atom", atom: { text: "a" } }, { kind: "atom", atom: { text: "'b c'" } }]
+    })
+  })
+
+  it("are ordinary words where no list follows, or after a relational operator", () => {
+    expect(parsed("proc.name == oneof")).toMatchObject({ kind: "compare", right: { text: "oneof" } })
+    expect(parsed("proc.name == oneof and proc.name == anyof (cat)")).toMatchObject({
+      kind: "and",
+      operands: [{ kind: "compare", right: { text: "oneof" } }, { kind: "modified", modifier: "anyof" }]
+    })
+    expect(parsed("proc.name == oneof oneof")).toMatchObject({ kind: "modified", elements: [{ atom: { text: "oneof" } }] })
+    expect(syntaxError("proc.pid < oneof (1, 2)")).toEqual({ offset: 17, message: "expected 'and', 'or' or end of condition, found '('" })
+  })
+
+  it("keep the operator's checks: a bad regex in one element is an error at it", () => {
+    expect(errorsOf(ruleText("proc.name regex anyof (a, '(')", FALCO))[0]).toMatch(/^test\.yaml:5:31: error: invalid regular expression/)
+  })
+})
+
+describe("a field on the right of in / pmatch / intersects", () => {
+  it.each([
+    ["proc.name in val(proc.name)", true],
+    ["proc.pname in val(proc.name)", false],
+    ["proc.pname intersects val(proc.pname)", true],
+    ["toupper(proc.name) in toupper(proc.name)", true],
+    ["proc.name in tolower(proc.pname)", false],
+    ["proc.exe pmatch val(proc.name)", true] // the engine's pmatch: the value contains an element
+  ])("%s → %s", (c, want) => expect(falcoHolds(c)).toBe(want))
+
+  it("is parsed as the list's one element", () => {
+    expect(parsed("some.field in b64(test.field)")).toMatchObject({ kind: "list", op: "in", elements: [{ kind: "atom", atom: { text: "test.field", transformers: ["b64"] } }] })
+  })
+})
+
+describe("a list's name after 'in' without parentheses (Falco files)", () => {
+  it("is the list", () => {
+    expect(falcoHolds("proc.name in tools", "- list: tools\n  items: [curl, wget]")).toBe(true)
+    expect(falcoHolds("proc.name in tools", "- list: tools\n  items: [wget]")).toBe(false)
+  })
+
+  it("stays a syntax error in our dialect", () => {
+    expect(syntaxError("x in a", false)).toEqual({ offset: 5, message: "expected '(' after 'in', found 'a'" })
+  })
+})
+
+describe("field arguments", () => {
+  it.each([
+    ["test.str['a aa'] = a", "test.str['a aa']"],
+    ['test.str[""] = empty', 'test.str[""]'],
+    ["test.str[+0.25e+10] = a", "test.str[+0.25e+10]"],
+    ["test.str[0a!@#456:/\\.;!$%^&*(){}|] = v", "test.str[0a!@#456:/\\.;!$%^&*(){}|]"],
+    ['test.str["with \\"escapes\\""] = a', 'test.str["with \\"escapes\\""]']
+  ])("%s: the argument is part of the field", (c, field) => {
+    expect(parsed(c)).toMatchObject({ kind: "compare", left: { text: field } })
+  })
+
+  it("make a Falco rule inactive when the field has no SysFlow source (proc.env[...])", () => {
+    expect(falcoHolds("proc.env['HOME'] = /root or proc.name = curl")).toBe(false)
+  })
+})
+
+describe("values as libs reads them in Falco files", () => {
+  it.each([
+    ["a.b = not", "not"],
+    ["test.str = 0a!@#456:/\\.;!$%^&*[]{}|", "0a!@#456:/\\.;!$%^&*[]{}|"],
+    ["a.b = %{x}", "%{x}"]
+  ])("%s: the value is %s", (c, v) => {
+    expect(parsed(c)).toMatchObject({ kind: "compare", right: { text: v } })
+  })
+
+  it("also in lists", () => {
+    expect(parsed("test.list in (0a!@#456:/\\.;!$%^&*[]{}|, value)")).toMatchObject({
+      elements: [{ atom: { text: "0a!@#456:/\\.;!$%^&*[]{}|" } }, { atom: { text: "value" } }]
+    })
+  })
+
+  it("our dialect keeps the reference's lexical rules", () => {
+    expect(syntaxError("x = a|b", false)).toEqual({ offset: 5, message: "unexpected character '|'" })
+    expect(syntaxError("a.b = not", false)).toEqual({ offset: 6, message: "expected a value after '=', found 'not'" })
+  })
+
+  it("a quoted string ends at the first quote not preceded by a backslash", () => {
+    expect(parsed("test.str = 'escape single quote \\\\' '")).toMatchObject({ right: { quoted: true } })
+    expect(parsed("test.str = 'multiple \\\\' \\\\\\\\''")).toMatchObject({ right: { quoted: true } })
+  })
+
+  it("'exists' needs no blank after it", () => {
+    expect(parsed("test.op existsand macro")).toMatchObject({ kind: "and", operands: [{ kind: "exists" }, { kind: "macro", name: "macro" }] })
+  })
+})

@@ -8,6 +8,7 @@ import { type TransportFactory, TransportRegistry } from "../services/export/Tra
 import { makeEsTransport } from "../services/export/transports/EsTransport.js"
 import { makeFileTransport } from "../services/export/transports/FileTransport.js"
 import { makeFindingsTransport } from "../services/export/transports/FindingsTransport.js"
+import { makeNatsTransport } from "../services/export/transports/NatsTransport.js"
 import { makeNullTransport } from "../services/export/transports/NullTransport.js"
 import { makeSyslogTransport } from "../services/export/transports/SyslogTransport.js"
 import { makeTerminalTransport } from "../services/export/transports/TerminalTransport.js"
@@ -24,7 +25,8 @@ export const builtinTransports: ReadonlyArray<readonly [string, TransportFactory
   ["es", makeEsTransport],
   ["kafka", unsupported("export 'kafka'")],
   ["null", makeNullTransport],
-  ["findings", makeFindingsTransport]
+  ["findings", makeFindingsTransport],
+  ["nats", makeNatsTransport]
 ]
 
 export const TransportsLive = TransportRegistry.layer(builtinTransports)

@@ -4,6 +4,8 @@
  * decoded to strings only for transports that frame each one (syslog, Elasticsearch).
  */
 
+import type { PolicyEvent } from "../../domain/policyEvent.js"
+
 /** JSON lines as UTF-8: every document followed by "\n". */
 export interface JsonLinesText {
   readonly bytes: Uint8Array
@@ -18,6 +20,8 @@ export interface ExportBatch {
   readonly ids?: ReadonlyArray<string>
   /** The same documents as bytes, when the encoder wrote bytes. */
   readonly text?: JsonLinesText
+  /** The events the documents were encoded from, one per document, for transports that ask (`Transport.wantsRecords`). */
+  readonly records?: ReadonlyArray<PolicyEvent>
 }
 
 /** A batch held as bytes; its `lines` are decoded on first use. */
@@ -26,7 +30,8 @@ export class TextBatch implements ExportBatch {
 
   constructor(
     readonly text: JsonLinesText,
-    readonly ids?: ReadonlyArray<string>
+    readonly ids?: ReadonlyArray<string>,
+    readonly records?: ReadonlyArray<PolicyEvent>
   ) {}
 
   get lines(): ReadonlyArray<string> {
@@ -68,13 +73,14 @@ export const bytesOf = (b: ExportBatch): number => {
 /** Documents `start` to `end` (exclusive) of a batch. */
 export const sliceBatch = (b: ExportBatch, start: number, end: number): ExportBatch => {
   const ids = b.ids?.slice(start, end)
-  if (b.text === undefined) return { lines: b.lines.slice(start, end), ids }
+  const records = b.records?.slice(start, end)
+  if (b.text === undefined) return { lines: b.lines.slice(start, end), ids, records }
   const { bytes, ends } = b.text
   const from = start === 0 ? 0 : ends[start - 1]
   const to = end === 0 ? 0 : ends[end - 1]
   const shifted = ends.slice(start, end)
   for (let i = 0; i < shifted.length; i++) shifted[i] -= from
-  return new TextBatch({ bytes: bytes.subarray(from, to), ends: shifted }, ids)
+  return new TextBatch({ bytes: bytes.subarray(from, to), ends: shifted }, ids, records)
 }
 
 /**
@@ -84,7 +90,8 @@ export const sliceBatch = (b: ExportBatch, start: number, end: number): ExportBa
 export const concatBatches = (bs: ReadonlyArray<ExportBatch>, alloc: (n: number) => Uint8Array = Buffer.allocUnsafe): ExportBatch => {
   if (bs.length === 1) return bs[0]
   const ids = bs.every((b) => b.ids !== undefined) ? bs.flatMap((b) => b.ids!) : undefined
-  if (!bs.every((b) => b.text !== undefined)) return { lines: bs.flatMap((b) => b.lines), ids }
+  const records = bs.every((b) => b.records !== undefined) ? bs.flatMap((b) => b.records!) : undefined
+  if (!bs.every((b) => b.text !== undefined)) return { lines: bs.flatMap((b) => b.lines), ids, records }
   const texts = bs.map((b) => b.text!)
   const ends = new Uint32Array(texts.reduce((n, t) => n + t.ends.length, 0))
   const bytes = alloc(texts.reduce((n, t) => n + t.bytes.length, 0))
@@ -95,5 +102,9 @@ export const concatBatches = (bs: ReadonlyArray<ExportBatch>, alloc: (n: number)
     bytes.set(t.bytes, offset)
     offset += t.bytes.length
   }
-  return new TextBatch({ bytes, ends }, ids)
+  return new TextBatch({ bytes, ends }, ids, records)
 }
+
+/** The same documents with the events they were encoded from. */
+export const withRecords = (b: ExportBatch, records: ReadonlyArray<PolicyEvent>): ExportBatch =>
+  b.text !== undefined ? new TextBatch(b.text, b.ids, records) : { lines: b.lines, ids: b.ids, records }

@@ -16,7 +16,8 @@ import type { Stage } from "../kernel/Stage.js"
 import { EncoderRegistry } from "./Encoder.js"
 import { decodeExporterConfig, exporterKeys } from "./ExporterConfig.js"
 import { BufferPool } from "./encoders/BufferPool.js"
-import { batchSize, bytesOf, concatBatches, type ExportBatch, sliceBatch } from "./ExportBatch.js"
+import { batchSize, bytesOf, concatBatches, type ExportBatch, sliceBatch, withRecords } from "./ExportBatch.js"
+import { type DeliveryTag, tagOf } from "../kernel/Delivery.js"
 import { type TerminalOutput, TransportRegistry } from "./Transport.js"
 
 /** The element an exporter reads: an event from a policy engine, or (our extension) a bare flat record. */
@@ -115,6 +116,21 @@ export const makeExporter = (
       }
       return batch
     }
+    // Delivery tracking (kernel/Delivery.ts): the tags of chunks whose records are pending, in order, each
+    // with how many of its documents are not delivered yet; released as the transport delivers them.
+    const undelivered: Array<{ readonly tag: DeliveryTag; left: number }> = []
+    const delivered = (n: number) => {
+      while (n > 0 && undelivered.length > 0) {
+        const head = undelivered[0]
+        const k = Math.min(n, head.left)
+        head.left -= k
+        n -= k
+        if (head.left === 0) {
+          undelivered.shift()
+          head.tag.release()
+        }
+      }
+    }
     const sendBatch = (batch: ExportBatch | undefined) =>
       batch === undefined
         ? Effect.void
@@ -127,6 +143,7 @@ export const makeExporter = (
                   Effect.sync(() => {
                     dropped += n
                     lastSendError = undefined
+                    if (undelivered.length > 0) delivered(batchSize(batch))
                     if (release !== undefined && encoded.has(batch)) release(batch)
                     if (joined.has(batch)) joinPool.release(batch.text!.bytes)
                   }),
@@ -164,7 +181,19 @@ export const makeExporter = (
       onChunk: (chunk) =>
         lock.withPermits(1)(
           Effect.suspend(() => {
-            const batch = encoder.encode(asEvents(chunk))
+            const events = asEvents(chunk)
+            const encodedBatch = encoder.encode(events)
+            const batch = transport.wantsRecords === true ? withRecords(encodedBatch, events) : encodedBatch
+            const tag = tagOf(chunk)
+            if (tag !== undefined) {
+              // Held until the transport delivered this chunk's documents (an encoder that holds records
+              // back, the occurrence encoder, releases them now: see docs/nats.md).
+              const n = batchSize(batch)
+              if (n > 0) {
+                tag.retain(1)
+                undelivered.push({ tag, left: n })
+              }
+            }
             encoded.add(batch)
             pending.add(batch)
             return sendFullBatches

@@ -55,7 +55,15 @@ export const exporterKeys = [
   "findings.iamurl",
   "es.index.autocreate",
   "findings.pool.capacity",
-  "findings.pool.maxage"
+  "findings.pool.maxage",
+  "nats.url",
+  "nats.subject",
+  "nats.stream",
+  "nats.user",
+  "nats.password",
+  "nats.token",
+  "nats.creds",
+  "nats.tls.ca"
 ] as const
 
 /** The keys every exporter reads; `export` must name a registered transport. */

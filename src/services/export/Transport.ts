@@ -25,6 +25,11 @@ export interface Transport {
   readonly open?: Effect.Effect<void, ExportError>
   /** Health check (`Test()` in the reference): connect, authenticate, index exists, ... */
   readonly test: Effect.Effect<void, ExportError>
+  /**
+   * Whether `send` reads the events behind the documents (`batch.records`): the `nats` transport carries
+   * the records themselves besides the documents, so a central processor evaluates them again.
+   */
+  readonly wantsRecords?: boolean
   /** Current state for `/healthz` (e.g. connected or reconnecting); absent means healthy while sending works. */
   readonly status?: () => { readonly ok: boolean; readonly detail: string }
 }

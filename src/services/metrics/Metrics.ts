@@ -15,6 +15,12 @@ export const exportDrops = counter("sfprocessor_export_dropped_total", "records 
 export const exportRetries = counter("sfprocessor_export_retries_total", "transport retries after transient errors")
 export const decodeErrors = counter("sfprocessor_decode_errors_total", "corrupt trace blocks or malformed datums")
 export const policyReloads = counter("sfprocessor_policy_reloads_total", "policy rule set reloads, by outcome")
+export const natsPublished = counter("sfprocessor_nats_published_messages_total", "messages the nats exporter published and JetStream acknowledged (their records: sfprocessor_export_records_total{transport=\"nats\"})")
+export const natsPublishRetries = counter("sfprocessor_nats_publish_retries_total", "nats publishes retried (server unreachable or no acknowledgement)")
+export const natsAcknowledged = counter("sfprocessor_nats_acknowledged_messages_total", "messages the nats driver acknowledged once every exporter delivered their records")
+export const natsRedelivered = counter("sfprocessor_nats_redelivered_messages_total", "messages the nats driver received again (not acknowledged in time by this or another processor)")
+export const natsReceived = counter("sfprocessor_nats_received_messages_total", "messages the nats driver received")
+export const natsInFlight = Metric.gauge("sfprocessor_nats_in_flight_messages", { description: "nats messages received and not yet acknowledged (driver) or published and not yet acknowledged by JetStream (exporter)" })
 export const queuedChunks = Metric.gauge("sfprocessor_channel_queued_chunks", { description: "chunks waiting in a pipeline channel" })
 
 /** Adds `n` to a counter with the given tags (no-op for 0). */

@@ -90,7 +90,7 @@ describe("list modifiers: exactly one / at least one / every element satisfies t
       operands: [{ kind: "compare", right: { text: "oneof" } }, { kind: "modified", modifier: "anyof" }]
     })
     expect(parsed("proc.name == oneof oneof")).toMatchObject({ kind: "modified", elements: [{ atom: { text: "oneof" } }] })
-    expect(syntaxError("proc.pid < oneof (1, 2)")).toEqual({ offset: 17, message: "expected 'and', 'or' or end of condition, found '('" })
+    expect(syntaxError("proc.pid < oneof (1, 2)")).toEqual({ offset: 11, message: "expected a number after '<', found 'oneof'" })
   })
 
   it("keep the operator's checks: a bad regex in one element is an error at it", () => {
@@ -163,6 +163,19 @@ describe("values as libs reads them in Falco files", () => {
   it("a quoted string ends at the first quote not preceded by a backslash", () => {
     expect(parsed("test.str = 'escape single quote \\\\' '")).toMatchObject({ right: { quoted: true } })
     expect(parsed("test.str = 'multiple \\\\' \\\\\\\\''")).toMatchObject({ right: { quoted: true } })
+  })
+
+  it("a relational operator takes a number (decimal, hexadecimal, with exponent) or a transformed field", () => {
+    expect(parsed("proc.pid > 0x1F and proc.pid <= +1.5e+3 and len(proc.name) < len(proc.pname)")).toMatchObject({ kind: "and" })
+    expect(syntaxError("test.num <= a")).toEqual({ offset: 12, message: "expected a number after '<=', found 'a'" })
+    expect(syntaxError("test.num < 0xAAA.1")).toEqual({ offset: 16, message: "expected 'and', 'or' or end of condition, found '.1'" })
+    expect(parsed("test.num <= a", false)).toMatchObject({ kind: "compare" }) // our dialect: a literal, with the reference's warnings
+  })
+
+  it("a bare word without a '.' is a macro's name, never a field", () => {
+    expect(syntaxError("macro > 12")).toEqual({ offset: 0, message: "'macro' is not a field (a field's name has a '.'); a macro's name stands alone" })
+    expect(parsed("macro and a.b exists")).toMatchObject({ kind: "and" })
+    expect(parsed("macro > 12", false)).toMatchObject({ kind: "compare" })
   })
 
   it("'exists' needs no blank after it", () => {

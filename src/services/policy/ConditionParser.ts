@@ -142,6 +142,8 @@ const VALUE_WORD = /(?!\\")[A-Za-z0-9_./*+~!@\\:-](?:[A-Za-z0-9_./*:+~!@\\<>-]|\
 const FIELD = new RegExp(`${WORD.source}(?:\\[(?:"(?:[^"\\\\]|\\\\.)*"|'(?:[^'\\\\]|\\\\.)*'|[^\\]\\["'\\s]+)\\])?`, "y")
 /** Falco's list modifiers after a string operator and a blank, when a list or a list name follows (libs: not `and`/`or`/`not`). */
 const LIST_MODIFIER = /(?<=\s)(?:oneof|anyof|allof)(?=\s+(?:\(|(?!(?:and|or|not)(?![A-Za-z0-9]))[A-Za-z]))/y
+/** libs' NumValue: a hexadecimal or decimal number. */
+const NUMBER = /0[xX][0-9a-fA-F]+|[+-]?[0-9]+\.?[0-9]*(?:[eE][+-][0-9]+)?/y
 /** An identifier (libs): a list's name after `in` or a modifier, without parentheses. */
 const IDENTIFIER = /[A-Za-z][A-Za-z0-9_]*/y
 /** A field transformer or `val`, immediately followed by `(` (as libs lexes `tolower(`). */
@@ -375,9 +377,12 @@ const modifiedList = (op: BinaryOp): P<Completion> =>
 const MODIFIABLE: ReadonlySet<BinaryOp> = new Set(BINARY_OPERATORS.filter((op) => !["<", "<=", ">", ">="].includes(op)))
 
 // comparison := BINOP (modifiedList | value)
+// In a Falco file a relational operator takes a number or a transformed field (libs' NumValue).
+const numberValue: P<Atom> = choice([transformedOf(true), token(NUMBER).map((t) => atomOf(t, false))])
 const valueAfter = new Map(
   BINARY_OPERATORS.map((op) => {
-    const plain = expect(value, `expected a value after '${op}'`).map((right): Completion => (left) => ({ kind: "compare", op, left, right }))
+    const right = MODIFIABLE.has(op) ? value : byDialect(expect(numberValue, `expected a number after '${op}'`), value)
+    const plain = expect(right, `expected a value after '${op}'`).map((right): Completion => (left) => ({ kind: "compare", op, left, right }))
     return [op, MODIFIABLE.has(op) ? choice([modifiedList(op), plain]) : plain]
   })
 )
@@ -401,7 +406,14 @@ const macroReference: P<Completion> = lookAhead(found).map((next) => (subject) =
 )
 
 // predicate := subject ('exists' | BINOP value | ('in' | 'pmatch') valueList | ε)
-const predicate: P<Expr> = sequenceOf([subject, choice([exists, comparison, listOperation, macroReference])]).map(([s, complete]) => complete(s))
+// In a Falco file a bare word without a '.' is no field (libs' FieldName): only a macro's name.
+const predicate: P<Expr> = sequenceOf([getData as P<ParseData>, subject, choice([exists, comparison, listOperation, macroReference])]).map(([d, s, complete]) => {
+  const e = complete(s)
+  if (d.falco && e.kind !== "macro" && !s.quoted && s.transformers === undefined && s.compose === undefined && !s.text.includes(".")) {
+    return failAt(s.offset, `'${s.text}' is not a field (a field's name has a '.'); a macro's name stands alone`)
+  }
+  return e
+})
 
 // negation := 'not' term          (`term` is below: the grammar is recursive)
 const negation: P<Expr> = closing(sequenceOf([opening(keyword("not")), recursiveParser(() => term)])).map(([not, operand]) => ({

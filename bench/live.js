@@ -1,0 +1,224 @@
+// `npm run bench:live`: the live path, as the collector feeds it. A SOCK_SEQPACKET sender (one Avro datum per
+// packet, as sf-collector sends them) streams generated records into `sfprocessor -driver socket`:
+//
+//   1. paced at 1,000 and 10,000 events/s through the runtimeintegrity policies to JSON on stdout: alert
+//      latency, from the send of a probe record to its alert line on the processor's stdout (p50/p99/max);
+//   2. flat out through the runtimeintegrity policies to a JSON file: sustained intake (datums/s from the
+//      first send to the last one the socket took), datums lost or dropped, and the longest the sender
+//      waited for the socket to take a packet (what a collector blocked in send() would wait).
+//
+// It prints figures and judges nothing. Records are generated (no ../shared needed): a container, a few
+// processes, file and network flows, and every 50th event a probe: an exec of /tmp/sf-latency-probe whose
+// pid is its sequence number, which a probe rule (beside the runtimeintegrity rules) turns into an alert.
+//
+//   LIVE_SECONDS   seconds of each paced run (default 5)
+//   LIVE_RATES     paced rates, comma-separated (default 1000,10000)
+//   LIVE_FLATOUT   datums of the flat-out run (default 1000000; 0 skips it)
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { performance } from "node:perf_hooks"
+import { fileURLToPath } from "node:url"
+import { SeqpacketSocket } from "node-unix-socket"
+import { MemorySink } from "../dist/services/avro/OcfWriter.js"
+import { OpenFlag, OpFlag, TraceWriter, encodeDatum } from "../dist/services/trace/TraceWriter.js"
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
+const seconds = Number(process.env.LIVE_SECONDS ?? 5)
+const rates = (process.env.LIVE_RATES ?? "1000,10000").split(",").map(Number)
+const flatOut = Number(process.env.LIVE_FLATOUT ?? 1_000_000)
+const PROBE_EVERY = 50
+const PROBE_EXE = "/tmp/sf-latency-probe"
+
+/** `events` events after the entities, as socket packets; probes carry their event index as pid. */
+const packetsFor = (events) => {
+  const packets = []
+  const w = new TraceWriter(new MemorySink(), { version: 4 })
+  w.write = (d) => void packets.push(encodeDatum(d))
+  w.header({ exporter: "sflive", ip: "10.0.0.1", filename: "/mnt/data/live" })
+  w.container({ id: "c0ffee123456", name: "web", image: "nginx:1.25" })
+  const init = w.process({ pid: 1n, exe: "/sbin/init" })
+  const nginx = w.process({ pid: 200n, exe: "/usr/sbin/nginx", exeArgs: "-g daemon off;", parent: init, containerId: "c0ffee123456" })
+  const probes = new Map()
+  for (let i = 0; i < events; i++) {
+    if (i % PROBE_EVERY === PROBE_EVERY - 1) {
+      const probe = w.process({ pid: BigInt(100_000 + i), exe: PROBE_EXE, parent: nginx, containerId: "c0ffee123456" })
+      probes.set(100_000 + i, packets.length)
+      w.processEvent({ proc: probe, opFlags: OpFlag.EXEC })
+    } else if (i % 2 === 0) {
+      w.fileFlow({ proc: nginx, opFlags: OpFlag.OPEN | OpFlag.READ_RECV | OpFlag.CLOSE, file: `/var/www/html/page${i % 100}.html`, openFlags: OpenFlag.RDONLY, numRRecvOps: 1n, numRRecvBytes: 512n })
+    } else {
+      w.networkFlow({ proc: nginx, opFlags: OpFlag.ACCEPT | OpFlag.READ_RECV | OpFlag.WRITE_SEND, sip: "10.0.0.9", sport: 40000 + (i % 20000), dip: "10.0.0.1", dport: 443 })
+    }
+  }
+  return { packets, probes }
+}
+
+/** A pipeline file and a policy directory (runtimeintegrity + the probe rule) in `dir`. */
+const pipelineFile = (dir, exporter) => {
+  const policies = path.join(dir, "policies")
+  fs.mkdirSync(policies, { recursive: true })
+  const shipped = path.join(root, "policies", "runtimeintegrity")
+  for (const f of fs.readdirSync(shipped)) fs.copyFileSync(path.join(shipped, f), path.join(policies, f))
+  fs.writeFileSync(
+    path.join(policies, "90-probe.yaml"),
+    `- rule: Latency probe\n  desc: the live benchmark's probe\n  condition: sf.opflags = EXEC and sf.proc.exe = ${PROBE_EXE}\n  priority: low\n`
+  )
+  const config = path.join(dir, "pipeline.json")
+  fs.writeFileSync(
+    config,
+    JSON.stringify({
+      pipeline: [
+        { processor: "sysflowreader", handler: "flattener", in: "sysflow sysflowchan", out: "flat flattenerchan" },
+        { processor: "policyengine", in: "flat flattenerchan", out: "evt eventchan", mode: "alert", policies },
+        { processor: "exporter", in: "evt eventchan", format: "json", ...exporter }
+      ]
+    })
+  )
+  return config
+}
+
+const waitForSocket = async (p) => {
+  const deadline = Date.now() + 15_000
+  while (!fs.existsSync(p)) {
+    if (Date.now() > deadline) throw new Error(`no socket at ${p}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+/** Starts the processor on a socket in a temporary directory; `onLine` sees each stdout line. */
+const startProcessor = async (exporter, onLine) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sflive-"))
+  const sock = path.join(dir, "sysflow.sock")
+  const child = spawn(process.execPath, [path.join(root, "bin", "sfprocessor.js"), "-config", pipelineFile(dir, exporter), "-driver", "socket", sock], {
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  // Log lines (the Summary among them) go to stdout and stderr, alerts to stdout.
+  let logs = ""
+  let rest = ""
+  child.stderr.on("data", (d) => (logs += d))
+  child.stdout.on("data", (d) => {
+    const now = performance.now()
+    const lines = (rest + d).split("\n")
+    rest = lines.pop()
+    for (const line of lines) {
+      if (line.startsWith("{")) onLine(line, now)
+      else logs += `${line}\n`
+    }
+  })
+  const exited = new Promise((resolve) => child.on("exit", (code) => resolve(code)))
+  await waitForSocket(sock)
+  const stop = async () => {
+    child.kill("SIGTERM")
+    const code = await exited
+    const summary = /Summary: ([\d,]+) records read.*?([\d,]+) dropped, ([\d,]+) errors/.exec(logs)
+    const num = (s) => Number(s.replace(/,/g, ""))
+    fs.rmSync(dir, { recursive: true, force: true })
+    return { code, read: summary ? num(summary[1]) : NaN, dropped: summary ? num(summary[2]) : NaN, logs }
+  }
+  return { sock, dir, stop }
+}
+
+const connect = (sock) =>
+  new Promise((resolve, reject) => {
+    const s = new SeqpacketSocket()
+    s.on("error", reject)
+    s.connect(sock, () => resolve(s))
+  })
+
+const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
+const ms = (v) => (v === undefined ? "-" : v.toFixed(2))
+
+/** Paced at `rate` events/s for `seconds`: alert latency of the probes. */
+const paced = async (rate) => {
+  const { packets, probes } = packetsFor(rate * seconds)
+  const sentAt = new Map()
+  const latencies = []
+  const proc = await startProcessor({ export: "terminal" }, (line, now) => {
+    if (!line.includes("Latency probe")) return
+    const pid = JSON.parse(line).proc.pid
+    const t = sentAt.get(pid)
+    if (t !== undefined) latencies.push(now - t)
+  })
+  const socket = await connect(proc.sock)
+  const pidAt = new Map([...probes].map(([pid, index]) => [index, pid]))
+  const interval = 1000 / rate
+  // The entities (header, container, processes) go first, unpaced: a collector sends them at start.
+  let i = 0
+  while (i < packets.length && i < 4) socket.write(packets[i], 0, packets[i].length), i++
+  const t0 = performance.now()
+  let event = 0
+  while (i < packets.length) {
+    const due = t0 + event * interval
+    const now = performance.now()
+    if (now < due) {
+      await new Promise((r) => setTimeout(r, Math.max(0, Math.min(1, due - now))))
+      continue
+    }
+    // A probe is two datums (its process record, then the exec): both count as one event's send.
+    const pid = pidAt.get(i + 1)
+    if (pid !== undefined) {
+      socket.write(packets[i], 0, packets[i].length)
+      i++
+      sentAt.set(pid, performance.now())
+    }
+    socket.write(packets[i], 0, packets[i].length)
+    i++
+    event++
+  }
+  await new Promise((r) => setTimeout(r, 500))
+  socket.end()
+  const result = await proc.stop()
+  latencies.sort((a, b) => a - b)
+  return { rate, probes: probes.size, alerts: latencies.length, result, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: latencies.at(-1) }
+}
+
+/** As fast as the socket takes packets: intake rate, loss, the longest wait for the socket. */
+const flat = async (datums) => {
+  const { packets } = packetsFor(datums)
+  const proc = await startProcessor({ export: "file", "file.path": path.join(os.tmpdir(), `sflive-${process.pid}.json`) }, () => {})
+  const socket = await connect(proc.sock)
+  let longest = 0
+  let last = 0
+  const t0 = performance.now()
+  await new Promise((done) => {
+    let i = 0
+    // Writes in windows of 256 queued packets: each write's wait until the socket took it is timed.
+    const next = () => {
+      for (const end = Math.min(packets.length, i + 256); i < end; i++) {
+        const at = performance.now()
+        const final = i === packets.length - 1
+        socket.write(packets[i], 0, packets[i].length, () => {
+          last = performance.now()
+          longest = Math.max(longest, last - at)
+          if (final) done()
+        })
+      }
+      if (i < packets.length) setImmediate(next)
+    }
+    next()
+  })
+  const sendSeconds = (last - t0) / 1000
+  socket.end()
+  await new Promise((r) => setTimeout(r, 1000))
+  const result = await proc.stop()
+  fs.rmSync(path.join(os.tmpdir(), `sflive-${process.pid}.json`), { force: true })
+  return { datums: packets.length, sendSeconds, longest, result }
+}
+
+console.log(`live path: SOCK_SEQPACKET -> sfprocessor -driver socket (runtimeintegrity + a probe rule), ${os.cpus().length} cores, node ${process.version}`)
+for (const rate of rates) {
+  const r = await paced(rate)
+  console.log(
+    `paced ${rate.toLocaleString("en-US")} ev/s for ${seconds} s: alert latency p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms, max ${ms(r.max)} ms ` +
+      `(${r.alerts} of ${r.probes} probes alerted; ${r.result.read.toLocaleString("en-US")} records read, ${r.result.dropped} dropped, exit ${r.result.code})`
+  )
+}
+if (flatOut > 0) {
+  const r = await flat(flatOut)
+  console.log(
+    `flat out, ${r.datums.toLocaleString("en-US")} datums: intake ${Math.round(r.datums / r.sendSeconds).toLocaleString("en-US")} datums/s, ` +
+      `${(r.datums - r.result.read).toLocaleString("en-US")} lost, ${r.result.dropped} dropped, longest wait for the socket ${ms(r.longest)} ms (exit ${r.result.code})`
+  )
+}

@@ -10,7 +10,7 @@ import { fileRules } from "./fileRules.js"
 import { networkRules } from "./networkRules.js"
 import { processRules } from "./processRules.js"
 import type { RuleSpec } from "./ruleSpec.js"
-import { alertsFor, describeRecord, expectNoAlert, load, runtimeIntegrityDir, Scene } from "./support.js"
+import { alertsFor, attr, describeRecord, expectNoAlert, load, runtimeIntegrityDir, Scene } from "./support.js"
 
 const specs: ReadonlyArray<RuleSpec> = [...processRules, ...fileRules, ...networkRules]
 
@@ -39,9 +39,17 @@ for (const spec of specs) {
         expect(alerts.map((a) => describeRecord(a.record))).toHaveLength(c.alerts ?? 1)
         const on = c.on ?? spec.on
         expect(alerts.map((a) => a.record.type)).toEqual(typeof on === "string" ? alerts.map(() => on) : on)
-        for (const { rule } of alerts) {
+        for (const { rule, record } of alerts) {
           expect(rule.priority).toBe(Priority[spec.priority])
           expect(rule.tags).toEqual(spec.tags)
+          // The rule's output, rendered on the alert's record: what it names is the record's.
+          const output = rule.renderOutput?.(record)
+          expect(output, spec.rule).toContain(`command=${attr(record, "sf.proc.cmdline")} pid=${attr(record, "sf.proc.pid")}`)
+          if (record.type === "FF" || record.type === "FE") expect(output).toContain(`(file=${attr(record, "sf.file.path")} `)
+          if (record.type === "NF") expect(output).toContain(`->${attr(record, "sf.net.dip")}:${attr(record, "sf.net.dport")} `)
+          // Only what a record may lack is <NA>: the container on the host, the second file of a file flow.
+          expect(output).not.toContain("%sf.")
+          expect(output!.replace(/ new=\S*| container=.*$/g, "")).not.toContain("<NA>")
         }
       })
     }

@@ -76,7 +76,12 @@ describe("The runtime-integrity set over the bundled sample trace", () => {
     const res = await runCli(["-log", "error", "-config", config, "-driver", "file", sampleTrace])
     expect(res.stderr).toBe("")
     expect(res.code).toBe(0)
-    const fired = lines(out).flatMap((l) => (JSON.parse(l) as { policies: Array<{ id: string }> }).policies.map((p) => p.id))
-    expect(fired).toEqual(expected.map(([rule]) => rule))
+    const policies = lines(out).flatMap((l) => (JSON.parse(l) as { policies: Array<{ id: string; output?: string }> }).policies)
+    expect(policies.map((p) => p.id)).toEqual(expected.map(([rule]) => rule))
+    // Every rule of the set has an output: each alert carries it rendered, every %field replaced.
+    for (const p of policies) {
+      expect(p.output, p.id).toMatch(/\(.*command=\S/)
+      expect(p.output, p.id).not.toContain("%sf.")
+    }
   })
 })

@@ -14,6 +14,7 @@
 //   LIVE_SECONDS   seconds of each paced run (default 5)
 //   LIVE_RATES     paced rates, comma-separated (default 1000,10000)
 //   LIVE_FLATOUT   datums of the flat-out run (default 1000000; 0 skips it)
+//   LIVE_NODE_OPTIONS  node options for the processor (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -26,7 +27,7 @@ import { OpenFlag, OpFlag, TraceWriter, encodeDatum } from "../dist/services/tra
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const seconds = Number(process.env.LIVE_SECONDS ?? 5)
-const rates = (process.env.LIVE_RATES ?? "1000,10000").split(",").map(Number)
+const rates = (process.env.LIVE_RATES ?? "1000,10000").split(",").filter(Boolean).map(Number)
 const flatOut = Number(process.env.LIVE_FLATOUT ?? 1_000_000)
 const PROBE_EVERY = 50
 const PROBE_EXE = "/tmp/sf-latency-probe"
@@ -91,7 +92,7 @@ const waitForSocket = async (p) => {
 const startProcessor = async (exporter, onLine) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sflive-"))
   const sock = path.join(dir, "sysflow.sock")
-  const child = spawn(process.execPath, [path.join(root, "bin", "sfprocessor.js"), "-config", pipelineFile(dir, exporter), "-driver", "socket", sock], {
+  const child = spawn(process.execPath, [...(process.env.LIVE_NODE_OPTIONS ?? "").split(" ").filter(Boolean), path.join(root, "bin", "sfprocessor.js"), "-config", pipelineFile(dir, exporter), "-driver", "socket", sock], {
     stdio: ["ignore", "pipe", "pipe"]
   })
   // Log lines (the Summary among them) go to stdout and stderr, alerts to stdout.

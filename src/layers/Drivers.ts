@@ -5,6 +5,7 @@
 import { Effect } from "effect"
 import { DriverError } from "../domain/errors.js"
 import { fileDriver } from "../services/drivers/FileDriver.js"
+import { natsDriver } from "../services/drivers/NatsDriver.js"
 import { socketDriver } from "../services/drivers/SocketDriver.js"
 import { type DriverDefinition, DriverRegistry } from "../services/kernel/DriverRegistry.js"
 
@@ -14,6 +15,6 @@ const otelDriver = (name: string): DriverDefinition => ({
   init: () => Effect.fail(new DriverError({ reason: "Init", driver: name, detail: `driver '${name}' (OTel backend) is not supported by sfprocessor` }))
 })
 
-export const builtinDrivers: ReadonlyArray<DriverDefinition> = [fileDriver, socketDriver, otelDriver("otelfile"), otelDriver("otelkafka")]
+export const builtinDrivers: ReadonlyArray<DriverDefinition> = [fileDriver, socketDriver, natsDriver, otelDriver("otelfile"), otelDriver("otelkafka")]
 
 export const DriversLive = DriverRegistry.layer(builtinDrivers)

@@ -5,24 +5,32 @@
  * in `src/layers/Drivers.ts`; tests register replay drivers (`src/layers/testing/ReplayDriver.ts`).
  * Plugin drivers come from the plugin cache, not from here.
  */
-import { Context, type Effect, Layer } from "effect"
+import { Context, type Effect, Layer, type Scope } from "effect"
 import type { DriverError, PipelineError } from "../../domain/errors.js"
 import type { DriverEntry } from "../../domain/pipelineConfig.js"
-import type { SysFlowDatum } from "../../domain/sysflow.js"
-import type { Channel } from "./Channel.js"
+import type { SomeChannel } from "./Channel.js"
 import type { DriverSpec } from "./ComponentSpecs.js"
 
-/** Feeds the driver's output channel until its input ends or it is interrupted; never closes it. */
-export type DriverRun = (output: Channel<SysFlowDatum>) => Effect.Effect<void, PipelineError>
+/**
+ * Feeds the driver's output channel until its input ends or it is interrupted; never closes it. The
+ * channel carries what the spec's `emits` names (the graph checker matched it): SysFlow datums, or flat
+ * records for the nats driver.
+ */
+export type DriverRun = (output: SomeChannel) => Effect.Effect<void, PipelineError>
 
 export interface DriverDefinition {
-  /** A built-in driver writes SysFlow datums (`sysflowchan`). */
-  readonly spec: DriverSpec & { readonly emits: "sysflowchan" | "otelchan" }
+  /** A built-in driver writes SysFlow datums (`sysflowchan`), or flat records (`flattenerchan`: nats). */
+  readonly spec: DriverSpec & { readonly emits: "sysflowchan" | "flattenerchan" | "otelchan" }
   /**
    * Checks the input (the CLI's path) and the driver's `drivers[]` block, if any, at load time (a missing
    * path fails here, before any output is touched); the result runs when the pipeline starts.
    */
-  readonly init: (input: string, config: DriverEntry | undefined) => Effect.Effect<DriverRun, DriverError>
+  readonly init: (input: string, config: DriverEntry | undefined) => Effect.Effect<DriverRun, DriverError, Scope.Scope>
+  /**
+   * Health check of the driver's source, run at load and by `-test` with the other health checks
+   * (pipeline.md §6): the nats driver connects and finds its stream. Absent for local inputs.
+   */
+  readonly test?: (config: DriverEntry | undefined) => Effect.Effect<void, DriverError>
 }
 
 export class DriverRegistry extends Context.Tag("sfprocessor/DriverRegistry")<

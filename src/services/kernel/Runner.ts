@@ -15,6 +15,7 @@ import { Deferred, Effect, Fiber, Metric, Ref, Schedule, type Scope, Stream } fr
 import { withHealth } from "../metrics/Health.js"
 import { queuedChunks, recordsIn, recordsOut } from "../metrics/Metrics.js"
 import { type Channel, chunks, close, depth, send, type SomeChannel } from "./Channel.js"
+import { type DeliveryTag, tagChunk, tagOf } from "./Delivery.js"
 import type { Stage } from "./Stage.js"
 import { pipelineScheduler } from "./TurnTakingScheduler.js"
 import { errorText, type PipelineError } from "../../domain/errors.js"
@@ -52,6 +53,20 @@ export const streamStage = <I, O, E>(
   const emitted = Metric.tagged(recordsOut, "stage", stage.name)
   const forward = (out: ReadonlyArray<O>) =>
     out.length === 0 ? Effect.void : Effect.zipRight(Metric.incrementBy(emitted, out.length), tee(outputs, out))
+  // Delivery tracking (Delivery.ts): a tagged input's tag goes on with the output, one piece per output
+  // channel, and the input's piece is released once the stage finished it, even with an empty output.
+  const forwardTagged = (out: ReadonlyArray<O>, tag: DeliveryTag) => {
+    if (out.length > 0) {
+      tag.retain(outputs.length)
+      tagChunk(out, tag)
+    }
+    return Effect.zipRight(forward(out), Effect.sync(() => tag.release()))
+  }
+  const step = (chunk: ReadonlyArray<I>) => {
+    const tag = tagOf(chunk)
+    const handled = Effect.zipRight(Metric.incrementBy(counted, chunk.length), stage.onChunk(chunk))
+    return tag === undefined ? Effect.flatMap(handled, forward) : Effect.flatMap(handled, (out) => forwardTagged(out, tag))
+  }
   return {
     name: stage.name,
     input,
@@ -59,8 +74,7 @@ export const streamStage = <I, O, E>(
     test: stage.test,
     start: stage.start,
     run: chunks(input).pipe(
-      Stream.mapEffect((chunk) => Effect.zipRight(Metric.incrementBy(counted, chunk.length), stage.onChunk(chunk))),
-      Stream.runForEach(forward),
+      Stream.runForEach(step),
       Effect.zipRight(Effect.flatMap(stage.onEnd, forward))
     )
   }

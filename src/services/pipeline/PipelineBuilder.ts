@@ -54,12 +54,15 @@ export const buildStages = (
     return { stages, channels }
   })
 
-/** Initialises the drivers (`Init(pipeline, conf)`), each bound to its output channel. */
+/**
+ * Initialises the drivers (`Init(pipeline, conf)`), each bound to its output channel. Scoped: a driver's
+ * connection (nats) stays open until the run drained, so it can acknowledge what was delivered.
+ */
 export const buildDrivers = (
   graph: PipelineGraph,
   built: BuiltPipeline,
   input: string
-): Effect.Effect<ReadonlyArray<RunnableDriver>, DriverError, DriverRegistry | PluginCache> =>
+): Effect.Effect<ReadonlyArray<RunnableDriver>, DriverError, Scope.Scope | DriverRegistry | PluginCache> =>
   Effect.gen(function* () {
     const registry = yield* DriverRegistry
     const plugins = yield* PluginCache

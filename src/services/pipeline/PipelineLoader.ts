@@ -85,9 +85,24 @@ export const loadGraph = (options: LoadOptions): Effect.Effect<LoadedGraph, Pipe
     return { graph, metrics: fromEnv !== undefined && fromEnv !== "" ? fromEnv : config.metrics }
   })
 
-/** Runs every processor's health check in order, stopping at the first failure (§6). */
-const healthChecks = (built: BuiltPipeline): Effect.Effect<void, PipelineConfigError> =>
-  Effect.forEach(built.stages, (stage) =>
+/** A health check: a processor's, or a driver's that reaches a remote source (nats). */
+interface HealthCheck {
+  readonly name: string
+  readonly test?: Effect.Effect<void, unknown>
+}
+
+/** The drivers' health checks (after the processors'), for drivers that have one. */
+const driverChecks = (graph: PipelineGraph): Effect.Effect<ReadonlyArray<HealthCheck>, never, DriverRegistry> =>
+  Effect.map(DriverRegistry, (registry) =>
+    graph.drivers.flatMap((d) => {
+      const test = registry.get(d.spec.name)?.test
+      return test === undefined ? [] : [{ name: `driver ${d.spec.name}`, test: test(d.config) }]
+    })
+  )
+
+/** Runs every processor's health check in order, then the drivers', stopping at the first failure (§6). */
+const healthChecks = (checks: ReadonlyArray<HealthCheck>): Effect.Effect<void, PipelineConfigError> =>
+  Effect.forEach(checks, (stage) =>
     stage.test === undefined
       ? Effect.void
       : stage.test.pipe(
@@ -112,7 +127,7 @@ export const loadPipeline = (
     const loaded = yield* loadGraph(options)
     const built = yield* buildStages(loaded.graph)
     yield* refuseOutputsOverInputs(loaded.graph, options.input, options.configPath)
-    yield* healthChecks(built)
+    yield* healthChecks([...built.stages, ...(yield* driverChecks(loaded.graph))])
     return { ...loaded, built }
   })
 
@@ -120,5 +135,6 @@ export const loadPipeline = (
 export const initDrivers = (
   loaded: LoadedPipeline,
   input: string
-): Effect.Effect<ReadonlyArray<RunnableDriver>, DriverError, DriverRegistry | PluginCache> => buildDrivers(loaded.graph, loaded.built, input)
+): Effect.Effect<ReadonlyArray<RunnableDriver>, DriverError, Scope.Scope | DriverRegistry | PluginCache> =>
+  buildDrivers(loaded.graph, loaded.built, input)
 

@@ -24,11 +24,13 @@ export interface CliArgs {
   readonly driverdir: string
   readonly plugdir: string
   readonly test: boolean
+  /** `-list`: print the policy engines' rules (ListRules.ts) instead of running. */
+  readonly list: boolean
   readonly version: boolean
   readonly cpuprofile: string
   readonly memprofile: string
   readonly traceprofile: string
-  /** The input path; absent only with `-test` or `-version`. */
+  /** The input path; absent only with `-test`, `-list` or `-version`. */
   readonly path: Option.Option<string>
 }
 
@@ -50,6 +52,7 @@ const CLI_NAME: Record<FlagName, string> = {
   driverdir: "driverdir",
   plugdir: "plugdir",
   test: "test",
+  list: "list",
   version: "sf-version",
   cpuprofile: "cpuprofile",
   memprofile: "memprofile",
@@ -70,6 +73,7 @@ export const command = Command.make("sfprocessor", {
   driverdir: text("driverdir"),
   plugdir: text("plugdir"),
   test: bool("test"),
+  list: bool("list"),
   version: bool("version"),
   cpuprofile: text("cpuprofile"),
   memprofile: text("memprofile"),
@@ -167,7 +171,7 @@ export const parseCli = (argv: ReadonlyArray<string>): Effect.Effect<CliOutcome>
             : Effect.dieMessage(`@effect/cli took a built-in option from ${JSON.stringify(argv)}`)
         ),
         Effect.map((args): CliOutcome => {
-          if (!args.version && !args.test && Option.isNone(args.path)) return exit(1, usageOutput())
+          if (!args.version && !args.test && !args.list && Option.isNone(args.path)) return exit(1, usageOutput())
           if (args.version) return exit(0, [{ stream: "stdout", text: `${VERSION_LINE}\n` }])
           return { _tag: "Run", args, trailingFlags: after.filter(looksLikeFlag) }
         })

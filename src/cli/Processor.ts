@@ -17,6 +17,7 @@ import { startPipeline, startStages } from "../services/kernel/Runner.js"
 import { RunOptions } from "../services/kernel/RunOptions.js"
 import { initDrivers, loadPipeline, type PipelineServices } from "../services/pipeline/PipelineLoader.js"
 import type { CliArgs } from "./Flags.js"
+import { listPipelineRules } from "./ListRules.js"
 
 /** Marks where an uninterruptible run may be interrupted (the `restore` of `Effect.uninterruptibleMask`). */
 export type Interruptible = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
@@ -24,6 +25,7 @@ export type Interruptible = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.
 /** Load, drivers, metrics, outputs: a pipeline ready to run, or the exit code of a run that ends there. */
 const start = (args: CliArgs, env: Readonly<Record<string, string | undefined>>) =>
   Effect.gen(function* () {
+    if (args.list) return yield* listPipelineRules(args, env)
     const input = Option.getOrElse(args.path, () => "")
     const loaded = yield* Effect.either(
       loadPipeline({ configPath: args.config, driver: args.driver, env, plugdir: args.plugdir, driverdir: args.driverdir, input }).pipe(Effect.provideService(RunOptions, { test: args.test, perflog: args.perflog }))

@@ -22,6 +22,7 @@ export const FLAGS = {
   driverdir: { kind: "string", defValue: "../resources/drivers", usage: "Dynamic driver directory" },
   plugdir: { kind: "string", defValue: "../resources/plugins", usage: "Dynamic plugins directory" },
   test: { kind: "bool", defValue: "false", usage: "Test pipeline configuration" },
+  list: { kind: "bool", defValue: "false", usage: "List the policy engines' rules with their state, source, priority and tags" },
   version: { kind: "bool", defValue: "false", usage: "Output version information" }
 } as const satisfies Record<string, FlagDef>
 

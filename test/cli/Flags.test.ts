@@ -29,6 +29,7 @@ describe("parseCli: values", () => {
       driverdir: "../resources/drivers",
       plugdir: "../resources/plugins",
       test: false,
+      list: false,
       version: false,
       cpuprofile: "",
       memprofile: "",

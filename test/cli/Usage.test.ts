@@ -33,6 +33,8 @@ describe("usage text", () => {
         "    \tDriver name {file|socket|otelfile|otelkafka|<custom>}",
         "  -driverdir string",
         '    \tDynamic driver directory (default "../resources/drivers")',
+        "  -list",
+        "    \tList the policy engines' rules with their state, source, priority and tags",
         "  -log string",
         '    \tLog level {trace|info|warn|error|health|quiet} (default "info")',
         "  -memprofile file",

@@ -104,9 +104,8 @@ describe("field transformers and val()", () => {
     ["len(join('', (proc.name, proc.pname))) = 8", true]
   ])("multi-value transformers: %s", (c, want) => expect(holds(c, run())).toBe(want))
 
-  it("join/concat parts are fields, quoted strings or numbers; getopt() is not supported", () => {
+  it("join/concat parts are fields, quoted strings or numbers (getopt(): falcoGrammarLibs.test.ts)", () => {
     expect(syntaxError('join("-", (macro)) = a')).toEqual({ offset: 11, message: "expected a field, a quoted string or a number, found 'macro'" })
-    expect(syntaxError("getopt(proc.args, 'c:') = x")).toEqual({ offset: 0, message: "the getopt() transformer is not supported" })
   })
 
   it("b64 decodes base64", () => {

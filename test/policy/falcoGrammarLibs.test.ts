@@ -3,7 +3,7 @@
  * (userspace/libsinsp/filter/parser.h) and the behaviour its tests describe: the list modifiers
  * `oneof`/`anyof`/`allof` after a string operator, a transformed field or `val()` as the right side of
  * `in`/`pmatch`/`intersects`, a list's name after `in` without parentheses, quoted and free-form field
- * arguments, libs' bare strings as values and its lexing of quoted strings. In a Falco file values are
+ * arguments, the `getopt()` transformer, libs' bare strings as values and its lexing of quoted strings. In a Falco file values are
  * read as libs reads them; our dialect keeps the reference's lexical rules (conditionGrammar.test.ts).
  */
 import { Either } from "effect"
@@ -180,5 +180,43 @@ describe("values as libs reads them in Falco files", () => {
 
   it("'exists' needs no blank after it", () => {
     expect(parsed("test.op existsand macro")).toMatchObject({ kind: "and", operands: [{ kind: "exists" }, { kind: "macro", name: "macro" }] })
+  })
+})
+
+describe("getopt(argv, optstring)[c]: argv read as getopt(3) reads short options", () => {
+  it.each([
+    ['getopt(("-n", ""), "n") intersects ("n")', true],
+    ['getopt(("-t", "hello"), "t:") intersects ("t", "hello")', true],
+    ['getopt(("-nt", "hello"), "nt:") intersects ("n", "t", "hello")', true],
+    ['getopt(("-thello"), "t:") intersects ("hello")', true],
+    ['getopt(("-n"), "n") intersects ("t")', false],
+    ['getopt(("-n", "--", "-t"), "nt:") intersects ("t")', false], // -- ends the options
+    ['getopt(("arg1", "-n"), "n") intersects ("n")', false], // so does the first non-option
+    ['getopt(("-", "-n"), "n") intersects ("n")', false],
+    ['getopt(("--exec", "-n"), "n") intersects ("n")', true], // long options are skipped
+    ['getopt(("-x", "-n"), "n") intersects ("?", "n")', true], // an unknown option is ?
+    ['getopt(("-x", "-n"), "n") intersects ("x")', false],
+    ['getopt(("-lpe", "/bin/sh"), "lp:e:") intersects ("/bin/sh")', false], // p takes "e" as its argument
+    ['getopt(("-lpe", "/bin/sh"), "lpe:") intersects ("/bin/sh")', true],
+    ['getopt(("-t"), "t:") intersects ("")', true], // a missing argument is an empty value
+    ['getopt(("-t"), "t:") intersects ("t")', false],
+    ['getopt(("-t", "val1", "-t", "val2"), "t:")[t] = val2', true], // the selected option's last value
+    ['getopt(("-n", "-t", "x"), "nt:")["n"] = n', true], // an option without argument: its character
+    ['getopt(("-n"), "nt:")[t] = ""', true] // absent: no value
+  ])("%s → %s", (c, want) => expect(falcoHolds(c)).toBe(want))
+
+  it("on a field: its value split at blanks (SysFlow keeps a process's arguments as one string)", () => {
+    const nc = proc({ exe: "/usr/bin/nc", exeArgs: "-lvp 4444 -e /bin/sh", parent: bash })
+    const exec = pe({ process: nc, ptree: [nc, bash] })
+    expect(holds('getopt(proc.args, "lvp:e:")[e] = /bin/sh', exec, FALCO)).toBe(true)
+    expect(holds('getopt(proc.args, "lvp:e:")[p] = 4444', exec, FALCO)).toBe(true)
+    expect(holds('getopt(proc.args, "lvp:e:") intersects (e)', exec, FALCO)).toBe(true)
+    expect(holds('getopt(proc.args, "lvp:e:") intersects (c)', exec, FALCO)).toBe(false)
+  })
+
+  it("takes one option character as its argument, and needs an option string", () => {
+    expect(syntaxError('getopt(proc.args, "nt:")[nt] = x')).toEqual({ offset: 24, message: "getopt()'s argument must be one option character, found 'nt'" })
+    expect(syntaxError("getopt(proc.args) = x").message).toBe("expected ',' and the option string after getopt's arguments, found ')'")
+    expect(parsed('getopt(proc.args, "nt:")["t"] = value')).toMatchObject({ left: { compose: { name: "getopt", getopt: { optstring: "nt:", selector: "t", argvList: false } } } })
   })
 })

@@ -53,7 +53,13 @@ export interface Atom {
    * Falco's multi-value transformers: `join(sep, (a, b, …))` and `concat(a, b, …)`, whose parts are fields
    * (possibly transformed), quoted strings or numbers. `transformers` then apply to the result.
    */
-  readonly compose?: { readonly name: "join" | "concat"; readonly separator: string; readonly parts: ReadonlyArray<Atom> }
+  readonly compose?: {
+    readonly name: "join" | "concat" | "getopt"
+    readonly separator: string
+    readonly parts: ReadonlyArray<Atom>
+    /** `getopt(argv, "optstring")[c]`: argv is `parts` (a list) or the one part's value split at blanks. */
+    readonly getopt?: { readonly optstring: string; readonly selector?: string; readonly argvList: boolean }
+  }
 }
 
 /** An element of `in (…)` / `pmatch (…)`: an atom, or a bracket group (parsed, then ignored: Q7). */

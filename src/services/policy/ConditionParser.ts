@@ -60,7 +60,7 @@
  *   quotes, stray characters) are reported.
  * - Nesting (`(` and `not`) is counted in the parser state's data and capped at `MAX_NESTING` levels.
  */
-import { Parser, between, choice, getData, lookAhead, many, mapData, recursiveParser, sepBy, sequenceOf, updateError, updateParserState, withData } from "arcsecond"
+import { Parser, between, choice, getData, lookAhead, many, mapData, possibly, recursiveParser, sepBy, sequenceOf, updateError, updateParserState, withData } from "arcsecond"
 import { Either } from "effect"
 import type { Atom, BinaryOp, Element, Expr, ListModifier, ListOp, Transformer } from "../../domain/policy/PolicyAst.js"
 
@@ -260,9 +260,9 @@ const transformedOf = (allowVal: boolean): P<Atom> =>
   andThen(transformerToken, (t) => {
     const name = t.text.slice(0, -1)
     if (name === "val" && !allowVal) return failAt(t.start, "val() is allowed only on the right of an operator")
-    if (name === "getopt") return failAt(t.start, "the getopt() transformer is not supported")
     const closing = expect(punctuation(")"), `expected ')' closing '${name}('`)
     if (name === "join" || name === "concat") return composed(t, name, closing)
+    if (name === "getopt") return getoptCall(t, closing)
     const inner: P<Atom> =
       name === "val"
         ? expect(fieldAtom, "expected a field within 'val('")
@@ -286,6 +286,42 @@ const composePart: P<Atom> = expect(
 const partList: P<Array<Atom>> = sepBy<Tok, Atom, string, ParseData>(punctuation(","))(composePart)
 /** join's list may be empty (libs). */
 const joinList: P<Array<Atom>> = choice([lookAhead(punctuation(")")).map((): Array<Atom> => []), partList])
+
+/** A transformer's argument in brackets right after its ')' (libs: quoted or bare), its text unquoted. */
+const TRANSFORMER_ARG = /\[(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\]["'\s]+)\]/y
+const transformerArg: P<string | null> = possibly(
+  token(TRANSFORMER_ARG).map((a) => {
+    const inner = a.text.slice(1, -1)
+    const text = inner.startsWith('"') || inner.startsWith("'") ? unescapeQuoted({ ...a, text: inner, start: a.start + 1 }).slice(1, -1) : inner
+    return text.length === 1 ? text : failAt(a.start, `getopt()'s argument must be one option character, found '${text}'`)
+  })
+)
+
+// getopt(argv, "optstring")[c]: argv is a (transformed) field, split at blanks, or a list of parts (libs).
+const getoptCall = (t: Tok, closing: P<Tok>): P<Atom> =>
+  sequenceOf([
+    expect(
+      choice([
+        sequenceOf([punctuation("("), joinList, expect(punctuation(")"), "expected ',' or ')' in getopt's list")]).map(([, parts]) => ({ parts, argvList: true })),
+        choice([recursiveParser(() => transformedOf(false)), fieldAtom]).map((part) => ({ parts: [part], argvList: false }))
+      ]),
+      "expected a field or a list of arguments after 'getopt('"
+    ),
+    expect(punctuation(","), "expected ',' and the option string after getopt's arguments"),
+    expect(quoted, "expected a quoted option string"),
+    closing,
+    transformerArg
+  ]).map(([argv, , optstring, , selector]): Atom => ({
+    text: "getopt",
+    quoted: false,
+    offset: t.start,
+    compose: {
+      name: "getopt",
+      separator: ",",
+      parts: argv.parts,
+      getopt: { optstring: unescapeQuoted(optstring).slice(1, -1), argvList: argv.argvList, ...(selector === null ? {} : { selector }) }
+    }
+  }))
 
 /** `join(sep, (a, b, …))` / `concat(a, b, …)`, after the name and its '(' (the token `t`). */
 const composed = (t: Tok, name: "join" | "concat", closing: P<Tok>): P<Atom> => {

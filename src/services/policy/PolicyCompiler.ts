@@ -39,6 +39,7 @@ import type {
 } from "../../domain/policy/PolicyAst.js"
 import type { Priority, RuleMatch } from "../../domain/policyEvent.js"
 import { didYouMean, falcoFieldSource } from "./FalcoFieldNames.js"
+import { getoptOf } from "./Getopt.js"
 import { cidrMatcher, falcoOrAttribute, NETWORK_FIELDS, RECORDED_SYSCALLS } from "./FalcoFields.js"
 import { transform, valueTest } from "./FalcoOperators.js"
 import { compileOutput } from "./OutputTemplate.js"
@@ -756,8 +757,16 @@ class Compiler {
     const parts = compose.parts.map((p) => (p.quoted || /^[+-]?[0-9]/.test(p.text) ? literal(p.text) : this.operand(p, c, scope, true)))
     const text = `${compose.name}(…)`
     const sep = compose.separator
+    // getopt: the argv parts (or the one part's value split at blanks) read as getopt(3) does; a list is comma-joined.
+    const g = compose.getopt
+    const run = g === undefined ? undefined : getoptOf(g.optstring, g.selector)
+    const combine = (values: ReadonlyArray<string>): string => {
+      if (run === undefined || g === undefined) return values.join(sep)
+      const r = run(g.argvList ? values : values[0].split(/\s+/).filter((a) => a !== ""))
+      return r === undefined ? "" : typeof r === "string" ? r : r.join(",")
+    }
     if (parts.every((p) => "c" in p.str)) {
-      const v = parts.map((p) => (p.str as { c: string }).c).join(sep)
+      const v = combine(parts.map((p) => (p.str as { c: string }).c))
       return { text, known: true, str: { c: v }, int: { c: 0n }, exists: { c: v !== "" } }
     }
     const memo = this.memo
@@ -766,8 +775,8 @@ class Compiler {
       if ("c" in side) return () => side.c
       return (r: FlatRecord) => memo.str(side.slot, r)
     })
-    const key = `${compose.name}|${JSON.stringify(sep)}|${parts.map((p) => strKey(p.str)).join("|")}`
-    const slot = this.memo.slot(key, (r) => getters.map((g) => g(r)).join(sep))
+    const key = `${compose.name}|${JSON.stringify(sep)}|${JSON.stringify(g ?? null)}|${parts.map((p) => strKey(p.str)).join("|")}`
+    const slot = this.memo.slot(key, (r) => combine(getters.map((gt) => gt(r))))
     return { text, known: true, str: { slot }, int: { c: 0n }, exists: { get: (r) => memo.str(slot, r) !== "", key: `xs${slot}` } }
   }
 

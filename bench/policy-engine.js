@@ -1,11 +1,13 @@
 // Policy engine cost alone: reads and flattens a trace (a file or a directory) chunk by chunk, and times only `evaluate` over
-// each chunk, for the rule sets named on the command line (a path, or gen:N for N generated rules).
+// each chunk, for the rule sets named on the command line (a path, gen:N for N generated rules, or falco+PATH for
+// falcosecurity/rules' falco_rules.yaml, named by SF_FALCO_RULES, loaded together with PATH: the file is not in the
+// repository, so without it the case is skipped with a note on stderr).
 // Prints one JSON line per rule set: records, rules, engine seconds, rule evaluations per second.
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { loadPolicies } from "../dist/index.js"
+import { compilePolicies, listPolicyFiles, loadPolicies } from "../dist/index.js"
 import { timedEvaluation } from "./timed-evaluation.js"
 
 const [trace, ...sets] = process.argv.slice(2)
@@ -29,9 +31,24 @@ const generated = (n) => {
   return dir
 }
 
+/** SF_FALCO_RULES and the files of `other`, compiled as one set (falco_rules.yaml first); undefined without the file. */
+const withFalcoRules = async (other) => {
+  const falco = process.env.SF_FALCO_RULES
+  if (falco === undefined || !fs.existsSync(falco)) {
+    console.error(`falco+${other}: skipped (set SF_FALCO_RULES to falcosecurity/rules' falco_rules.yaml to measure it)`)
+    return undefined
+  }
+  const files = [falco, ...(await Effect.runPromise(listPolicyFiles(other)))]
+  const r = compilePolicies(files.map((f) => ({ path: f, text: fs.readFileSync(f, "utf8") })))
+  if (r._tag === "Left") throw new Error(r.left.message)
+  return r.right
+}
+
 for (const spec of sets) {
-  const policyPath = spec.startsWith("gen:") ? generated(Number(spec.slice(4))) : spec
-  const set = await Effect.runPromise(loadPolicies(policyPath))
+  const set = spec.startsWith("falco+")
+    ? await withFalcoRules(spec.slice(6))
+    : await Effect.runPromise(loadPolicies(spec.startsWith("gen:") ? generated(Number(spec.slice(4))) : spec))
+  if (set === undefined) continue
   const { records, matched, seconds } = await timedEvaluation(set, trace)
   console.log(JSON.stringify({ set: spec, rules: set.enabledRuleCount, records, matched, seconds, evalsPerSec: (records * set.enabledRuleCount) / seconds }))
 }

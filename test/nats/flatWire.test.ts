@@ -11,7 +11,7 @@ import { bareEvent } from "../../src/domain/policyEvent.js"
 import { agentAndEcs, encodeEcsBatch } from "../../src/services/export/encoders/EcsEncoder.js"
 import { encodeJsonText } from "../../src/services/export/encoders/JsonEncoder.js"
 import { TextBatch } from "../../src/services/export/ExportBatch.js"
-import { decodeFlatWire, FlatWireError, FlatWireWriter } from "../../src/services/export/transports/nats/FlatWire.js"
+import { decodeFlatWire, FlatWireError, FlatWireReader, FlatWireWriter } from "../../src/services/export/transports/nats/FlatWire.js"
 import { fileSink } from "../../src/services/avro/OcfWriter.js"
 import { generateSyntheticTrace, writeSamples } from "../../src/services/trace/SampleTraces.js"
 import { readTraceRecords } from "../../src/services/reader/TraceRecords.js"
@@ -54,12 +54,13 @@ describe("flat wire format", () => {
     generateSyntheticTrace(fileSink(file), { records: 6000, seed: 7 })
     const records = await recordsOf(file)
     const writer = new FlatWireWriter()
+    const reader = new FlatWireReader()
     const decoded: FlatRecord[] = []
     let bytes = 0
     for (let i = 0; i < records.length; i += 2048) {
       const msg = writer.encode(records.slice(i, i + 2048))
       bytes += msg.length
-      const out = decodeFlatWire(msg)
+      const out = reader.decode(msg)
       // Records of one process share one process object (and one ancestry array), as on the edge.
       const byOid = new Map<string, object>()
       for (const r of out) {
@@ -72,6 +73,21 @@ describe("flat wire format", () => {
     }
     expectSame(records, decoded)
     expect(bytes / records.length).toBeLessThan(400)
+    // Across messages, a reader gives equal entities (and ancestries) one object, as the edge's cache did.
+    const same = (get: (r: FlatRecord) => object | undefined) => {
+      const edge = new Map<object, object>()
+      for (let i = 0; i < records.length; i++) {
+        const a = get(records[i])
+        const b = get(decoded[i])
+        if (a === undefined || b === undefined) continue
+        expect(edge.get(a) ?? b).toBe(b)
+        edge.set(a, b)
+      }
+    }
+    same((r) => r.process)
+    same((r) => r.file)
+    same((r) => r.ptree)
+    same((r) => r.container)
   })
 
   it("refuses a message that is not in the format, or truncated", () => {

@@ -77,8 +77,8 @@ describeNats("nats driver: a fleet with two central processors", () => {
   it("edge → stream → two centrals: together they write the alerts of a single-node run (JSON and ECS), each acknowledged once", async () => {
     const traces = path.join(dir, "traces")
     fs.mkdirSync(traces)
-    generateSyntheticTrace(fileSink(path.join(traces, "a.sf")), { records: 20_000, seed: 11 })
-    generateSyntheticTrace(fileSink(path.join(traces, "b.sf")), { records: 10_000, seed: 12 })
+    generateSyntheticTrace(fileSink(path.join(traces, "a.sf")), { records: 12_000, seed: 11 })
+    generateSyntheticTrace(fileSink(path.join(traces, "b.sf")), { records: 6_000, seed: 12 })
     const inputs = [traces, ...(hasShared ? [sharedPath("traces")] : [])]
     const expected = { json: [] as string[], ecs: [] as string[] }
     for (const [i, input] of inputs.entries()) {
@@ -112,11 +112,11 @@ describeNats("nats driver: a fleet with two central processors", () => {
 
     expect(sortedLines(path.join(dir, "c1.json.out"), path.join(dir, "c2.json.out"))).toEqual(expected.json)
     expect(sortedLines(path.join(dir, "c1.ecs.out"), path.join(dir, "c2.ecs.out"))).toEqual(expected.ecs)
-  })
+  }, 120_000)
 
   it("a central killed mid-stream (SIGKILL) and restarted: every alert is written, the only duplicates are redeliveries, and they are counted", async () => {
     const trace = path.join(dir, "big.sf")
-    generateSyntheticTrace(fileSink(trace), { records: 50_000, seed: 21 })
+    generateSyntheticTrace(fileSink(trace), { records: 30_000, seed: 21 })
     const expected = await singleNode(dir, policies, trace)
     await publish(dir, server.url, trace, "edge-big")
 
@@ -150,7 +150,7 @@ describeNats("nats driver: a fleet with two central processors", () => {
       // Duplicates come only from redelivered messages (each holds at most one chunk of records).
       expect(got.length - expected[format].length).toBeLessThanOrEqual(redelivered * 2048)
     }
-  })
+  }, 120_000)
 
   it("clear errors at load and under -test: a stream that does not exist, a bad URL, a missing consumer name", async () => {
     const run = async (block: Record<string, unknown>, name: string) => {

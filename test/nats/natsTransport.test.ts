@@ -45,7 +45,7 @@ describeNats("nats exporter", () => {
   it("publishes a trace: the documents of a file export (json and ecs) and every record as flat records, each message under its own id", async () => {
     const dir = tempDir()
     const trace = path.join(dir, "trace.sf")
-    generateSyntheticTrace(fileSink(trace), { records: 12_000, seed: 3 })
+    generateSyntheticTrace(fileSink(trace), { records: 8_000, seed: 3 })
     for (const format of ["json", "ecs"]) {
       const single = path.join(dir, `single.${format}`)
       expect((await runCli(["-config", writePipeline(dir, fileExportPipeline(single, { format }), `single-${format}.json`), "-driver", "file", trace])).code).toBe(0)
@@ -60,12 +60,12 @@ describeNats("nats exporter", () => {
       expect(ids.size).toBe(msgs.length)
       expect(msgs.every((m) => m.headers["Sfp-Format"] === format && m.headers["Sfp-Wire"] === "flat/1")).toBe(true)
     }
-  })
+  }, 90_000)
 
   it("a server restart while the edge publishes: every record lands once, the edge waits, retries and exits 0", async () => {
     const dir = tempDir()
     const trace = path.join(dir, "trace.sf")
-    generateSyntheticTrace(fileSink(trace), { records: 16_000, seed: 4, blockSize: 500 })
+    generateSyntheticTrace(fileSink(trace), { records: 12_000, seed: 4, blockSize: 500 })
     const single = path.join(dir, "single.jsonl")
     expect((await runCli(["-config", writePipeline(dir, fileExportPipeline(single), "single.json"), "-driver", "file", trace])).code).toBe(0)
     const fifo = path.join(dir, "trace.fifo")
@@ -95,7 +95,7 @@ describeNats("nats exporter", () => {
     const { docs, records } = await published(server.url)
     expect(records).toBe(lines(single).length)
     expect(docs).toEqual(lines(single))
-  })
+  }, 90_000)
 
   it("clear errors at load and under -test: a bad URL, an unreachable server, bad credentials, a stream that does not capture the subject", async () => {
     const dir = tempDir()

@@ -23,7 +23,7 @@ import { Flag, NonEmptyText, optionalKey, WholeNumber, withDefault } from "../..
 import { DriverError, type PipelineConfigError } from "../../domain/errors.js"
 import type { FlatRecord } from "../../domain/flatRecord.js"
 import type { DriverEntry } from "../../domain/pipelineConfig.js"
-import { decodeFlatWire } from "../export/transports/nats/FlatWire.js"
+import { FlatWireReader } from "../export/transports/nats/FlatWire.js"
 import { describeNatsError, type NatsLink, openNats } from "../export/transports/nats/NatsConnection.js"
 import { decodeNatsConnection, FilterSubject, NatsName } from "../export/transports/nats/NatsSettings.js"
 import { inspectStream } from "../export/transports/nats/NatsStream.js"
@@ -120,12 +120,12 @@ const ensureConsumer = (link: NatsLink, s: DriverSettings) =>
   )
 
 /** The records of a message: the flat section after the documents (`Sfp-Docs-Bytes`). */
-const recordsOf = (msg: JsMsg): ReadonlyArray<FlatRecord> => {
+const recordsOf = (reader: FlatWireReader, msg: JsMsg): ReadonlyArray<FlatRecord> => {
   const docs = Number(msg.headers?.get("Sfp-Docs-Bytes") ?? "")
   if (msg.headers?.get("Sfp-Wire") !== "flat/1" || !Number.isInteger(docs) || docs < 0 || docs > msg.data.length) {
     throw new Error("not written by an sfprocessor nats exporter (no Sfp-Wire: flat/1 and Sfp-Docs-Bytes headers)")
   }
-  return decodeFlatWire(msg.data.subarray(docs))
+  return reader.decode(msg.data.subarray(docs))
 }
 
 const run = (link: NatsLink, s: DriverSettings, scope: Scope.Scope) => (output: Channel<FlatRecord>) =>
@@ -135,6 +135,7 @@ const run = (link: NatsLink, s: DriverSettings, scope: Scope.Scope) => (output: 
       catch: (e) => driverError("Run", `consumer '${s.consumer}' of stream '${s.stream}': ${describeNatsError(e, link.settings)}`)
     })
     const inFlightGauge = Metric.tagged(natsInFlight, "role", "driver")
+    const reader = new FlatWireReader()
     // Messages received and not acknowledged yet (kept alive with working()).
     const unacked = new Set<JsMsg>()
     const setGauge = () => Effect.runSync(Metric.set(inFlightGauge, unacked.size))
@@ -201,7 +202,7 @@ const run = (link: NatsLink, s: DriverSettings, scope: Scope.Scope) => (output: 
           if (m.info.redelivered) redelivered++
           let decoded: ReadonlyArray<FlatRecord>
           try {
-            decoded = recordsOf(m)
+            decoded = recordsOf(reader, m)
           } catch (e) {
             bad++
             // Redelivering it would fail again: it is terminated (JetStream keeps it in the stream).

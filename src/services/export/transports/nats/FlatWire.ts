@@ -6,12 +6,15 @@
  * message, and the record's references to them.
  *
  *     "SFW1"
- *     varint entities, varint bytes, entity datums   (header, container, pod, process, file)
+ *     varint entities, then per entity: varint length, datum   (header, container, pod, process, file)
  *     varint ptrees, then per ptree: varint length, varint entity index...
  *     varint records, varint bytes, event datums     (ProcessEvent, NetworkFlow, FileFlow, FileEvent, K8sEvent)
  *     per record: header, process, ptree, container, pod, file, newFile (varint index + 1, 0 = none)
  *
- * A message is self-contained: any central processor decodes it alone. Plain loops, no Effect.
+ * A message is self-contained: any central processor decodes it alone. Across messages, both ends keep
+ * what does not change: the writer each entity's encoded bytes (entities are never mutated once read),
+ * the reader one object per distinct entity (same bytes, same object), so the policy engine's and the
+ * encoders' per-entity memos keep working on a central node as on the edge. Plain loops, no Effect.
  */
 import { SysFlowSchemaV5 } from "../../../../domain/avroSchema.js"
 import { type FlatRecord, makeFlatRecord, type RecordType } from "../../../../domain/flatRecord.js"
@@ -51,6 +54,12 @@ class Bytes {
     }
     this.buf[this.pos++] = n
   }
+  /** The datum's bytes, copied out. */
+  encoded(d: SysFlowDatum): Buffer {
+    this.pos = 0
+    this.datum(d)
+    return Buffer.from(this.buf.subarray(0, this.pos))
+  }
   datum(d: SysFlowDatum): void {
     for (;;) {
       const end = encoder.encode(d, this.buf, this.pos)
@@ -74,6 +83,9 @@ export class FlatWireWriter {
   private readonly events = new Bytes()
   private readonly refs = new Bytes()
   private readonly ptrees = new Bytes()
+  private readonly scratch = new Bytes()
+  /** Entities' encoded bytes, by object. */
+  private readonly encodedEntities = new WeakMap<object, Buffer>()
 
   encode(records: ReadonlyArray<FlatRecord>): Buffer {
     const { entities, events, refs, ptrees } = this
@@ -84,7 +96,10 @@ export class FlatWireWriter {
       if (rec === undefined) return 0
       let i = index.get(rec)
       if (i === undefined) {
-        entities.datum({ code, rec } as SysFlowDatum)
+        let bytes = this.encodedEntities.get(rec)
+        if (bytes === undefined) this.encodedEntities.set(rec, (bytes = this.scratch.encoded({ code, rec } as SysFlowDatum)))
+        entities.varint(bytes.length)
+        entities.bytes(bytes)
         index.set(rec, (i = index.size))
       }
       return i + 1
@@ -113,7 +128,6 @@ export class FlatWireWriter {
     const out = new Bytes()
     out.bytes(MAGIC)
     out.varint(index.size)
-    out.varint(entities.pos)
     out.bytes(entities.buf.subarray(0, entities.pos))
     out.varint(ptreeIndex.size)
     out.bytes(ptrees.buf.subarray(0, ptrees.pos))
@@ -128,58 +142,101 @@ export class FlatWireWriter {
 /** A message that is not in the flat wire format, or is damaged. */
 export class FlatWireError extends Error {}
 
-/** Decodes a message written by `FlatWireWriter` into fresh flat records (fresh entity objects too). */
-export const decodeFlatWire = (data: Uint8Array): Array<FlatRecord> => {
-  const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length)
-  if (buf.length < 4 || buf.compare(MAGIC, 0, 4, 0, 4) !== 0) throw new FlatWireError("not a flat wire message (no SFW1 magic)")
-  let pos = 4
-  const varint = (): number => {
-    let n = 0
-    let scale = 1
-    for (;;) {
-      if (pos >= buf.length) throw new FlatWireError("message truncated")
-      const b = buf[pos++]
-      n += (b & 0x7f) * scale
-      if (b < 0x80) return n
-      scale *= 128
+/** Distinct entities (or ancestries) a reader keeps at most; it starts over when full. */
+const MAX_INTERNED = 200_000
+
+/**
+ * Decodes messages written by `FlatWireWriter` into flat records. Entities equal to ones of earlier
+ * messages (same bytes) are the same objects, and so are ancestries made of the same processes.
+ */
+export class FlatWireReader {
+  private readonly entities = new Map<string, object>()
+  private readonly ids = new WeakMap<object, number>()
+  private readonly ptrees = new Map<string, ReadonlyArray<Process>>()
+  private nextId = 0
+
+  decode(data: Uint8Array): Array<FlatRecord> {
+    const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length)
+    if (buf.length < 4 || buf.compare(MAGIC, 0, 4, 0, 4) !== 0) throw new FlatWireError("not a flat wire message (no SFW1 magic)")
+    let pos = 4
+    const varint = (): number => {
+      let n = 0
+      let scale = 1
+      for (;;) {
+        if (pos >= buf.length) throw new FlatWireError("message truncated")
+        const b = buf[pos++]
+        n += (b & 0x7f) * scale
+        if (b < 0x80) return n
+        scale *= 128
+      }
     }
-  }
-  const block = (count: number, what: string): Array<SysFlowDatum> => {
+    if (this.entities.size > MAX_INTERNED || this.ptrees.size > MAX_INTERNED) {
+      this.entities.clear()
+      this.ptrees.clear()
+    }
+    const entities: Array<object> = []
+    for (let i = 0, n = varint(); i < n; i++) {
+      const len = varint()
+      if (pos + len > buf.length) throw new FlatWireError(`entity ${i} truncated`)
+      const key = buf.toString("latin1", pos, pos + len)
+      let rec = this.entities.get(key)
+      if (rec === undefined) {
+        try {
+          rec = decoder.decodeOne(buf.subarray(pos, pos + len)).rec as object
+        } catch (e) {
+          throw new FlatWireError(`entity ${i}: ${(e as Error).message}`)
+        }
+        this.entities.set(key, rec)
+        this.ids.set(rec, this.nextId++)
+      }
+      entities.push(rec)
+      pos += len
+    }
+    const ptrees: Array<ReadonlyArray<Process>> = []
+    for (let i = 0, n = varint(); i < n; i++) {
+      const members: Array<Process> = []
+      let key = ""
+      for (let j = 0, m = varint(); j < m; j++) {
+        const e = entities[varint()]
+        if (e === undefined) throw new FlatWireError(`ancestry ${i}: entity reference out of range`)
+        members.push(e as Process)
+        key += `${this.ids.get(e)},`
+      }
+      let pt = this.ptrees.get(key)
+      if (pt === undefined) this.ptrees.set(key, (pt = members))
+      ptrees.push(pt)
+    }
+    const count = varint()
     const len = varint()
-    if (pos + len > buf.length) throw new FlatWireError(`${what} truncated`)
-    const out: Array<SysFlowDatum> = []
+    if (pos + len > buf.length) throw new FlatWireError("events truncated")
+    const events: Array<SysFlowDatum> = []
     try {
-      decoder.decodeBlock(buf.subarray(pos, pos + len), count, (d) => void out.push(d))
+      decoder.decodeBlock(buf.subarray(pos, pos + len), count, (d) => void events.push(d))
     } catch (e) {
-      throw new FlatWireError(`${what}: ${(e as Error).message}`)
+      throw new FlatWireError(`events: ${(e as Error).message}`)
     }
     pos += len
-    return out
+    const ref = <T>(): T | undefined => {
+      const i = varint()
+      if (i > entities.length) throw new FlatWireError(`entity reference ${i - 1} out of range`)
+      return i === 0 ? undefined : (entities[i - 1] as T)
+    }
+    const records = new Array<FlatRecord>(events.length)
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]
+      const type = typeOfCode.get(e.code)
+      if (type === undefined) throw new FlatWireError(`record ${i}: a ${e.code} datum is not a flat record event`)
+      const header = ref<never>()
+      const process = ref<never>()
+      const pt = varint()
+      if (pt > ptrees.length) throw new FlatWireError(`record ${i}: ancestry reference out of range`)
+      const ptree = pt === 0 ? undefined : ptrees[pt - 1]
+      records[i] = makeFlatRecord(type, e.rec as never, header, process, ptree, ref<never>(), ref<never>(), ref<never>(), ref<never>())
+    }
+    if (pos !== buf.length) throw new FlatWireError(`${buf.length - pos} bytes left over`)
+    return records
   }
-  const entities = block(varint(), "entities").map((d) => d.rec as object)
-  const ptrees: Array<ReadonlyArray<Process>> = []
-  for (let i = 0, n = varint(); i < n; i++) {
-    const members: Array<Process> = []
-    for (let j = 0, m = varint(); j < m; j++) members.push(entities[varint()] as Process)
-    ptrees.push(members)
-  }
-  const events = block(varint(), "events")
-  const ref = <T>(): T | undefined => {
-    const i = varint()
-    if (i > entities.length) throw new FlatWireError(`entity reference ${i - 1} out of range`)
-    return i === 0 ? undefined : (entities[i - 1] as T)
-  }
-  const records = new Array<FlatRecord>(events.length)
-  for (let i = 0; i < events.length; i++) {
-    const e = events[i]
-    const type = typeOfCode.get(e.code)
-    if (type === undefined) throw new FlatWireError(`record ${i}: a ${e.code} datum is not a flat record event`)
-    const header = ref<never>()
-    const process = ref<never>()
-    const pt = varint()
-    const ptree = pt === 0 ? undefined : ptrees[pt - 1]
-    records[i] = makeFlatRecord(type, e.rec as never, header, process, ptree, ref<never>(), ref<never>(), ref<never>(), ref<never>())
-  }
-  if (pos !== buf.length) throw new FlatWireError(`${buf.length - pos} bytes left over`)
-  return records
 }
+
+/** Decodes one message on its own (a fresh reader). */
+export const decodeFlatWire = (data: Uint8Array): Array<FlatRecord> => new FlatWireReader().decode(data)

@@ -56,9 +56,11 @@ const SYSCALLS: ReadonlyArray<readonly [number, ReadonlyArray<RecordType>, Reado
 /** Every syscall name `evt.type` can have on SysFlow data. */
 export const RECORDED_SYSCALLS: ReadonlySet<string> = new Set(SYSCALLS.flatMap(([, , names]) => names))
 
-const syscallCache = new Map<string, string>()
+const syscallCache = new Map<number, string>()
+const TYPE_KEY: Readonly<Record<RecordType, number>> = { PE: 0, FF: 1, FE: 2, NF: 3, KE: 4 }
 const syscallsOf = (flags: number, t: RecordType): string => {
-  const key = `${t}${flags}`
+  // A number key: this runs for every record a Falco rule tests evt.type on.
+  const key = flags * 8 + TYPE_KEY[t]
   let s = syscallCache.get(key)
   if (s === undefined) {
     const names: Array<string> = []

@@ -84,10 +84,10 @@ describe("a name that is no Falco field", () => {
   it("with skip-if-unknown-filter: true, skips the rule with a warning; the others load", () => {
     const set = load(HEADER + rule("typo", "proc.nmae = curl", "  skip-if-unknown-filter: true\n") + rule("fine", "proc.name = curl"))
     expect(set.rules.map((r) => [r.name, r.enabled, r.skipped, r.inactive])).toEqual([
-      ["typo", false, true, "skipped: 'proc.nmae' is no Falco field (skip-if-unknown-filter)"],
+      ["typo", false, true, "'proc.nmae' is not a Falco field (skip-if-unknown-filter)"],
       ["fine", true, undefined, undefined]
     ])
-    expect(warnings(set)).toEqual(["rules.yaml:4:14: warning: rule 'typo' is skipped: 'proc.nmae' is no Falco field (skip-if-unknown-filter)"])
+    expect(warnings(set)).toEqual(["rules.yaml:4:14: warning: rule 'typo' is skipped: 'proc.nmae' is not a Falco field (skip-if-unknown-filter)"])
     expect(matchNames(set, exec)).toEqual(["fine"])
   })
 

@@ -59,7 +59,7 @@ describe("the rule listing", () => {
     expect(listRules(set.right)).toEqual([
       { name: "Shell in container", state: "active", source: "local.yaml:2:3", priority: "medium", tags: ["container", "shell"] },
       { name: "Login user", state: "inactive", why: "it uses 'user.loginuid', which SysFlow data does not have", source: "local.yaml:8:3", priority: "low", tags: [] },
-      { name: "Misspelt", state: "skipped", why: "skipped: 'proc.nmae' is no Falco field (skip-if-unknown-filter)", source: "local.yaml:13:3", priority: "high", tags: [] },
+      { name: "Misspelt", state: "skipped", why: "'proc.nmae' is not a Falco field (skip-if-unknown-filter)", source: "local.yaml:13:3", priority: "high", tags: [] },
       { name: "Off", state: "disabled", source: "local.yaml:19:3", priority: "low", tags: [] }
     ])
     expect(listingSummary(listRules(set.right))).toBe("4 rules: 1 active, 1 disabled, 1 inactive, 1 skipped")
@@ -93,7 +93,7 @@ describe("sfprocessor -list", () => {
     expect(out.slice(2, 6).map((l) => l.split(/ {2,}/))).toEqual([
       ["active", "medium", "Shell in container", `${file}:2:3`, "container,shell"],
       ["inactive", "low", "Login user", `${file}:8:3`, "it uses 'user.loginuid', which SysFlow data does not have"],
-      ["skipped", "high", "Misspelt", `${file}:13:3`, "skipped: 'proc.nmae' is no Falco field (skip-if-unknown-filter)"],
+      ["skipped", "high", "Misspelt", `${file}:13:3`, "'proc.nmae' is not a Falco field (skip-if-unknown-filter)"],
       ["disabled", "low", "Off", `${file}:19:3`]
     ])
     expect(out[6]).toBe("4 rules: 1 active, 1 disabled, 1 inactive, 1 skipped")

@@ -394,9 +394,10 @@ class Compiler {
       const typos = this.unknownFields.filter((u) => falcoFieldSource(u.name) === undefined)
       if (typos.length > 0) {
         if (item.skipIfUnknownFilter === true) {
-          const skipped = `skipped: ${typos.map((u) => `'${u.name}'`).join(", ")} is no Falco field (skip-if-unknown-filter)`
-          this.report("warning", typos[0].at, `rule '${item.name}' is ${skipped}`)
-          return { item: { ...item, inactive: skipped }, generic: false, byType: {}, skipped: true }
+          const names = Array.from(new Set(typos.map((u) => `'${u.name}'`)))
+          const why = `${names.join(", ")} ${names.length === 1 ? "is not a Falco field" : "are not Falco fields"} (skip-if-unknown-filter)`
+          this.report("warning", typos[0].at, `rule '${item.name}' is skipped: ${why}`)
+          return { item: { ...item, inactive: why }, generic: false, byType: {}, skipped: true }
         }
         for (const u of typos) this.report("error", u.at, `rule '${item.name}' uses '${u.name}', which is not a Falco field${didYouMean(u.name)}`, "Semantic")
         return { item, generic: false, byType: {} }

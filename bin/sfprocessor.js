@@ -34,8 +34,10 @@ const script = new vm.Script(`(function (exports, require, module, __filename, _
 // A script made from a code cache has lost Node's callback for its own import(): it imports through this
 // module's (src/services/importModule.ts). Bare names resolve from here, as from the bundle beside it.
 globalThis[Symbol.for("sfprocessor.import")] = (specifier) => import(specifier)
+const require = createRequire(file)
+globalThis[Symbol.for("sfprocessor.resolve")] = (specifier) => require.resolve(specifier)
 // The build writes the cache at the end of a sample run, when the run's code is compiled.
 if (process.env.SF_CODE_CACHE === "write") process.once("exit", () => fs.writeFileSync(cacheFile, script.createCachedData()))
 if (process.env.SF_CODE_CACHE === "debug") process.stderr.write(`code cache: ${cachedData === undefined ? "absent" : script.cachedDataRejected ? "rejected" : "used"}\n`)
 const module = { exports: {} }
-script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file))
+script.runInThisContext().call(module.exports, module.exports, require, module, file, path.dirname(file))

@@ -20,7 +20,9 @@ await build({
   sourcemap: true,
   minifyWhitespace: true,
   minifySyntax: true,
-  logLevel: "warning"
+  logLevel: "warning",
+  // importModule.ts reads import.meta.resolve only outside the bundle (bin/sfprocessor.js provides it).
+  logOverride: { "empty-import-meta": "silent" }
 })
 
 // The cache is written at the end of a run of the default job (README): it then holds the code of the

@@ -74,54 +74,54 @@ describe.skipIf(!linux)("socket driver batching and time (TestClock)", () => {
     })
   )
 
-  it.scoped("P21: drop warnings come at the first drop, then at most every 5 s of clock time, and once at the stream's end", () =>
+  it.scoped("P22: a waiting collector's packets beyond half the bound are dropped; warnings at the first drop, then at most every 5 s of clock time, and once at the stream's end", () =>
     Effect.gen(function* () {
-      const d = yield* scopedDriver({ driver: { queueSize: 10 }, channelCapacity: 1 })
-      const c = yield* scopedCollector(d.sockPath)
+      const d = yield* scopedDriver({ driver: { queueSize: 10 } })
+      const served = yield* scopedCollector(d.sockPath)
+      yield* realWaitUntil(() => d.linesMatching(/Successfully accepted new input stream/).length === 1, "the first collector served")
+      const waiting = yield* scopedCollector(d.sockPath)
+      yield* realWaitUntil(() => d.stats.connections === 2, "the second collector connected")
       const all = packets(generatedTrace({ flows: 20 }).datums)
       let next = 0
-      const sendUntilReceived = (n: number) =>
+      // One packet at a time, each received (kept or dropped) before the next is sent.
+      const sendOneByOne = (n: number) =>
         Effect.gen(function* () {
-          const batch = all.slice(next, next + n)
-          next += n
-          yield* sendPackets(c, batch)
-          yield* realWaitUntil(() => d.stats.packets === next, `${next} packets received`)
+          for (let i = 0; i < n; i++) {
+            yield* sendPackets(waiting, [all[next++]])
+            yield* realWaitUntil(() => d.stats.packets === next, `${next} packets received`)
+          }
         })
-      const warnings = () => d.linesMatching(/^\[Warn\] .*socket: Input queue full \(10 records\): /)
+      const warnings = () => d.linesMatching(/^\[Warn\] .*socket: A waiting collector sent more than its queue holds \(5 records\): /)
 
-      // The driver waits on the full channel with its third chunk; then the queue's 10 fill up.
-      for (let i = 1; i <= 3; i++) {
-        yield* sendUntilReceived(1)
-        yield* realWaitUntil(() => d.channel.state.sent === i, `record ${i} sent`)
-      }
-      yield* sendUntilReceived(10)
+      yield* sendOneByOne(5) // kept: half the bound of 10
       expect(d.stats.dropped).toBe(0)
 
-      yield* sendUntilReceived(5) // drops 1-5: a warning at the first
+      yield* sendOneByOne(5) // drops 1-5: a warning at the first
       expect(d.stats.dropped).toBe(5)
       expect(warnings()).toHaveLength(1)
       expect(warnings()[0]).toMatch(/: 1 record dropped, 1 since the start;/)
 
       yield* TestClock.adjust("4999 millis")
-      yield* sendUntilReceived(5) // drops 6-10: still within 5 s
+      yield* sendOneByOne(5) // drops 6-10: still within 5 s
       expect(warnings()).toHaveLength(1)
 
       yield* TestClock.adjust("1 millis")
-      yield* sendUntilReceived(1) // drop 11, 5 s after the first warning
+      yield* sendOneByOne(1) // drop 11, 5 s after the first warning
       expect(warnings()).toHaveLength(2)
       expect(warnings()[1]).toMatch(/: 10 records dropped, 11 since the start;/)
 
-      yield* sendUntilReceived(3) // drops 12-14, right after a warning
+      yield* sendOneByOne(3) // drops 12-14, right after a warning
       expect(warnings()).toHaveLength(2)
 
-      // The stream ends; once the pipeline takes what was queued, the summary comes with the end line.
-      yield* Effect.promise(() => c.end())
-      const chunks = yield* takeRecords(d.channel, 3 + 10)
-      expect(encoded(chunks.flat())).toEqual(all.slice(0, 13).map((p) => p.toString("hex")))
-      yield* realWaitUntil(() => d.linesMatching(/Input stream ended/).length === 1, "the end line")
+      // The served stream ends (the held-back drops are reported with it); the waiting one is served.
+      yield* Effect.promise(() => served.end())
+      yield* Effect.promise(() => waiting.end())
+      const chunks = yield* takeRecords(d.channel, 5)
+      expect(encoded(chunks.flat())).toEqual(all.slice(0, 5).map((p) => p.toString("hex")))
+      yield* realWaitUntil(() => d.linesMatching(/Input stream ended/).length === 2, "both end lines")
       expect(warnings()).toHaveLength(3)
       expect(warnings()[2]).toMatch(/: 3 records dropped, 14 since the start;/)
-      expect(d.linesMatching(/Input stream ended \(end of stream\): 13 records, 0 malformed, 0 truncated, 14 dropped/)).toHaveLength(1)
+      expect(d.linesMatching(/Input stream ended \(end of stream\): 5 records, 0 malformed, 0 truncated, 14 dropped/)).toHaveLength(1)
       expect(yield* TestClock.currentTimeMillis).toBe(5_000)
     })
   )

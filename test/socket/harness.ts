@@ -23,7 +23,7 @@ export interface Harness {
   readonly stats: SocketStats
   /** Lets a held-back consumer go on. */
   readonly release: () => void
-  /** Interrupts the driver (as the runner does on stop), closes the channel, drains the consumer. */
+  /** Interrupts the driver (as the runner does on stop), lets the consumer go, closes the channel, drains the consumer. */
   readonly stop: () => Promise<Exit.Exit<void, DriverError>>
   /** The driver's exit once it ended by itself. */
   readonly done: Promise<Exit.Exit<void, DriverError>>
@@ -93,8 +93,10 @@ export const startDriver = async (opts: HarnessOptions = {}): Promise<Harness> =
     waitFor,
     linesMatching: (re) => lines.filter((l) => re.test(l)),
     stop: async () => {
-      const exit = await Effect.runPromise(Fiber.interrupt(driver))
+      // The consumer is let go once the stop has begun: the driver's last chunks may need it to move.
+      const interrupted = Effect.runPromise(Fiber.interrupt(driver))
       release()
+      const exit = await interrupted
       await Effect.runPromise(close(channel))
       await Effect.runPromise(Fiber.await(consumer))
       return exit as Exit.Exit<void, DriverError>

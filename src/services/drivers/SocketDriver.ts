@@ -11,23 +11,29 @@
  * * Each packet is decoded on its own bytes (P10); a packet that does not decode is logged with its
  *   size (never its content), counted and skipped, and the stream goes on. A packet that fills the read
  *   buffer (256 KiB) is treated as truncated and dropped (P28).
- * * Overload (P21): node-unix-socket cannot pause reading, so the collector cannot be made to wait.
- *   Packets wait in a bounded queue (`queue.size`, default 65536 records); beyond it they are dropped
- *   and counted, with a warning at most every 5 s and a metric (`socketMetrics`).
+ * * Reading (issue 15) happens on a worker thread (socket/IntakeWorker.ts) that owns the listener and
+ *   the connections and hands packets over in batches: reading the socket overlaps decoding and
+ *   evaluating here, and the per-packet cost of the library's callbacks is off this thread.
+ * * Overload (P21): real backpressure. At most `queue.size` records (default 65536, and 64 MiB) wait
+ *   between the reader and this loop; beyond that the reader stops reading, the kernel's socket buffer
+ *   fills and the collector blocks in `send()`, as with the reference. Only a waiting collector's
+ *   packets (P22) can be dropped, beyond half the bound, counted with a warning at most every 5 s and a
+ *   metric (`socketMetrics`).
  * * Chunks: no batching delay. Each time packets arrive, the loop decodes what the intake holds (up to
  *   CHUNK_SIZE records a chunk) and sends it, and it never holds a chunk while the socket is quiet: at
  *   1 event/s every record goes out alone at once; under load packets pile up while the pipeline works,
  *   so chunks grow. A chunk is decoded in one go (a few ms at most) and the loop then waits on the
- *   channel or the intake, so the event loop keeps turning and the socket keeps being read.
+ *   channel or the intake, so the event loop keeps turning.
  * * Time (the log rate limits) comes from Effect's Clock; nothing in the driver waits for time to pass.
- * * Stop (the runner interrupts the driver: first SIGINT/SIGTERM or a failing stage): the listener and
- *   every connection are closed, everything already received is decoded and sent, the socket file is
- *   removed; the runner then closes the channel and the pipeline drains. Packets still in the kernel's
- *   socket buffer at that moment are not read (the collector sees its connection closed).
+ * * Stop (the runner interrupts the driver: first SIGINT/SIGTERM or a failing stage): the reader closes
+ *   the listener and every connection and hands over what it read; everything received is decoded and
+ *   sent, the socket file is removed; the runner then closes the channel and the pipeline drains. Packets
+ *   still in the kernel's socket buffer at that moment are not read (the collector sees its connection
+ *   closed).
  */
 import { type Clock, Effect, Fiber, Metric, Runtime } from "effect"
 import * as fs from "node:fs"
-import type { SeqpacketServer } from "node-unix-socket"
+import { Worker } from "node:worker_threads"
 import { SysFlowSchemaV4 } from "../../domain/avroSchema.js"
 import { DriverError } from "../../domain/errors.js"
 import { optionalKey, WholeNumber } from "../../domain/configValues.js"
@@ -38,7 +44,8 @@ import { logHealth } from "../logging/SfLogger.js"
 import { decodeDriverAttributes } from "../kernel/AttributeDecoder.js"
 import { CHUNK_SIZE, type Channel, send } from "../kernel/Channel.js"
 import type { DriverDefinition } from "../kernel/DriverRegistry.js"
-import { Intake, type IntakeLog, LogLimiter, type Session, type SocketStats, makeSocketStats } from "./socket/Intake.js"
+import { Intake, type IntakeLimits, type IntakeLog, LogLimiter, type Session, type SocketStats, makeSocketStats } from "./socket/Intake.js"
+import { Flow, FLOW_SLOTS, type IntakeCommand, type IntakeMessage, type IntakeWorkerData, intakeWorkerSource } from "./socket/IntakeWorker.js"
 import {
   checkSocketPath,
   prepareSocketPath,
@@ -47,7 +54,7 @@ import {
   type SocketFileId,
   socketFileId
 } from "./socket/SocketPath.js"
-import { importModule } from "../importModule.js"
+import { importModule, resolveModule } from "../importModule.js"
 
 export { type SocketStats, makeSocketStats } from "./socket/Intake.js"
 
@@ -131,33 +138,90 @@ export const initSocketDriver = (
     return options
   })
 
-/** Listens on the path with an owner-only socket file; returns the file's identity for cleanup. */
-const listen = (mod: NativeModule, socketPath: string, intake: Intake): Effect.Effect<SocketFileId | undefined, DriverError> =>
-  Effect.try({
-    try: () => {
-      const server: SeqpacketServer = new mod.SeqpacketServer()
-      // Owner-only from the start (no window in which others could connect), and chmod to be sure.
-      const umask = process.umask(0o177)
-      try {
-        server.listen(socketPath, BACKLOG)
-      } catch (e) {
-        server.close()
-        throw e
-      } finally {
-        process.umask(umask)
-      }
-      intake.attach(server)
-      const id = socketFileId(socketPath)
-      try {
-        fs.chmodSync(socketPath, 0o600)
-      } catch (e) {
-        intake.stop()
-        removeSocketFile(socketPath, id)
-        throw e
-      }
-      return id
-    },
-    catch: (e) => new DriverError({ reason: "Run", driver: DRIVER, detail: `listen error: ${socketPath}: ${(e as Error).message}`, cause: e })
+/** The reader thread and the intake it feeds, listening on the path with an owner-only socket file. */
+interface Listening {
+  readonly intake: Intake
+  readonly worker: Worker
+  readonly id: SocketFileId | undefined
+}
+
+/** The worker's next message of kind `t` (its first `ready`, a `listenError` after a failed listen). */
+const nextMessage = <T extends IntakeMessage["t"]>(worker: Worker, t: T): Effect.Effect<Extract<IntakeMessage, { t: T }>, DriverError> =>
+  Effect.async((resume) => {
+    const onMessage = (m: IntakeMessage) => {
+      if (m.t !== t) return
+      off()
+      resume(Effect.succeed(m as Extract<IntakeMessage, { t: T }>))
+    }
+    const onError = (e: Error) => {
+      off()
+      resume(Effect.fail(new DriverError({ reason: "Run", driver: DRIVER, detail: `the socket reader thread failed: ${e.message}`, cause: e })))
+    }
+    const off = () => {
+      worker.off("message", onMessage)
+      worker.off("error", onError)
+    }
+    worker.on("message", onMessage)
+    worker.on("error", onError)
+    return Effect.sync(off)
+  })
+
+/**
+ * Starts the reader thread and has it listen on the path. Owner-only from the start (no window in which
+ * others could connect): the process umask is 0177 while the worker binds, and this thread waits for it
+ * (a few hundred microseconds); then chmod to be sure.
+ */
+const listen = (
+  socketPath: string,
+  limits: IntakeLimits,
+  makeIntake: (flow: Int32Array, stop: () => void) => Intake
+): Effect.Effect<Listening, DriverError> =>
+  Effect.gen(function* () {
+    const shared = new SharedArrayBuffer(FLOW_SLOTS * Int32Array.BYTES_PER_ELEMENT)
+    const flow = new Int32Array(shared)
+    const workerData: IntakeWorkerData = {
+      module: resolveModule("node-unix-socket"),
+      socketPath,
+      backlog: BACKLOG,
+      readBufferSize: limits.readBufferSize,
+      maxRecords: limits.maxRecords,
+      maxBytes: limits.maxBytes,
+      maxWaiting: limits.maxWaiting,
+      flow: shared
+    }
+    const worker = new Worker(intakeWorkerSource(), { eval: true, workerData })
+    const command = (c: IntakeCommand) => worker.postMessage(c)
+    const fail = (detail: string, cause?: unknown) => {
+      void worker.terminate()
+      return new DriverError({ reason: "Run", driver: DRIVER, detail: `listen error: ${socketPath}: ${detail}`, cause })
+    }
+    yield* nextMessage(worker, "ready").pipe(Effect.mapError((e) => fail(e.detail, e)))
+    const umask = process.umask(0o177)
+    try {
+      command({ t: "listen" })
+      Atomics.wait(flow, Flow.listened, 0, 10_000)
+    } finally {
+      process.umask(umask)
+    }
+    const listened = Atomics.load(flow, Flow.listened)
+    if (listened !== 1) {
+      const detail = listened === 2 ? (yield* nextMessage(worker, "listenError").pipe(Effect.mapError((e) => fail(e.detail, e)))).message : "the reader thread did not listen within 10 s"
+      return yield* Effect.fail(fail(detail))
+    }
+    const intake = makeIntake(flow, () => command({ t: "stop" }))
+    worker.on("message", (m: IntakeMessage) => intake.onMessage(m))
+    worker.on("error", (e: Error) => intake.readerFailed(e))
+    worker.on("exit", (code) => intake.readerFailed(new Error(`the reader thread exited (code ${code})`)))
+    const id = socketFileId(socketPath)
+    try {
+      fs.chmodSync(socketPath, 0o600)
+    } catch (e) {
+      intake.stop()
+      void worker.terminate()
+      removeSocketFile(socketPath, id)
+      return yield* Effect.fail(new DriverError({ reason: "Run", driver: DRIVER, detail: `listen error: ${socketPath}: ${(e as Error).message}`, cause: e }))
+    }
+    return { intake, worker, id }
   })
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
@@ -173,8 +237,8 @@ export const runSocketDriver = (
 ): Effect.Effect<void, DriverError> =>
   Effect.scoped(
     Effect.gen(function* () {
-      const mod = yield* loadNative
-      const limits = {
+      yield* loadNative
+      const limits: IntakeLimits = {
         maxRecords: options.queueSize ?? DEFAULT_QUEUE_SIZE,
         maxBytes: options.queueBytes ?? DEFAULT_QUEUE_BYTES,
         readBufferSize: options.readBufferSize ?? READ_BUFFER_SIZE,
@@ -192,14 +256,18 @@ export const runSocketDriver = (
                 : logHealth(message)
         )
       const clock = yield* Effect.clock
-      const intake = new Intake(limits, log, clock, options.stats ?? makeSocketStats(), options.dropWarningMs)
+      const stats = options.stats ?? makeSocketStats()
 
       yield* prepareSocketPath(input)
-      yield* Effect.acquireRelease(listen(mod, input, intake), (id) =>
-        Effect.sync(() => {
-          intake.stop()
-          removeSocketFile(input, id)
-        })
+      // Released last: the reader thread ends once the loop below took everything it handed over.
+      const { intake } = yield* Effect.acquireRelease(
+        listen(input, limits, (flow, stop) => new Intake(limits, { flow, stop }, log, clock, stats, options.dropWarningMs)),
+        ({ intake, worker, id }) =>
+          Effect.promise(() => {
+            intake.stop()
+            removeSocketFile(input, id)
+            return worker.terminate()
+          })
       )
       yield* Effect.logInfo(`Listening for a collector on ${input}`)
 
@@ -247,7 +315,7 @@ const serve = (
       return send(output, chunk).pipe(Effect.zipRight(syncMetrics))
     })
 
-    /** Decodes what the session has queued into the batch, up to a full chunk. */
+    /** Decodes what the session has queued into the batch, up to a full chunk; the reader may then read more. */
     const decodeQueued = (s: Session): void => {
       for (let p = intake.take(s); p !== undefined; p = batch.length >= CHUNK_SIZE ? undefined : intake.take(s)) {
         let datum: SysFlowDatum
@@ -275,6 +343,7 @@ const serve = (
           log("Health", "Successfully read first record from input stream")
         }
       }
+      intake.release()
     }
 
     const endStream = (s: Session): void => {

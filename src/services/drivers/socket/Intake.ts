@@ -1,32 +1,32 @@
 /**
- * The socket driver's intake (pipeline.md §10.2, P21, P22, P28): the collector connections and the
- * bounded queue of packets received from them, in plain code (the library delivers packets through
- * event callbacks; the driver's loop takes them from here).
+ * The socket driver's intake (pipeline.md §10.2, P21, P22, P28): the collector streams as the reader
+ * thread (IntakeWorker.ts) hands them over, in plain code (the worker's messages arrive as callbacks; the
+ * driver's loop takes packets from here).
  *
  * * **One collector at a time (P22).** Every connection is accepted (node-unix-socket accepts and starts
  *   reading at once; it cannot leave a connection in the kernel's accept queue), but only the oldest one
- *   is served. Later ones wait in arrival order; what they send meanwhile is kept, within the same bound,
- *   and decoded after the streams before them have ended.
- * * **Bounded (P21).** node-unix-socket has no pause/resume, so a slow pipeline cannot make the collector
- *   block. At most `maxRecords` packets (and `maxBytes` bytes) wait here; a packet arriving when the queue
- *   is full is dropped and counted, with a rate-limited warning.
+ *   is served. Later ones wait in arrival order; what they send meanwhile is kept (up to half the bounds,
+ *   then dropped and counted, with a rate-limited warning) and decoded after the streams before them ended.
+ * * **Backpressure (P21).** Packets handed over and not yet taken are counted in the shared flow state;
+ *   the reader thread stops reading while they reach the bounds (`maxRecords`, `maxBytes`), so a slow
+ *   pipeline makes the collector wait in `send()`. `release()` lowers the counts and wakes the reader.
  * * **Truncation (P28).** A packet that fills the read buffer may have been cut by the kernel (the library
- *   reads with `read(2)`, so `MSG_TRUNC` is not visible): it is counted, logged and dropped.
+ *   reads with `read(2)`, so `MSG_TRUNC` is not visible): the reader reports it; it is counted and logged.
  * * **End of a stream.** A zero-length packet and EOF look the same (the library's `'end'`): the stream
  *   ends, the connection is closed, and the next collector is served.
- * * **Time** (the log rate limits) is read from Effect's `Clock`, captured by the driver: the library's
- *   callbacks run outside any fiber, and TestClock drives the limits in tests.
+ * * **Time** (the log rate limits) is read from Effect's `Clock`, captured by the driver: the worker's
+ *   messages arrive outside any fiber, and TestClock drives the limits in tests.
  */
 import type { Clock } from "effect"
-import type { SeqpacketServer, SeqpacketSocket } from "node-unix-socket"
+import { Flow, type IntakeMessage } from "./IntakeWorker.js"
 
 export type IntakeLogLevel = "Info" | "Warn" | "Error" | "Health"
 export type IntakeLog = (level: IntakeLogLevel, message: string) => void
 
 export interface IntakeLimits {
-  /** Packets the queue holds before it drops (P21). */
+  /** Packets handed over and not yet taken before the reader stops reading (P21); waiting collectors get half. */
   readonly maxRecords: number
-  /** Bytes the queue holds before it drops (bounds memory when packets are large). */
+  /** The same in bytes (bounds memory when packets are large). */
   readonly maxBytes: number
   /** The library's read buffer per `read(2)`; a packet of this size is treated as truncated (P28). */
   readonly readBufferSize: number
@@ -46,7 +46,7 @@ export interface SocketStats {
   malformed: number
   /** Packets that filled the read buffer (P28). */
   truncated: number
-  /** Packets dropped because the queue was full (P21). */
+  /** Packets of waiting collectors dropped beyond their bound (P22). */
   dropped: number
 }
 
@@ -59,10 +59,18 @@ export const makeSocketStats = (): SocketStats => ({
   dropped: 0
 })
 
+/** A batch of packets handed over by the reader thread: their bytes, end to end, and their lengths. */
+interface Batch {
+  readonly bytes: Buffer
+  readonly lengths: Uint32Array
+  next: number
+  offset: number
+}
+
 /** One collector connection and the packets received from it that are not decoded yet. */
 export class Session {
-  readonly packets: Buffer[] = []
-  head = 0
+  readonly batches: Batch[] = []
+  pending = 0
   /** The stream has ended (EOF, empty packet, read error, or stop); no more packets will come. */
   ended = false
   endReason = ""
@@ -71,14 +79,7 @@ export class Session {
   firstRecordLogged = false
   readonly counts = { packets: 0, records: 0, malformed: 0, truncated: 0, dropped: 0 }
 
-  constructor(
-    readonly id: number,
-    readonly socket: SeqpacketSocket
-  ) {}
-
-  get pending(): number {
-    return this.packets.length - this.head
-  }
+  constructor(readonly id: number) {}
 }
 
 /**
@@ -123,19 +124,29 @@ export class LogLimiter {
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
 
+/** The reader thread, as the intake drives it. */
+export interface IntakeReader {
+  /** The shared flow state (IntakeWorker.ts `Flow`). */
+  readonly flow: Int32Array
+  /** Asks the reader to close the listener and every connection, hand over what it has, and report `stopped`. */
+  readonly stop: () => void
+}
+
 export class Intake {
   /** The served session first, then the waiting ones. */
   readonly sessions: Session[] = []
+  private readonly byId = new Map<number, Session>()
   readonly stats: SocketStats
   private queuedRecords = 0
-  private queuedBytes = 0
-  private nextId = 1
-  private server: SeqpacketServer | undefined
+  private takenPackets = 0
+  private takenBytes = 0
   private waiter: (() => void) | undefined
   /** Bumped on every event, so the loop never misses a wake-up between its check and its wait. */
   version = 0
+  private stopping = false
+  /** The reader closed everything and handed over what it had: no more packets will come. */
   stopped = false
-  /** Set when the listener failed (accept error): no new collector can connect. */
+  /** Set when the listener failed (accept error) or the reader thread died: no new collector can connect. */
   failure: Error | undefined
   /** Drops since the last drop warning (P21). */
   private dropsUnreported = 0
@@ -144,6 +155,7 @@ export class Intake {
 
   constructor(
     readonly limits: IntakeLimits,
+    private readonly reader: IntakeReader,
     private readonly log: IntakeLog,
     private readonly clock: Clock.Clock,
     stats?: SocketStats,
@@ -151,13 +163,6 @@ export class Intake {
   ) {
     this.stats = stats ?? makeSocketStats()
     this.truncatedLog = new LogLimiter(10_000, 10, clock)
-  }
-
-  /** Serves connections of a listening server. */
-  attach(server: SeqpacketServer): void {
-    this.server = server
-    server.on("connection", (socket: SeqpacketSocket) => this.onConnection(socket))
-    server.on("error", (e: Error) => this.onServerError(e))
   }
 
   get current(): Session | undefined {
@@ -168,26 +173,41 @@ export class Intake {
     return this.queuedRecords
   }
 
-  /** The next packet of a session, or undefined when none is waiting. */
+  /** The next packet of a session (a view of its batch), or undefined when none is waiting. */
   take(s: Session): Buffer | undefined {
-    if (s.head >= s.packets.length) return undefined
-    const p = s.packets[s.head]
-    s.packets[s.head++] = undefined as unknown as Buffer
-    if (s.head === s.packets.length) {
-      s.packets.length = 0
-      s.head = 0
-    } else if (s.head >= 4096 && s.head * 2 >= s.packets.length) {
-      s.packets.splice(0, s.head)
-      s.head = 0
-    }
+    const b = s.batches[0]
+    if (b === undefined) return undefined
+    const length = b.lengths[b.next]
+    const p = b.bytes.subarray(b.offset, b.offset + length)
+    b.offset += length
+    if (++b.next === b.lengths.length) s.batches.shift()
+    s.pending--
     this.queuedRecords--
-    this.queuedBytes -= p.length
+    this.takenPackets++
+    this.takenBytes += length
     return p
+  }
+
+  /** Gives the packets taken since the last call back to the flow bound, and wakes the reader if it waits. */
+  release(): void {
+    if (this.takenPackets === 0) return
+    this.giveBack(this.takenPackets, this.takenBytes)
+    this.takenPackets = 0
+    this.takenBytes = 0
+  }
+
+  private giveBack(packets: number, bytes: number): void {
+    const flow = this.reader.flow
+    Atomics.sub(flow, Flow.packets, packets)
+    Atomics.sub(flow, Flow.bytes, bytes)
+    Atomics.add(flow, Flow.taken, 1)
+    Atomics.notify(flow, Flow.taken)
   }
 
   /** Removes the served session once its stream ended and its packets were taken; the next one is served. */
   finish(s: Session): void {
     if (this.sessions[0] === s) this.sessions.shift()
+    this.byId.delete(s.id)
     this.reportDrops(true)
     this.bump()
   }
@@ -205,25 +225,22 @@ export class Intake {
     this.waiter = undefined
   }
 
-  /** Stops: no new connections, every connection closed; what was received stays queued for the loop. */
+  /** Stops: the reader closes the listener and every connection and hands over what it received; the loop decodes it. */
   stop(): void {
-    if (this.stopped) return
-    this.stopped = true
-    this.closeServer()
-    for (const s of this.sessions) this.endSession(s, "stopped")
-    this.bump()
+    if (this.stopping) return
+    this.stopping = true
+    Atomics.store(this.reader.flow, Flow.stop, 1)
+    Atomics.notify(this.reader.flow, Flow.taken)
+    this.reader.stop()
   }
 
-  /** Closes the listener (idempotent). */
-  closeServer(): void {
-    const server = this.server
-    this.server = undefined
-    if (server === undefined) return
-    try {
-      server.close()
-    } catch {
-      // Already closed.
-    }
+  /** The reader thread died: every stream ends with what was handed over. */
+  readerFailed(e: Error): void {
+    if (this.stopped) return
+    this.failure ??= e
+    for (const s of this.sessions) this.end(s, `reader failed: ${e.message}`)
+    this.stopped = true
+    this.bump()
   }
 
   /** Logs the drops not reported yet: at once when `final` (end of a stream), else at most once per interval. */
@@ -236,9 +253,52 @@ export class Intake {
     this.dropsUnreported = 0
     this.log(
       "Warn",
-      `Input queue full (${this.limits.maxRecords} records): ${plural(n, "record")} dropped, ` +
-        `${this.stats.dropped} since the start; the pipeline is slower than the collector`
+      `A waiting collector sent more than its queue holds (${Math.floor(this.limits.maxRecords / 2)} records): ${plural(n, "record")} dropped, ` +
+        `${this.stats.dropped} since the start; only the served collector is made to wait`
     )
+  }
+
+  /** A message of the reader thread. */
+  onMessage(m: IntakeMessage): void {
+    switch (m.t) {
+      case "connection": {
+        this.stats.connections++
+        if (this.stopping) return
+        const s = new Session(m.id)
+        if (this.sessions.length > 0) {
+          this.log("Info", "A collector connected while another one is being served: its stream waits until the current one ends")
+        }
+        this.sessions.push(s)
+        this.byId.set(m.id, s)
+        return this.bump()
+      }
+      case "refused":
+        this.stats.connections++
+        return this.log("Warn", `A collector connected while ${plural(m.waiting, "other")} are connected or waiting: closing its connection`)
+      case "data":
+        return this.onData(m.id, Buffer.from(m.bytes), new Uint32Array(m.lengths))
+      case "truncated":
+        return this.onTruncated(m.id, m.size)
+      case "dropped":
+        return this.onDropped(m.id, m.count)
+      case "end": {
+        const s = this.byId.get(m.id)
+        if (s === undefined || s.ended) return
+        if (m.reason.startsWith("read error: ")) this.log("Error", `Read error: ${m.reason.slice("read error: ".length)}`)
+        return this.end(s, m.reason)
+      }
+      case "serverError":
+        if (this.failure !== undefined || this.stopping) return
+        this.failure = new Error(m.message)
+        this.log("Error", `Accept error: ${m.message}`)
+        return this.bump()
+      case "stopped":
+        this.stopped = true
+        return this.bump()
+      case "ready":
+      case "listenError":
+        return
+    }
   }
 
   private bump(): void {
@@ -250,83 +310,55 @@ export class Intake {
     }
   }
 
-  private onConnection(socket: SeqpacketSocket): void {
-    if (this.stopped) {
-      socket.on("error", () => {})
-      socket.destroy()
+  private onData(id: number, bytes: Buffer, lengths: Uint32Array): void {
+    const s = this.byId.get(id)
+    if (s === undefined || s.ended) {
+      // Nobody will take these: give their share of the bound back at once.
+      this.giveBack(lengths.length, bytes.length)
       return
     }
-    socket.setInternalReadBufferSize(this.limits.readBufferSize)
-    this.stats.connections++
-    const s = new Session(this.nextId++, socket)
-    socket.on("data", (buf: Buffer) => this.onData(s, buf))
-    socket.on("end", () => this.endSession(s, "end of stream"))
-    socket.on("error", (e: Error) => {
-      if (!s.ended) this.log("Error", `Read error: ${e.message}`)
-      this.endSession(s, `read error: ${e.message}`)
-    })
-    socket.on("close", () => this.endSession(s, "connection closed"))
-    if (this.sessions.length > this.limits.maxWaiting) {
-      this.log("Warn", `A collector connected while ${plural(this.sessions.length, "other")} are connected or waiting: closing its connection`)
-      s.ended = true
-      socket.destroy()
-      return
-    }
-    if (this.sessions.length > 0) {
-      this.log("Info", "A collector connected while another one is being served: its stream waits until the current one ends")
-    }
-    this.sessions.push(s)
+    this.stats.packets += lengths.length
+    s.counts.packets += lengths.length
+    s.batches.push({ bytes, lengths, next: 0, offset: 0 })
+    s.pending += lengths.length
+    this.queuedRecords += lengths.length
     this.bump()
   }
 
-  private onData(s: Session, buf: Buffer): void {
-    if (s.ended) return
+  private onTruncated(id: number, size: number): void {
+    const s = this.byId.get(id)
     this.stats.packets++
-    s.counts.packets++
-    if (buf.length >= this.limits.readBufferSize) {
-      this.stats.truncated++
+    this.stats.truncated++
+    if (s !== undefined) {
+      s.counts.packets++
       s.counts.truncated++
-      const { log, held } = this.truncatedLog.take()
-      if (log) {
-        this.log(
-          "Error",
-          `Dropped a packet of ${buf.length} bytes: it fills the ${this.limits.readBufferSize}-byte read buffer and may be truncated` +
-            (held > 0 ? ` (${plural(held, "similar message")} suppressed)` : "")
-        )
-      }
-      return
     }
-    if (this.queuedRecords >= this.limits.maxRecords || this.queuedBytes + buf.length > this.limits.maxBytes) {
-      this.stats.dropped++
-      s.counts.dropped++
-      this.dropsUnreported++
-      this.reportDrops()
-      return
+    const { log, held } = this.truncatedLog.take()
+    if (log) {
+      this.log(
+        "Error",
+        `Dropped a packet of ${size} bytes: it fills the ${this.limits.readBufferSize}-byte read buffer and may be truncated` +
+          (held > 0 ? ` (${plural(held, "similar message")} suppressed)` : "")
+      )
     }
-    s.packets.push(buf)
-    this.queuedRecords++
-    this.queuedBytes += buf.length
-    this.bump()
   }
 
-  private endSession(s: Session, reason: string): void {
+  private onDropped(id: number, count: number): void {
+    const s = this.byId.get(id)
+    this.stats.packets += count
+    this.stats.dropped += count
+    if (s !== undefined) {
+      s.counts.packets += count
+      s.counts.dropped += count
+    }
+    this.dropsUnreported += count
+    this.reportDrops()
+  }
+
+  private end(s: Session, reason: string): void {
     if (s.ended) return
     s.ended = true
     s.endReason = reason
-    try {
-      s.socket.destroy()
-    } catch {
-      // Already destroyed.
-    }
-    // A connection that was refused or never served and sent nothing leaves no trace.
-    this.bump()
-  }
-
-  private onServerError(e: Error): void {
-    if (this.failure !== undefined || this.stopped) return
-    this.failure = e
-    this.log("Error", `Accept error: ${e.message}`)
-    this.closeServer()
     this.bump()
   }
 }

@@ -80,10 +80,10 @@ const pipelineFile = (dir, exporter) => {
   return config
 }
 
-const waitForSocket = async (p) => {
-  const deadline = Date.now() + 15_000
+const waitForSocket = async (p, logs) => {
+  const deadline = Date.now() + 60_000
   while (!fs.existsSync(p)) {
-    if (Date.now() > deadline) throw new Error(`no socket at ${p}`)
+    if (Date.now() > deadline) throw new Error(`no socket at ${p} after 60 s; the processor logged:\n${logs()}`)
     await new Promise((r) => setTimeout(r, 20))
   }
 }
@@ -109,14 +109,16 @@ const startProcessor = async (exporter, onLine) => {
     }
   })
   const exited = new Promise((resolve) => child.on("exit", (code) => resolve(code)))
-  await waitForSocket(sock)
+  await waitForSocket(sock, () => logs)
   const stop = async () => {
+    // Peak RSS (the kernel's high-water mark) before the drain.
+    const peakKiB = Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1])
     child.kill("SIGTERM")
     const code = await exited
     const summary = /Summary: ([\d,]+) records read.*?([\d,]+) dropped, ([\d,]+) errors/.exec(logs)
     const num = (s) => Number(s.replace(/,/g, ""))
     fs.rmSync(dir, { recursive: true, force: true })
-    return { code, read: summary ? num(summary[1]) : NaN, dropped: summary ? num(summary[2]) : NaN, logs }
+    return { code, read: summary ? num(summary[1]) : NaN, dropped: summary ? num(summary[2]) : NaN, peakMiB: Math.round(peakKiB / 1024), logs }
   }
   return { sock, dir, stop }
 }
@@ -213,13 +215,13 @@ for (const rate of rates) {
   const r = await paced(rate)
   console.log(
     `paced ${rate.toLocaleString("en-US")} ev/s for ${seconds} s: alert latency p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms, max ${ms(r.max)} ms ` +
-      `(${r.alerts} of ${r.probes} probes alerted; ${r.result.read.toLocaleString("en-US")} records read, ${r.result.dropped} dropped, exit ${r.result.code})`
+      `(${r.alerts} of ${r.probes} probes alerted; ${r.result.read.toLocaleString("en-US")} records read, ${r.result.dropped} dropped, peak RSS ${r.result.peakMiB} MiB, exit ${r.result.code})`
   )
 }
 if (flatOut > 0) {
   const r = await flat(flatOut)
   console.log(
     `flat out, ${r.datums.toLocaleString("en-US")} datums: intake ${Math.round(r.datums / r.sendSeconds).toLocaleString("en-US")} datums/s, ` +
-      `${(r.datums - r.result.read).toLocaleString("en-US")} lost, ${r.result.dropped} dropped, longest wait for the socket ${ms(r.longest)} ms (exit ${r.result.code})`
+      `${(r.datums - r.result.read).toLocaleString("en-US")} lost, ${r.result.dropped} dropped, longest wait for the socket ${ms(r.longest)} ms, peak RSS ${r.result.peakMiB} MiB (exit ${r.result.code})`
   )
 }

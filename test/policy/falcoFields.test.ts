@@ -33,6 +33,30 @@ describe("evt.type: the syscalls a record stands for", () => {
     ["evt.type in (rename, renameat, renameat2)", fe({ opFlags: OP.RENAME }), true],
     ["evt.type != execve", exec, false]
   ])("%s", (c, record, want) => expect(falco(c, record)).toBe(want))
+
+  // evt.type tests compile to operation-flag tests; a transformed evt.type keeps the string comparison.
+  const records: ReadonlyArray<readonly [string, FlatRecord]> = [
+    ["exec", exec],
+    ["clone", pe({ process: sh, ptree: [sh, bash], opFlags: OP.CLONE })],
+    ["open-read-close", ff({ opFlags: OP.OPEN | OP.READ_RECV | OP.CLOSE })],
+    ["write", ff({ opFlags: OP.WRITE_SEND })],
+    ["connect-send", nf({ opFlags: OP.CONNECT | OP.WRITE_SEND })],
+    ["accept", nf({ opFlags: OP.ACCEPT })],
+    ["symlink", fe({ opFlags: OP.SYMLINK })],
+    ["rename", fe({ opFlags: OP.RENAME })]
+  ]
+  const tests = [
+    "evt.type in (execve, execveat)",
+    "evt.type in (open, openat, read, close)",
+    "evt.type = write",
+    "evt.type in (connect, accept, accept4)",
+    "evt.type = close",
+    "evt.type != read",
+    "evt.type in (symlink, rename, unlink, ptrace)"
+  ]
+  it.each(records.flatMap(([name, r]) => tests.map((t) => [t, name, r] as const)))("%s on %s: the flag test agrees with the syscall names", (t, _name, r) => {
+    expect(falco(t, r)).toBe(falco(t.replace("evt.type", "tolower(evt.type)"), r))
+  })
 })
 
 describe("process, user, container and pod fields", () => {

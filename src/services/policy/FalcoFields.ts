@@ -53,6 +53,18 @@ const SYSCALLS: ReadonlyArray<readonly [number, ReadonlyArray<RecordType>, Reado
   [OpFlag.RENAME, ["FE"], ["rename", "renameat", "renameat2"]]
 ]
 
+/**
+ * The operation flags, per record type, that stand for one of the syscalls `names`: `evt.type in (…)` as a
+ * flag test instead of a string comparison (the same truth: the record's syscalls meet `names`).
+ */
+export const syscallFlags = (names: ReadonlyArray<string>): Partial<Record<RecordType, number>> => {
+  const out: Partial<Record<RecordType, number>> = {}
+  for (const [flag, types, calls] of SYSCALLS) {
+    if (calls.some((c) => names.includes(c))) for (const t of types) out[t] = (out[t] ?? 0) | flag
+  }
+  return out
+}
+
 /** Every syscall name `evt.type` can have on SysFlow data. */
 export const RECORDED_SYSCALLS: ReadonlySet<string> = new Set(SYSCALLS.flatMap(([, , names]) => names))
 

@@ -40,7 +40,7 @@ import type {
 import type { Priority, RuleMatch } from "../../domain/policyEvent.js"
 import { didYouMean, falcoFieldSource } from "./FalcoFieldNames.js"
 import { getoptOf } from "./Getopt.js"
-import { cidrMatcher, falcoOrAttribute, NETWORK_FIELDS, RECORDED_SYSCALLS } from "./FalcoFields.js"
+import { cidrMatcher, falcoOrAttribute, NETWORK_FIELDS, RECORDED_SYSCALLS, syscallFlags } from "./FalcoFields.js"
 import { transform, valueTest } from "./FalcoOperators.js"
 import { compileOutput } from "./OutputTemplate.js"
 import { gjsonGet } from "./Gjson.js"
@@ -567,6 +567,10 @@ class Compiler {
             return this.pattern(e.op, l, r, c.locate(e.right.offset))
           default:
             if ((e.op === "=" || e.op === "!=") && "c" in r.str && this.unrecorded(scope, l, [r.str.c], c.locate(e.right.offset))) return e.op === "!="
+            if ((e.op === "=" || e.op === "!=") && "c" in r.str && this.isSyscallField(scope, l)) {
+              const t = this.syscalls([r.str.c], scope)
+              return e.op === "=" ? t : this.graph.not(t)
+            }
             if ((e.op === "=" || e.op === "!=") && scope.falco === true && NETWORK_FIELDS.has(l.text) && "c" in r.str) {
               const t = this.network(l.text, [r.str.c], c.locate(e.right.offset))
               return e.op === "=" ? t : this.graph.not(t)
@@ -586,6 +590,7 @@ class Compiler {
         const values = this.values(e.op, e.elements, c, scope, numeric)
         if (!scope.muted && scope.falco === true && !this.typeCheck(e.op, subject, values.map((v) => ({ c: v })), c.locate(e.subject.offset))) return false
         if (op === "in" && this.unrecorded(scope, subject, values, c.locate(e.subject.offset))) return false
+        if (op === "in" && this.isSyscallField(scope, subject)) return this.syscalls(values, scope)
         if (op === "in" && scope.falco === true && NETWORK_FIELDS.has(subject.text)) return this.network(subject.text, values, c.locate(e.subject.offset))
         return this.list(op, subject, values)
       }
@@ -611,6 +616,24 @@ class Compiler {
     if (e.modifier === "anyof") return this.graph.or(terms)
     if (e.modifier === "allof") return this.graph.and(terms)
     return this.graph.or(terms.map((t, i) => this.graph.and([t, this.graph.not(this.graph.or(terms.filter((_, j) => j !== i)))])))
+  }
+
+  /** Falco's plain `evt.type` (no transformer): its tests are flag tests (`syscalls`). */
+  private isSyscallField(scope: Scope, subject: Operand): boolean {
+    return scope.falco === true && subject.text === "evt.type" && subject.def !== undefined
+  }
+
+  /**
+   * `evt.type` is one of `values`: a test of the record's operation flags, per record type (no string is
+   * built or split per record); false for a record type none of the syscalls belongs to.
+   */
+  private syscalls(values: ReadonlyArray<string>, scope: Scope): Term {
+    const masks = syscallFlags(values.flatMap((v) => v.split(",")))
+    if (scope.type !== undefined) {
+      const mask = masks[scope.type] ?? 0
+      return mask === 0 ? false : this.graph.leaf(`opflags|${mask}`, () => (r) => r.type !== "KE" && (r.event.opFlags & mask) !== 0)
+    }
+    return this.graph.leaf(`opflags|${JSON.stringify(masks)}`, () => (r) => r.type !== "KE" && ((masks[r.type] ?? 0) & r.event.opFlags) !== 0)
   }
 
   /**

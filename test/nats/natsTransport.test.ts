@@ -50,7 +50,7 @@ describeNats("nats exporter", () => {
       const single = path.join(dir, `single.${format}`)
       expect((await runCli(["-config", writePipeline(dir, fileExportPipeline(single, { format }), `single-${format}.json`), "-driver", "file", trace])).code).toBe(0)
       const stream = `EDGE_${format.toUpperCase()}`
-      const edge = writePipeline(dir, edgePipeline(server.url, { format, "nats.stream": stream, "nats.subject": `edge.${format}` }), `edge-${format}.json`)
+      const edge = writePipeline(dir, edgePipeline(server.url, { format, "nats.documents": "true", "nats.stream": stream, "nats.subject": `edge.${format}` }), `edge-${format}.json`)
       const res = await runCli(["-config", edge, "-driver", "file", trace])
       expect(res.code, output(res)).toBe(0)
       expect(output(res)).toContain(`Created stream '${stream}' capturing 'edge.${format}'`)
@@ -62,6 +62,22 @@ describeNats("nats exporter", () => {
     }
   }, 90_000)
 
+  it("by default a message holds the flat records alone (the exporter encodes no documents)", async () => {
+    const dir = tempDir()
+    const trace = path.join(dir, "trace.sf")
+    generateSyntheticTrace(fileSink(trace), { records: 5_000, seed: 5 })
+    const single = path.join(dir, "single.jsonl")
+    expect((await runCli(["-config", writePipeline(dir, fileExportPipeline(single), "single.json"), "-driver", "file", trace])).code).toBe(0)
+    const res = await runCli(["-config", writePipeline(dir, edgePipeline(server.url, { "nats.stream": "FLAT", "nats.subject": "edge.flat" })), "-driver", "file", trace])
+    expect(res.code, output(res)).toBe(0)
+    const { msgs, docs, records } = await published(server.url, "FLAT")
+    expect(docs).toEqual([])
+    expect(records).toBe(lines(single).length)
+    expect(msgs.every((m) => m.headers["Sfp-Docs-Bytes"] === "0" && m.headers["Sfp-Format"] === undefined)).toBe(true)
+    // A chunk's records fit one message.
+    expect(msgs.length).toBeLessThan(records / 1000)
+  })
+
   it("a server restart while the edge publishes: every record lands once, the edge waits, retries and exits 0", async () => {
     const dir = tempDir()
     const trace = path.join(dir, "trace.sf")
@@ -70,7 +86,7 @@ describeNats("nats exporter", () => {
     expect((await runCli(["-config", writePipeline(dir, fileExportPipeline(single), "single.json"), "-driver", "file", trace])).code).toBe(0)
     const fifo = path.join(dir, "trace.fifo")
     execFileSync("mkfifo", [fifo])
-    const edge = startProcessor(["-config", writePipeline(dir, edgePipeline(server.url)), "-driver", "file", fifo])
+    const edge = startProcessor(["-config", writePipeline(dir, edgePipeline(server.url, { "nats.documents": "true" })), "-driver", "file", fifo])
     const base = await edge.endpoint()
     const bytes = fs.readFileSync(trace)
     const writer = fs.createWriteStream(fifo)

@@ -18,7 +18,7 @@
  *   pipeline drains and acknowledges what it delivered; the connection closes after the run.
  */
 import type { JsMsg } from "@nats-io/jetstream"
-import { Duration, Effect, Metric, Schedule, Scope } from "effect"
+import { Duration, Effect, Metric, Schedule, type Scope } from "effect"
 import { Flag, NonEmptyText, optionalKey, WholeNumber, withDefault } from "../../domain/configValues.js"
 import { DriverError, type PipelineConfigError } from "../../domain/errors.js"
 import type { FlatRecord } from "../../domain/flatRecord.js"
@@ -157,26 +157,42 @@ const run = (link: NatsLink, s: DriverSettings, scope: Scope.Scope) => (output: 
       setGauge()
     }
 
-    /** Up to FETCH_MESSAGES messages (waiting up to 2 s for the first); given back (nak) on interruption. */
-    const fetch = Effect.async<Array<JsMsg>, unknown>((resume) => {
-      const got: Array<JsMsg> = []
-      let stop: (() => void) | undefined
-      let done = false
-      consumer.fetch({ max_messages: FETCH_MESSAGES, expires: 2000 }).then(
-        async (iter) => {
-          stop = () => iter.stop()
-          for await (const m of iter) got.push(m)
-          done = true
-          resume(Effect.succeed(got))
-        },
-        (e) => resume(Effect.fail(e))
-      )
-      return Effect.sync(() => {
-        if (done) return
-        stop?.()
-        for (const m of got) m.nak()
+    // The client keeps up to FETCH_MESSAGES messages pulled ahead (consume), so the next message is
+    // on its way while one is decoded and sent; it re-pulls across reconnects by itself.
+    let iterator: AsyncIterator<JsMsg> | undefined
+    let messages: { stop: () => void } | undefined
+    const open = Effect.tryPromise(() => consumer.consume({ max_messages: FETCH_MESSAGES })).pipe(
+      Effect.map((m) => {
+        messages = m
+        iterator = m[Symbol.asyncIterator]()
+        return iterator
       })
-    })
+    )
+    /** The next message; one that arrives after an interruption goes back to the stream (nak). */
+    const fetch = Effect.flatMap(Effect.suspend(() => (iterator === undefined ? open : Effect.succeed(iterator))), (it) =>
+      Effect.async<Array<JsMsg>, unknown>((resume) => {
+        let cancelled = false
+        it.next().then(
+          (r) => {
+            if (cancelled) {
+              if (!r.done) r.value.nak()
+              return
+            }
+            if (r.done) {
+              iterator = undefined
+              resume(Effect.fail(new Error("the consumer's message stream ended")))
+            } else resume(Effect.succeed([r.value]))
+          },
+          (e) => {
+            iterator = undefined
+            if (!cancelled) resume(Effect.fail(e))
+          }
+        )
+        return Effect.sync(() => {
+          cancelled = true
+        })
+      })
+    )
 
     /**
      * Decodes and sends the messages as tagged chunks of about CHUNK_SIZE records. Interrupted (a stop),
@@ -234,22 +250,22 @@ const run = (link: NatsLink, s: DriverSettings, scope: Scope.Scope) => (output: 
       )
     }
 
+    // A pull that fails (server restarting, consumer unreachable) is retried; the outage is logged once.
     let failing: string | undefined
-    yield* Effect.forever(
-      fetch.pipe(
-        Effect.tap(() => {
-          if (failing === undefined) return Effect.void
-          failing = undefined
-          return Effect.logInfo(`fetching from consumer '${s.consumer}' again`)
-        }),
-        Effect.flatMap(emit),
-        Effect.catchAll((e) => {
-          const first = failing === undefined
-          failing = describeNatsError(e, link.settings)
-          return Effect.zipRight(first ? Effect.logWarning(`fetch from consumer '${s.consumer}' failed (${failing}); retrying`) : Effect.void, Effect.sleep("500 millis"))
-        })
-      )
+    const pull = fetch.pipe(
+      Effect.tapError((e) => {
+        const first = failing === undefined
+        failing = describeNatsError(e, link.settings)
+        return first ? Effect.logWarning(`fetch from consumer '${s.consumer}' failed (${failing}); retrying`) : Effect.void
+      }),
+      Effect.retry(Schedule.spaced("500 millis")),
+      Effect.tap(() => {
+        if (failing === undefined) return Effect.void
+        failing = undefined
+        return Effect.logInfo(`fetching from consumer '${s.consumer}' again`)
+      })
     )
+    yield* Effect.forever(Effect.flatMap(pull, emit)).pipe(Effect.ensuring(Effect.sync(() => messages?.stop())))
   }).pipe(Effect.annotateLogs("component", "nats"))
 
 export const natsDriver: DriverDefinition = {

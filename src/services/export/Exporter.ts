@@ -182,8 +182,9 @@ export const makeExporter = (
         lock.withPermits(1)(
           Effect.suspend(() => {
             const events = asEvents(chunk)
-            const encodedBatch = encoder.encode(events)
-            const batch = transport.wantsRecords === true ? withRecords(encodedBatch, events) : encodedBatch
+            const wants = transport.wantsRecords
+            const batch =
+              wants === undefined ? encoder.encode(events) : withRecords(wants === "only" ? { lines: new Array<string>(events.length).fill("") } : encoder.encode(events), events)
             const tag = tagOf(chunk)
             if (tag !== undefined) {
               // Held until the transport delivered this chunk's documents (an encoder that holds records

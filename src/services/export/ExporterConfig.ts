@@ -63,7 +63,8 @@ export const exporterKeys = [
   "nats.password",
   "nats.token",
   "nats.creds",
-  "nats.tls.ca"
+  "nats.tls.ca",
+  "nats.documents"
 ] as const
 
 /** The keys every exporter reads; `export` must name a registered transport. */

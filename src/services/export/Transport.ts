@@ -26,10 +26,12 @@ export interface Transport {
   /** Health check (`Test()` in the reference): connect, authenticate, index exists, ... */
   readonly test: Effect.Effect<void, ExportError>
   /**
-   * Whether `send` reads the events behind the documents (`batch.records`): the `nats` transport carries
-   * the records themselves besides the documents, so a central processor evaluates them again.
+   * Whether `send` reads the events behind the documents (`batch.records`), and whether it needs the
+   * documents too: the `nats` transport carries the records themselves, so a central processor evaluates
+   * them again, and the documents only when asked (`nats.documents`). With "only" the exporter encodes
+   * nothing: the batch's `lines` are empty placeholders, one per record.
    */
-  readonly wantsRecords?: boolean
+  readonly wantsRecords?: "also" | "only"
   /** Current state for `/healthz` (e.g. connected or reconnecting); absent means healthy while sending works. */
   readonly status?: () => { readonly ok: boolean; readonly detail: string }
 }

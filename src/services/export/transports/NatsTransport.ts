@@ -2,11 +2,13 @@
  * `export: nats` (docs/nats.md): batches of records to a NATS JetStream stream, for central processors
  * (the `nats` driver) and any other consumer of the stream.
  *
- * * Message: the batch's documents in the exporter's format (JSON lines, `json` or `ecs`), then the same
- *   records in the flat wire format (`nats/FlatWire.ts`), which the nats driver decodes into exactly the
- *   flat records the edge flattened. Headers: `Sfp-Docs-Bytes` (where the documents end), `Sfp-Records`,
- *   `Sfp-Format`, `Sfp-Wire: flat/1`. An exporter batch becomes one message, or several when it would
- *   exceed the server's max_payload.
+ * * Message: the records in the flat wire format (`nats/FlatWire.ts`), which the nats driver decodes
+ *   into exactly the flat records the edge flattened; with `nats.documents: true`, preceded by the same
+ *   records as documents in the exporter's format (JSON lines, `json` or `ecs`) for other consumers of
+ *   the stream (13 times the bytes: the exporter then encodes them, otherwise it does not). Headers:
+ *   `Sfp-Docs-Bytes` (where the documents end, 0 without them), `Sfp-Records`, `Sfp-Format`,
+ *   `Sfp-Wire: flat/1`. An exporter batch becomes one message, or several when it would exceed the
+ *   server's max_payload.
  * * At-least-once: `send` resolves once JetStream acknowledged every message of the batch (PubAck), with
  *   at most MAX_IN_FLIGHT publishes outstanding. A publish that fails for a transient reason (server
  *   restarting, no acknowledgement in time) is retried forever with the same message id, so JetStream's
@@ -17,6 +19,7 @@
 import { Duration, Effect, Metric, Schedule, Scope } from "effect"
 import * as os from "node:os"
 import { ExportError } from "../../../domain/errors.js"
+import { Flag, withDefault } from "../../../domain/configValues.js"
 import { decodeAttributes } from "../../kernel/AttributeDecoder.js"
 import { add, natsInFlight, natsPublished, natsPublishRetries } from "../../metrics/Metrics.js"
 import { batchSize, type ExportBatch, textOf } from "../ExportBatch.js"
@@ -31,6 +34,8 @@ export const MAX_IN_FLIGHT = 16
 
 /** Room left in a message for its headers. */
 const HEADER_ROOM = 1024
+
+const noDocs = new Uint8Array(0)
 
 /** Formats whose documents the message carries (the occurrence format belongs to the findings transport). */
 const FORMATS = ["json", "ecs"]
@@ -58,6 +63,7 @@ export const makeNatsTransportWith =
       }
       const settings = yield* decodeNatsConnection("exporter", attrs)
       const { "nats.stream": stream, "nats.subject": subject } = yield* decodeAttributes("exporter", StreamKeys, attrs)
+      const { "nats.documents": documents } = yield* decodeAttributes("exporter", { "nats.documents": withDefault(Flag, false) }, attrs)
       const clock = yield* Effect.clock
       // The connection opened at start lives as long as the transport (the exporter's scope).
       const scope = yield* Effect.scope
@@ -90,11 +96,11 @@ export const makeNatsTransportWith =
       /** The batch as messages under the server's max_payload: documents, then the flat records. */
       const messagesOf = (batch: ExportBatch, l: NatsLink) => {
         const events = batch.records ?? []
-        const text = textOf(batch)
+        const text = documents ? textOf(batch) : undefined
         const budget = (l.nc.info?.max_payload ?? 1024 * 1024) - HEADER_ROOM
         const out: Array<{ readonly docs: Uint8Array; readonly flat: Uint8Array; readonly count: number }> = []
         const build = (from: number, to: number): undefined | string => {
-          const docs = text.bytes.subarray(from === 0 ? 0 : text.ends[from - 1], text.ends[to - 1])
+          const docs = text === undefined ? noDocs : text.bytes.subarray(from === 0 ? 0 : text.ends[from - 1], text.ends[to - 1])
           const flat = writer.encode(events.slice(from, to).map((e) => e.record))
           if (docs.length + flat.length <= budget) {
             out.push({ docs, flat, count: to - from })
@@ -106,8 +112,8 @@ export const makeNatsTransportWith =
         }
         const n = batchSize(batch)
         if (events.length !== n) return `the exporter handed ${n} documents and ${events.length} records`
-        // First guess: pieces of the size that fits (about a third of a JSON record is its flat form).
-        const pieces = Math.max(1, Math.ceil((text.bytes.length * 1.4) / budget))
+        // First guess: pieces of the size that fits (a flat record is about 130 bytes, a JSON one 1700).
+        const pieces = Math.max(1, Math.ceil(((text?.bytes.length ?? 0) * 1.1 + n * 200) / budget))
         const step = Math.ceil(n / pieces)
         for (let from = 0; from < n; from += step) {
           const error = build(from, Math.min(n, from + step))
@@ -117,7 +123,7 @@ export const makeNatsTransportWith =
       }
 
       const publish = (l: NatsLink, msg: { readonly docs: Uint8Array; readonly flat: Uint8Array; readonly count: number }, msgID: string) => {
-        const h = headersOf(l, msg, config.format)
+        const h = headersOf(l, msg, documents ? config.format : undefined)
         const payload = Buffer.concat([msg.docs, msg.flat])
         let attempt = 0
         const once = Effect.tryPromise({
@@ -169,7 +175,7 @@ export const makeNatsTransportWith =
 
       const transport: Transport = {
         name: "nats",
-        wantsRecords: true,
+        wantsRecords: documents ? "also" : "only",
         test,
         open,
         send: (batch) =>
@@ -189,10 +195,10 @@ export const makeNatsTransportWith =
       return transport
     })
 
-const headersOf = (l: NatsLink, msg: { readonly docs: Uint8Array; readonly count: number }, format: string) => {
+const headersOf = (l: NatsLink, msg: { readonly docs: Uint8Array; readonly count: number }, format: string | undefined) => {
   const h = l.headers()
   h.set("Sfp-Wire", "flat/1")
-  h.set("Sfp-Format", format)
+  if (format !== undefined) h.set("Sfp-Format", format)
   h.set("Sfp-Docs-Bytes", String(msg.docs.length))
   h.set("Sfp-Records", String(msg.count))
   return h

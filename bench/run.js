@@ -175,3 +175,8 @@ if (memcheck) {
   const b = run([bin, "-log", "error", "-config", pipelines[1].config, "-driver", "file", large.file], 1)
   console.log(`\nmemory: reader -> exporter(file, json) peak RSS ${a.rssMiB.toFixed(0)} MiB at ${small.datums} datums, ${b.rssMiB.toFixed(0)} MiB at ${large.datums} datums (${(b.rssMiB / a.rssMiB).toFixed(2)}x)`)
 }
+
+// The NATS fleet tier (bench/nats.js, docs/nats.md): edge publish and central consume -> evaluate ->
+// export rates; a note instead when nats-server is not installed.
+const nats = spawnSync(process.execPath, [path.join(root, "bench", "nats.js")], { cwd: root, stdio: "inherit" })
+if (nats.status !== 0) console.log(`\nnats: bench/nats.js exited ${nats.status ?? nats.signal}`)

@@ -11,6 +11,7 @@
 //   BENCH_REPEAT    runs per pipeline (default 3)
 //   BENCH_MEMCHECK  0 to skip the memory comparison (N=5 vs N=31, or 1x vs 4x generated)
 //   SIGMA_RULES     a directory of Sigma rules (e.g. a SigmaHQ checkout's rules/linux) for the Sigma table
+//   SF_FALCO_RULES  falcosecurity/rules' falco_rules.yaml, to measure it with our runtimeintegrity set
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -140,11 +141,24 @@ for (const r of rows) {
 }
 
 // The policy engine alone (evaluate only, timed inside the process), against the decode of the same file.
-const sets = ["gen:10", "gen:100", "gen:500", ourPolicies, ...(hasShared ? [sharedPolicies] : [])]
+const sets = [
+  "gen:10",
+  "gen:100",
+  "gen:500",
+  ourPolicies,
+  ...(hasShared ? [sharedPolicies] : []),
+  ...(process.env.SF_FALCO_RULES ? [`falco+${ourPolicies}`] : [])
+]
 const engine = measure([path.join(root, "bench", "policy-engine.js"), file, ...sets]).stdout.trim().split("\n").map((l) => JSON.parse(l))
 console.log(`\n${pad("policy engine alone (evaluate)", 40)} ${lpad("rules", 6)} ${lpad("rule evals/s", 14)} ${lpad("records/s", 11)} ${lpad("engine s", 9)} ${lpad("engine/decode", 14)}`)
 for (const e of engine) {
-  const label = e.set.startsWith("gen:") ? `${e.set.slice(4)} generated rules` : e.set === ourPolicies ? "policies/runtimeintegrity (ours)" : "conformance runtimeintegrity"
+  const label = e.set.startsWith("gen:")
+    ? `${e.set.slice(4)} generated rules`
+    : e.set === ourPolicies
+      ? "policies/runtimeintegrity (ours)"
+      : e.set.startsWith("falco+")
+        ? "falco_rules.yaml + runtimeintegrity"
+        : "conformance runtimeintegrity"
   console.log(
     `${pad(label, 40)} ${lpad(e.rules, 6)} ${lpad(Math.round(e.evalsPerSec).toLocaleString("en-US"), 14)} ${lpad(Math.round(e.records / e.seconds).toLocaleString("en-US"), 11)} ${lpad(e.seconds.toFixed(2), 9)} ${lpad((e.seconds / (floor.wallMs / 1000)).toFixed(2), 14)}`
   )

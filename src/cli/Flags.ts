@@ -10,6 +10,8 @@ import * as Descriptor from "@effect/cli/CommandDescriptor"
 // The subpath: the package root loads every Node platform module (~200 ms at startup).
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Effect, Option } from "effect"
+import * as fs from "node:fs"
+import { builtinDrivers } from "../layers/Drivers.js"
 import { VERSION_LINE } from "../domain/manifest.js"
 import { type LogLevelName, parseLogLevel } from "../services/logging/SfLogger.js"
 import { FLAGS, type FlagName, isFlagName, type Output, usageOutput } from "./Usage.js"
@@ -142,6 +144,20 @@ const canonical = (values: ReadonlyMap<FlagName, string | true>, path: string | 
   return out
 }
 
+/**
+ * Whether the pipeline file's drivers block names only drivers that read no input path (nats): then no
+ * path is needed. An unreadable file is left to the load, which reports it.
+ */
+const readsNoInput = (configPath: string): boolean => {
+  try {
+    const config = JSON.parse(fs.readFileSync(configPath, "utf8")) as { drivers?: ReadonlyArray<{ driver?: unknown }> }
+    const names = (config.drivers ?? []).flatMap((d) => (typeof d?.driver === "string" ? [d.driver] : []))
+    return names.length > 0 && names.every((n) => builtinDrivers.some((d) => d.spec.name === n && d.needsInput === false))
+  } catch {
+    return false
+  }
+}
+
 /** What Go's parser would have taken as a flag, had it not stopped at the path. */
 const looksLikeFlag = (arg: string): boolean => /^--?[^-=]/.test(arg)
 
@@ -171,7 +187,8 @@ export const parseCli = (argv: ReadonlyArray<string>): Effect.Effect<CliOutcome>
             : Effect.dieMessage(`@effect/cli took a built-in option from ${JSON.stringify(argv)}`)
         ),
         Effect.map((args): CliOutcome => {
-          if (!args.version && !args.test && !args.list && Option.isNone(args.path)) return exit(1, usageOutput())
+          const needsPath = !(args.driver === "" && readsNoInput(args.config))
+          if (!args.version && !args.test && !args.list && Option.isNone(args.path) && needsPath) return exit(1, usageOutput())
           if (args.version) return exit(0, [{ stream: "stdout", text: `${VERSION_LINE}\n` }])
           return { _tag: "Run", args, trailingFlags: after.filter(looksLikeFlag) }
         })

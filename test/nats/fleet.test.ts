@@ -49,7 +49,8 @@ const central = (dir: string, url: string, policies: string, name: string, extra
     drivers: [natsDriverBlock(url, "central", extra)],
     pipeline: alertStages(policies, path.join(dir, `${name}.json.out`), path.join(dir, `${name}.ecs.out`))
   }
-  return startProcessor(["-config", writePipeline(dir, pipeline, `${name}.json`), "x"])
+  // No -driver and no input path: the drivers block names the nats driver.
+  return startProcessor(["-config", writePipeline(dir, pipeline, `${name}.json`)])
 }
 
 const drained = (url: string) => eventually("the consumer drained", () => streamState(url, "central"), (s) => s.pending === 0 && s.ackPending === 0, 45_000)
@@ -156,7 +157,7 @@ describeNats("nats driver: a fleet with two central processors", () => {
     const run = async (block: Record<string, unknown>, name: string) => {
       const file = writePipeline(dir, { drivers: [block], pipeline: [{ processor: "exporter", in: "flat flattenerchan", export: "null" }] }, name)
       const tested = await runCli(["-config", file, "-test"])
-      const loaded = await runCli(["-config", file, "x"])
+      const loaded = await runCli(["-config", file])
       expect(tested.code).toBe(1)
       expect(loaded.code).toBe(1)
       return [output(tested), output(loaded)]

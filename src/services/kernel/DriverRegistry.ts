@@ -26,6 +26,8 @@ export interface DriverDefinition {
    * path fails here, before any output is touched); the result runs when the pipeline starts.
    */
   readonly init: (input: string, config: DriverEntry | undefined) => Effect.Effect<DriverRun, DriverError, Scope.Scope>
+  /** False for a driver that reads no input path (nats): a pipeline whose drivers all say so runs without one. */
+  readonly needsInput?: boolean
   /**
    * Health check of the driver's source, run at load and by `-test` with the other health checks
    * (pipeline.md §6): the nats driver connects and finds its stream. Absent for local inputs.

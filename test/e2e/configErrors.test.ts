@@ -119,7 +119,7 @@ describe("export (P19 no longer applies to it)", () => {
     const res = await runCli(["-config", config, "-driver", "file", sample], { cwd: dir, env: { EXPORTER_EXPORT: "nonsense" } })
     expect(res.code).toBe(1)
     expect(loadError(res.stderr)).toBe(
-      `${config}: pipeline[1] (exporter): export = "nonsense" (from EXPORTER_EXPORT): must be one of terminal, file, syslog, es, kafka, null, findings`
+      `${config}: pipeline[1] (exporter): export = "nonsense" (from EXPORTER_EXPORT): must be one of terminal, file, syslog, es, kafka, null, findings, nats`
     )
     expect(res.stdout).not.toMatch(/^\{/m)
     expect(fs.readFileSync(out, "utf8")).toBe("previous run\n")

@@ -114,7 +114,7 @@ try {
   console.log(`${"".padEnd(64)} ${"records/s".padStart(10)} ${"wall s".padStart(7)}`)
   const row = (name, n, s) => console.log(`${name.padEnd(64)} ${fmt(n / s)} ${s.toFixed(2).padStart(7)}`)
   row("single node: reader -> exporter(file, json)", single.exported, single.seconds)
-  row("edge: reader -> exporter(nats, json)", records, edge.seconds)
+  row("edge: reader -> exporter(nats)", records, edge.seconds)
   row("single node: reader -> policy engine -> exporter(file)", records, singleEval.seconds)
   row("central x1: nats driver -> policy engine -> exporter(file)", records, one)
   row("central x2 (one consumer): nats driver -> policy engine -> file", records, two)

@@ -113,7 +113,7 @@ describeNats("nats exporter", () => {
     expect(docs).toEqual(lines(single))
   }, 90_000)
 
-  it("clear errors at load and under -test: a bad URL, an unreachable server, bad credentials, a stream that does not capture the subject", async () => {
+  it("clear errors at load and under -test: a bad URL, an unreachable server, bad credentials, missing permissions, a stream that does not capture the subject", async () => {
     const dir = tempDir()
     const trace = path.join(dir, "trace.sf")
     generateSyntheticTrace(fileSink(trace), { records: 10, seed: 1 })
@@ -147,6 +147,21 @@ describeNats("nats exporter", () => {
       expect(ok.code, output(ok)).toBe(0)
     } finally {
       await secured.stop()
+    }
+
+    // Missing permissions: the JetStream API (at load), the subject (at the first publish: exit 1).
+    const restricted = await startNatsServer({
+      config: 'authorization { users = [ { user: "nojs", password: "pw", permissions: { publish: { deny: ["$JS.API.>"] } } }, { user: "nopub", password: "pw", permissions: { publish: { deny: ["sysflow.>"] } } } ] }'
+    })
+    try {
+      for (const out of await run(edgePipeline(restricted.url, { "nats.user": "nojs", "nats.password": "pw" }), "nojs.json")) {
+        expect(out).toContain(`NATS at ${restricted.url}: permission denied: Permissions Violation for Publish to "$JS.API.INFO"`)
+      }
+      const res = await runCli(["-config", writePipeline(dir, edgePipeline(restricted.url, { "nats.user": "nopub", "nats.password": "pw" }), "nopub.json"), "-driver", "file", trace])
+      expect(res.code).toBe(1)
+      expect(output(res)).toContain(`Pipeline failed:  nats: NATS at ${restricted.url}: permission denied: Permissions Violation for Publish to "sysflow.records"`)
+    } finally {
+      await restricted.stop()
     }
 
     // A stream that exists and does not capture the exporter's subject.

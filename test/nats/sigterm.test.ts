@@ -15,7 +15,7 @@ import { edgePipeline, eventually, metricValue, natsDriverBlock, scrape, sortedL
 
 const output = (r: { stdout: string; stderr: string }) => r.stdout + r.stderr
 
-describeNats("nats driver: SIGTERM", () => {
+describeNats("nats driver: SIGTERM and health", () => {
   let server: NatsServer
   beforeAll(async () => {
     server = await startNatsServer()
@@ -63,4 +63,24 @@ describeNats("nats driver: SIGTERM", () => {
     expect(sortedLines(first).length).toBeGreaterThan(0)
     expect(sortedLines(first, path.join(dir, "b.jsonl"))).toEqual(sortedLines(single))
   }, 90_000)
+
+  it("/healthz shows the NATS connection: connected, then reconnecting while the server is down, then connected again", async () => {
+    const dir = tempDir()
+    const central = startProcessor(["-config", writePipeline(dir, {
+      drivers: [natsDriverBlock(server.url, "health")],
+      pipeline: [{ processor: "exporter", in: "flat flattenerchan", export: "null" }]
+    })])
+    const base = await central.endpoint()
+    const up = await scrape(base, "/healthz")
+    expect(up.status).toBe(200)
+    expect(up.text).toMatch(/nats driver.*nats: connected to/s)
+    await server.stop()
+    const down = await eventually("unhealthy", () => scrape(base, "/healthz"), (h) => h.status === 503)
+    expect(down.text).toMatch(/nats driver.*nats: (disconnected from|reconnecting to)/s)
+    await server.start()
+    await eventually("healthy again", () => scrape(base, "/healthz"), (h) => h.status === 200)
+    central.child.kill("SIGTERM")
+    const res = await central.done
+    expect(res.code, output(res)).toBe(0)
+  }, 60_000)
 })

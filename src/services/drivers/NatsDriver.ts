@@ -14,8 +14,9 @@
  *   exporter of the pipeline delivered all its records. Messages waiting for that are kept alive
  *   (`working()`) so a slow output does not cause redeliveries; a crash before the acknowledgement
  *   means redelivery (at-least-once).
- * * A stop (SIGTERM) stops fetching and gives back what was fetched and not yet sent (`nak`); the
- *   pipeline drains and acknowledges what it delivered; the connection closes after the run.
+ * * A stop (SIGTERM) stops pulling and gives back what was received and not yet sent (`nak`); the
+ *   pipeline drains and acknowledges what it delivered; the connection closes after the run. Messages
+ *   the client had pulled ahead are redelivered after the ack wait.
  */
 import type { JsMsg } from "@nats-io/jetstream"
 import { Duration, Effect, Metric, Schedule, type Scope } from "effect"
@@ -33,7 +34,7 @@ import { DeliveryTag, tagChunk } from "../kernel/Delivery.js"
 import type { DriverDefinition } from "../kernel/DriverRegistry.js"
 import { add, decodeErrors, natsAcknowledged, natsInFlight, natsReceived, natsRedelivered } from "../metrics/Metrics.js"
 
-/** Messages asked for per pull (each holds up to a chunk of records). */
+/** Messages the client pulls ahead of the pipeline (each holds up to a chunk of records). */
 const FETCH_MESSAGES = 16
 
 const DriverKeys = {

@@ -66,9 +66,11 @@ describe.skipIf(!linux)("socket driver batching and time (TestClock)", () => {
       }
       const rest = all.slice(3)
       yield* sendPackets(c, rest)
-      yield* realWaitUntil(() => d.stats.packets === all.length, "every packet received")
+      // The reader hands over what arrives while the driver is behind as one batch once the driver takes
+      // packets again; only what it read before it saw the driver behind goes ahead: at most two chunks.
       const chunks = yield* takeRecords(d.channel, all.length)
-      expect(chunks.map((chunk) => chunk.length)).toEqual([1, 1, 1, rest.length])
+      expect(chunks.slice(0, 3).map((chunk) => chunk.length)).toEqual([1, 1, 1])
+      expect(chunks.length - 3).toBeLessThanOrEqual(2)
       expect(encoded(chunks.flat())).toEqual(all.map((p) => p.toString("hex")))
       yield* clockUntouched
     })

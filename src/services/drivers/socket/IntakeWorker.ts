@@ -13,9 +13,13 @@
  *   library reads every connection it accepted), and what they send is kept up to half the bounds, then
  *   dropped and counted: blocking for them would also stop reading the served stream, whose end the driver
  *   waits for before it turns to them.
- * * **Batches.** Packets are batched by what arrived: a batch is handed over when the library's read
- *   callback for the socket has run (a `setImmediate` after the first packet) or when it reaches
- *   `FLUSH_BYTES`; a single packet on a quiet socket goes out alone, at once.
+ * * **Batches.** Packets are batched by what arrived and by how far the driver is: once the library's
+ *   read callback for the socket has run (a `setImmediate` after the first packet), what arrived is
+ *   handed over at once if the driver has taken everything handed over before; otherwise the worker keeps
+ *   reading and hands it all over when the driver next takes packets (`Atomics.waitAsync` on the flow
+ *   state), or when it reaches `FLUSH_BYTES`. So a single packet on a quiet socket goes out alone, at
+ *   once, and under load batches (and the driver's chunks) grow instead of the driver paying for many
+ *   small ones. No timer is involved.
  * * **Truncation (P28).** A packet that fills the read buffer is reported, not handed over.
  *
  * The worker runs from source text (`new Worker(text, { eval: true })`), so the same code serves the CLI
@@ -65,6 +69,11 @@ export type IntakeMessage =
 /** Messages from the driver to the worker. */
 export type IntakeCommand = { readonly t: "listen" } | { readonly t: "stop" }
 
+/** `Atomics.waitAsync` (V8 has it; TypeScript's lib for our target does not declare it). */
+interface AtomicsWaitAsync {
+  waitAsync(a: Int32Array, index: number, value: number): { readonly async: boolean; readonly value: Promise<string> | string }
+}
+
 /** A batch is handed over once it holds this many bytes, even while the socket has more. */
 export const FLUSH_BYTES = 256 * 1024
 
@@ -99,6 +108,7 @@ export function intakeWorkerMain(): void {
   let waitingPackets = 0
   let waitingBytes = 0
   let flushScheduled = false
+  let waitingForTake = false
   let stopping = false
 
   const post = (m: IntakeMessage, transfer?: ReadonlyArray<ArrayBuffer>) => port.postMessage(m, transfer as ArrayBuffer[] | undefined)
@@ -142,6 +152,22 @@ export function intakeWorkerMain(): void {
 
   const flushAll = () => {
     flushScheduled = false
+    // The driver still holds packets of the served side (waiting collectors' are not its to take yet):
+    // hand over when it takes them, with whatever arrived meanwhile.
+    const taken = Atomics.load(flow, TAKEN)
+    if (!stopping && Atomics.load(flow, PACKETS) - waitingPackets > 0) {
+      if (!waitingForTake) {
+        waitingForTake = true
+        const w = (Atomics as unknown as AtomicsWaitAsync).waitAsync(flow, TAKEN, taken)
+        const resume = () => {
+          waitingForTake = false
+          flushAll()
+        }
+        if (typeof w.value === "string") resume()
+        else void w.value.then(resume)
+      }
+      return
+    }
     for (const c of [...conns]) {
       flush(c)
       reportDrops(c)

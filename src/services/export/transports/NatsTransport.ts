@@ -9,10 +9,13 @@
  *   `Sfp-Docs-Bytes` (where the documents end, 0 without them), `Sfp-Records`, `Sfp-Format`,
  *   `Sfp-Wire: flat/1`. An exporter batch becomes one message, or several when it would exceed the
  *   server's max_payload.
- * * At-least-once: `send` resolves once JetStream acknowledged every message of the batch (PubAck), with
- *   at most MAX_IN_FLIGHT publishes outstanding. A publish that fails for a transient reason (server
- *   restarting, no acknowledgement in time) is retried forever with the same message id, so JetStream's
- *   duplicate window drops a resend that did land; permission and size errors end the run.
+ * * At-least-once, in order: `send` resolves once JetStream acknowledged every message of the batch
+ *   (PubAck). Messages are published one at a time, each after the previous one's PubAck, so a retried
+ *   message is never overtaken and the stream keeps the records' order (a batch is one message unless
+ *   documents make it larger than max_payload, so this costs no round trips otherwise). A publish that
+ *   fails for a transient reason (server restarting, no acknowledgement in time) is retried forever with
+ *   the same message id, so JetStream's duplicate window drops a resend that did land; permission and
+ *   size errors end the run.
  * * The stream (`nats.stream`) is created at start when absent, capturing `nats.subject`; the health
  *   check (load and `-test`) connects, authenticates and checks JetStream and the stream's subjects.
  */
@@ -28,9 +31,6 @@ import { FlatWireWriter } from "./nats/FlatWire.js"
 import { describeNatsError, type NatsLink, openNats } from "./nats/NatsConnection.js"
 import { decodeNatsConnection, StreamKeys } from "./nats/NatsSettings.js"
 import { ensureStream, inspectStream } from "./nats/NatsStream.js"
-
-/** Publishes of one batch awaiting their PubAck at once. */
-export const MAX_IN_FLIGHT = 16
 
 /** Room left in a message for its headers. */
 const HEADER_ROOM = 1024
@@ -185,7 +185,7 @@ export const makeNatsTransportWith =
             const messages = messagesOf(batch, l)
             if (typeof messages === "string") return Effect.fail(fail("Encode", messages))
             const ids = messages.map(() => `${runId}.${++sequence}`)
-            return Effect.forEach(messages, (m, i) => publish(l, m, ids[i]), { concurrency: MAX_IN_FLIGHT, discard: true }).pipe(Effect.as(0))
+            return Effect.forEach(messages, (m, i) => publish(l, m, ids[i]), { discard: true }).pipe(Effect.as(0))
           }),
         status: () => {
           if (outage !== undefined) return { ok: false, detail: `nats: publishing is retried: ${outage}` }

@@ -171,4 +171,14 @@ describeNats("nats driver: a fleet with two central processors", () => {
     const { "nats.consumer": _, ...noConsumer } = natsDriverBlock(server.url, "central")
     for (const out of await run(noConsumer, "noconsumer.json")) expect(out).toMatch(/drivers\[0\] \(nats\).*nats\.consumer/)
   })
+
+  it("a plugin processor in a central's pipeline is refused at load and under -test: its messages could never be acknowledged", async () => {
+    const plugdir = path.resolve("plugins/processors/example")
+    const file = writePipeline(dir, { drivers: [natsDriverBlock(server.url, "central")], pipeline: [{ processor: "example", in: "flat flattenerchan" }] }, "plugin.json")
+    for (const args of [["-test"], []]) {
+      const res = await runCli(["-config", file, "-plugdir", plugdir, ...args])
+      expect(res.code, output(res)).toBe(1)
+      expect(output(res)).toContain("driver 'nats' acknowledges a message once every exporter delivered its records, which plugin stages cannot report: example cannot run in its pipeline")
+    }
+  })
 })

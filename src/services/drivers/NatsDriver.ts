@@ -272,6 +272,7 @@ const run = (link: NatsLink, s: DriverSettings, scope: Scope.Scope) => (output: 
 export const natsDriver: DriverDefinition = {
   spec: { name: "nats", emits: "flattenerchan", output: "out" },
   needsInput: false,
+  acknowledgesDelivery: true,
   test: (config) =>
     Effect.scoped(
       Effect.gen(function* () {

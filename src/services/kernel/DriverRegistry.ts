@@ -29,6 +29,11 @@ export interface DriverDefinition {
   /** False for a driver that reads no input path (nats): a pipeline whose drivers all say so runs without one. */
   readonly needsInput?: boolean
   /**
+   * True for a driver that acknowledges its source once every exporter delivered (nats, through the
+   * chunks' delivery tags): plugin stages, which cannot pass tags on, are refused in its pipeline.
+   */
+  readonly acknowledgesDelivery?: boolean
+  /**
    * Health check of the driver's source, run at load and by `-test` with the other health checks
    * (pipeline.md §6): the nats driver connects and finds its stream. Absent for local inputs.
    */

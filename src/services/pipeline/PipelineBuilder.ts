@@ -20,6 +20,8 @@ import type { PipelineGraph } from "./PipelineGraph.js"
 export interface BuiltPipeline {
   readonly stages: ReadonlyArray<RunnableStage>
   readonly channels: ReadonlyMap<string, SomeChannel>
+  /** Stages that run plugin code (a plugin processor, or the reader with a plugin handler). */
+  readonly pluginStages: ReadonlyArray<string>
 }
 
 const attributesOf = (s: PipelineGraph["stages"][number]) => Object.fromEntries(s.entry.attributes)
@@ -34,6 +36,7 @@ export const buildStages = (
     const channels = new Map<string, SomeChannel>()
     for (const ref of graph.channels) channels.set(ref.name, yield* makeChannel(ref.name, ref.type))
     const stages: RunnableStage[] = []
+    const pluginStages: string[] = []
     for (const s of graph.stages) {
       const name = s.entry.processor!
       const attrs = attributesOf(s)
@@ -41,8 +44,10 @@ export const buildStages = (
       const outputs = s.outputs.map((o) => channels.get(o.name)!)
       const handler = attrs["handler"]
       const builtin = processors.get(name)
+      const pluginHandler = name === "sysflowreader" && typeof handler === "string" && handler !== "" && handler !== "flattener"
+      if (pluginHandler || builtin === undefined) pluginStages.push(pluginHandler ? `${name} (handler '${handler}')` : name)
       const init: Effect.Effect<RunnableStage, InitError, Scope.Scope> =
-        name === "sysflowreader" && typeof handler === "string" && handler !== "" && handler !== "flattener"
+        pluginHandler
           ? Effect.flatMap(plugins.loadHandler(attrs["handlerlibpath"] as string | undefined, handler), (h) =>
               makePluginHandlerStage(handler, h, attrs, input, outputs)
             )
@@ -51,7 +56,7 @@ export const buildStages = (
             : makePluginProcessorStage(name, plugins.registrations.processors.get(name)!, attrs, input, outputs)
       stages.push(yield* init.pipe(withAttributeOrigin(pluginEntryOrigin(s.entry)), Effect.annotateLogs("component", name)))
     }
-    return { stages, channels }
+    return { stages, channels, pluginStages }
   })
 
 /**

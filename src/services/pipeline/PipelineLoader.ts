@@ -100,6 +100,29 @@ const driverChecks = (graph: PipelineGraph): Effect.Effect<ReadonlyArray<HealthC
     })
   )
 
+/**
+ * A driver that acknowledges its source once every exporter delivered (nats) cannot have plugin stages in
+ * its pipeline: plugin code takes records one by one and emits others, so what it emitted for which
+ * message cannot be known, and the driver could never acknowledge (its consumer would stall).
+ */
+const refuseUnacknowledgeable = (
+  graph: PipelineGraph,
+  built: BuiltPipeline,
+  file: string
+): Effect.Effect<void, PipelineConfigError, DriverRegistry> =>
+  Effect.flatMap(DriverRegistry, (registry) => {
+    const driver = graph.drivers.find((d) => registry.get(d.spec.name)?.acknowledgesDelivery === true)
+    return driver === undefined || built.pluginStages.length === 0
+      ? Effect.void
+      : Effect.fail(
+          new PipelineConfigError({
+            reason: "Graph",
+            file,
+            detail: `driver '${driver.spec.name}' acknowledges a message once every exporter delivered its records, which plugin stages cannot report: ${built.pluginStages.join(", ")} cannot run in its pipeline`
+          })
+        )
+  })
+
 /** Runs every processor's health check in order, then the drivers', stopping at the first failure (§6). */
 const healthChecks = (checks: ReadonlyArray<HealthCheck>): Effect.Effect<void, PipelineConfigError> =>
   Effect.forEach(checks, (stage) =>
@@ -126,6 +149,7 @@ export const loadPipeline = (
   Effect.gen(function* () {
     const loaded = yield* loadGraph(options)
     const built = yield* buildStages(loaded.graph)
+    yield* refuseUnacknowledgeable(loaded.graph, built, options.configPath)
     yield* refuseOutputsOverInputs(loaded.graph, options.input, options.configPath)
     yield* healthChecks([...built.stages, ...(yield* driverChecks(loaded.graph))])
     return { ...loaded, built }

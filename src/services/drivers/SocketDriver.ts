@@ -45,7 +45,7 @@ import { decodeDriverAttributes } from "../kernel/AttributeDecoder.js"
 import { CHUNK_SIZE, type Channel, send } from "../kernel/Channel.js"
 import type { DriverDefinition } from "../kernel/DriverRegistry.js"
 import { Intake, type IntakeLimits, type IntakeLog, LogLimiter, type Session, type SocketStats, makeSocketStats } from "./socket/Intake.js"
-import { Flow, FLOW_SLOTS, type IntakeCommand, type IntakeMessage, type IntakeWorkerData, intakeWorkerSource } from "./socket/IntakeWorker.js"
+import { Flow, FLOW_SLOTS, FLUSH_BYTES, type IntakeCommand, type IntakeMessage, type IntakeWorkerData, intakeWorkerSource } from "./socket/IntakeWorker.js"
 import {
   checkSocketPath,
   prepareSocketPath,
@@ -187,7 +187,9 @@ const listen = (
       maxRecords: limits.maxRecords,
       maxBytes: limits.maxBytes,
       maxWaiting: limits.maxWaiting,
-      flow: shared
+      flow: shared,
+      slots: Flow,
+      flushBytes: FLUSH_BYTES
     }
     const worker = new Worker(intakeWorkerSource(), { eval: true, workerData })
     const command = (c: IntakeCommand) => worker.postMessage(c)
@@ -217,9 +219,8 @@ const listen = (
       fs.chmodSync(socketPath, 0o600)
     } catch (e) {
       intake.stop()
-      void worker.terminate()
       removeSocketFile(socketPath, id)
-      return yield* Effect.fail(new DriverError({ reason: "Run", driver: DRIVER, detail: `listen error: ${socketPath}: ${(e as Error).message}`, cause: e }))
+      return yield* Effect.fail(fail((e as Error).message, e))
     }
     return { intake, worker, id }
   })

@@ -70,7 +70,6 @@ interface Batch {
 /** One collector connection and the packets received from it that are not decoded yet. */
 export class Session {
   readonly batches: Batch[] = []
-  pending = 0
   /** The stream has ended (EOF, empty packet, read error, or stop); no more packets will come. */
   ended = false
   endReason = ""
@@ -137,7 +136,6 @@ export class Intake {
   readonly sessions: Session[] = []
   private readonly byId = new Map<number, Session>()
   readonly stats: SocketStats
-  private queuedRecords = 0
   private takenPackets = 0
   private takenBytes = 0
   private waiter: (() => void) | undefined
@@ -169,10 +167,6 @@ export class Intake {
     return this.sessions[0]
   }
 
-  get queued(): number {
-    return this.queuedRecords
-  }
-
   /** The next packet of a session (a view of its batch), or undefined when none is waiting. */
   take(s: Session): Buffer | undefined {
     const b = s.batches[0]
@@ -181,8 +175,6 @@ export class Intake {
     const p = b.bytes.subarray(b.offset, b.offset + length)
     b.offset += length
     if (++b.next === b.lengths.length) s.batches.shift()
-    s.pending--
-    this.queuedRecords--
     this.takenPackets++
     this.takenBytes += length
     return p
@@ -320,8 +312,6 @@ export class Intake {
     this.stats.packets += lengths.length
     s.counts.packets += lengths.length
     s.batches.push({ bytes, lengths, next: 0, offset: 0 })
-    s.pending += lengths.length
-    this.queuedRecords += lengths.length
     this.bump()
   }
 

@@ -51,6 +51,10 @@ export interface IntakeWorkerData {
   readonly maxBytes: number
   readonly maxWaiting: number
   readonly flow: SharedArrayBuffer
+  /** The slots of `flow` (`Flow`: the body cannot see this module's constants). */
+  readonly slots: typeof Flow
+  /** `FLUSH_BYTES`. */
+  readonly flushBytes: number
 }
 
 /** Messages from the worker to the driver. */
@@ -85,9 +89,7 @@ export function intakeWorkerMain(): void {
   const { SeqpacketServer } = require(data.module) as typeof import("node-unix-socket")
   const port = parentPort!
   const flow = new Int32Array(data.flow)
-  // The slots, repeated here: the body cannot see the module's constants.
-  const PACKETS = 0, BYTES = 1, STOP = 2, TAKEN = 3, LISTENED = 4
-  const FLUSH = 256 * 1024
+  const { packets: PACKETS, bytes: BYTES, stop: STOP, taken: TAKEN, listened: LISTENED } = data.slots
 
   interface Conn {
     readonly id: number
@@ -191,7 +193,7 @@ export function intakeWorkerMain(): void {
     c.chunks.push(buf)
     c.lengths.push(buf.length)
     c.size += buf.length
-    if (c.size >= FLUSH) flush(c)
+    if (c.size >= data.flushBytes) flush(c)
     else if (!flushScheduled) {
       flushScheduled = true
       setImmediate(flushAll)

@@ -6,7 +6,7 @@ import * as fs from "node:fs"
 import { SeqpacketSocket } from "node-unix-socket"
 
 export interface Collector {
-  /** Queues packets; resolves when the last one was handed to the kernel. */
+  /** Queues packets; resolves when the last one was handed to the kernel, or the connection closed. */
   readonly send: (packets: ReadonlyArray<Uint8Array>) => Promise<void>
   /** Half-closes after everything queued is written (the server sees EOF); resolves when done. */
   readonly end: () => Promise<void>
@@ -54,15 +54,19 @@ export const connectCollector = (path: string): Promise<Collector> =>
       socket.connect(path, () => {
         connected = true
         resolve({
+          // Also done when the server closes the connection first: writes queued after that never complete.
           send: (packets) =>
-            new Promise<void>((done) => {
-              if (packets.length === 0) return done()
-              for (let i = 0; i < packets.length; i++) {
-                const p = Buffer.isBuffer(packets[i]) ? (packets[i] as Buffer) : Buffer.from(packets[i])
-                if (i === packets.length - 1) socket.write(p, 0, p.length, () => done())
-                else socket.write(p, 0, p.length)
-              }
-            }),
+            Promise.race([
+              closed,
+              new Promise<void>((done) => {
+                if (packets.length === 0) return done()
+                for (let i = 0; i < packets.length; i++) {
+                  const p = Buffer.isBuffer(packets[i]) ? (packets[i] as Buffer) : Buffer.from(packets[i])
+                  if (i === packets.length - 1) socket.write(p, 0, p.length, () => done())
+                  else socket.write(p, 0, p.length)
+                }
+              })
+            ]),
           end: () => new Promise<void>((done) => socket.end(() => done())),
           destroy: () => socket.destroy(),
           errors,

@@ -19,9 +19,15 @@ const VaultKeys = {
   "vault.encoding": withDefault(OneOf(["none", "base64"]), "none")
 }
 
+/**
+ * The secret `key`, or undefined when it is not set. `optional`: a vault without the key's file (or no
+ * vault directory) means the key is not set (NATS, where every secret is optional); otherwise a missing
+ * file or directory is an error.
+ */
 export const readSecret = (
   attrs: Readonly<Record<string, unknown>>,
-  key: string
+  key: string,
+  options: { readonly optional?: boolean } = {}
 ): Effect.Effect<string | undefined, PipelineConfigError> =>
   Effect.gen(function* () {
     // The secret's own value is never decoded with the others: an error would show it.
@@ -30,13 +36,19 @@ export const readSecret = (
     const vault = yield* decodeAttributes("exporter", VaultKeys, attrs)
     if (!vault["vault.secrets"]) return undefined
     const dir = vault["vault.path"]
-    const st = yield* Effect.tryPromise(() => fs.stat(dir)).pipe(Effect.catchAll(() => keyError("exporter", attrs, "vault.path", "not found", dir)))
-    if (!st.isDirectory()) return yield* keyError("exporter", attrs, "vault.path", "is not a directory", dir)
+    if (options.optional !== true) {
+      const st = yield* Effect.tryPromise(() => fs.stat(dir)).pipe(Effect.catchAll(() => keyError("exporter", attrs, "vault.path", "not found", dir)))
+      if (!st.isDirectory()) return yield* keyError("exporter", attrs, "vault.path", "is not a directory", dir)
+    }
     const file = path.join(dir, key)
     const text = yield* Effect.tryPromise(() => fs.readFile(file, "utf8")).pipe(
-      Effect.catchAll((e) =>
-        keyError("exporter", attrs, "vault.path", `cannot read secret '${key}' from ${file}: ${(e.error as NodeJS.ErrnoException).code ?? "error"}`, dir)
-      )
+      Effect.catchAll((e) => {
+        const code = (e.error as NodeJS.ErrnoException).code
+        return options.optional === true && (code === "ENOENT" || code === "ENOTDIR")
+          ? Effect.succeed(undefined)
+          : keyError("exporter", attrs, "vault.path", `cannot read secret '${key}' from ${file}: ${code ?? "error"}`, dir)
+      })
     )
+    if (text === undefined) return undefined
     return vault["vault.encoding"] === "base64" ? Buffer.from(text.trim(), "base64").toString("utf8").trim() : text.trim()
   })

@@ -7,7 +7,6 @@
  */
 import { Effect, Redacted, Schema } from "effect"
 import * as fs from "node:fs/promises"
-import * as path from "node:path"
 import { NonEmptyText, optionalKey, redactUrl, textValue, withDefault } from "../../../../domain/configValues.js"
 import type { PipelineConfigError } from "../../../../domain/errors.js"
 import { decodeAttributes, keyError } from "../../../kernel/AttributeDecoder.js"
@@ -77,17 +76,8 @@ export const decodeNatsConnection = (
   Effect.gen(function* () {
     const keys = yield* decodeAttributes(component, ConnectionKeys, attrs)
     // Every NATS secret is optional: a vault without the key's file means the key is not set.
-    const inVault = (key: string) => {
-      const dir = attrs["vault.path"]
-      return fs.stat(path.join(typeof dir === "string" && dir !== "" ? dir : "/run/secrets", key)).then(() => true, () => false)
-    }
     const secret = (key: string) =>
-      Effect.gen(function* () {
-        const own = attrs[key]
-        if ((typeof own !== "string" || own === "") && !(yield* Effect.promise(() => inVault(key)))) return undefined
-        const v = yield* readSecret(attrs, key)
-        return v === undefined ? undefined : Redacted.make(v)
-      })
+      Effect.map(readSecret(attrs, key, { optional: true }), (v) => (v === undefined ? undefined : Redacted.make(v)))
     const user = yield* secret("nats.user")
     const password = yield* secret("nats.password")
     const token = yield* secret("nats.token")

@@ -2,8 +2,9 @@
 // compiled code (sfprocessor.cjs.cache), which bin/sfprocessor.js hands to V8. One module graph instead of
 // hundreds of files halves start-up time (module resolution and loading dominate a short run); the code
 // cache then saves most of compiling it. The bundle is CommonJS because only a script (not an ES module)
-// takes a code cache in Node 20. Dependencies loaded on first use (the Elasticsearch client) and native
-// addons stay external, required from node_modules. The library export (dist/index.js) is not bundled.
+// takes a code cache in Node 20. Dependencies loaded on first use (the Elasticsearch and NATS clients) and
+// native addons stay external, imported from node_modules (src/services/importModule.ts). The library
+// export (dist/index.js) is not bundled.
 import { spawnSync } from "node:child_process"
 import { build } from "esbuild"
 import * as fs from "node:fs"
@@ -16,7 +17,7 @@ await build({
   format: "cjs",
   platform: "node",
   target: "node20",
-  external: ["node-unix-socket", "@elastic/elasticsearch"],
+  external: ["node-unix-socket", "@elastic/elasticsearch", "@nats-io/*"],
   sourcemap: true,
   minifyWhitespace: true,
   minifySyntax: true,

@@ -8,15 +8,16 @@ import type { NatsConnection, NodeConnectionOptions } from "@nats-io/transport-n
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream"
 import { Effect, Redacted, type Scope } from "effect"
 import { errorText } from "../../../../domain/errors.js"
+import { importModule } from "../../../importModule.js"
 import { withHealth } from "../../../metrics/Health.js"
 import type { NatsConnectionSettings } from "./NatsSettings.js"
 
 type Client = typeof import("@nats-io/transport-node")
 type JetStream = typeof import("@nats-io/jetstream")
 
-/** Both libraries, loaded when a nats exporter or driver is created. */
+/** Both libraries, loaded when a nats exporter or driver is created (outside the CLI bundle, as the ES client). */
 export const loadNats = (): Effect.Effect<{ readonly client: Client; readonly jetstream: JetStream }> =>
-  Effect.promise(() => Promise.all([import("@nats-io/transport-node"), import("@nats-io/jetstream")])).pipe(
+  Effect.promise(() => Promise.all([importModule<Client>("@nats-io/transport-node"), importModule<JetStream>("@nats-io/jetstream")])).pipe(
     Effect.map(([client, jetstream]) => ({ client, jetstream }))
   )
 

@@ -9,10 +9,11 @@ import { Args, CliConfig, Command, Options } from "@effect/cli"
 import * as Descriptor from "@effect/cli/CommandDescriptor"
 // The subpath: the package root loads every Node platform module (~200 ms at startup).
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import { Effect, Option } from "effect"
+import { Effect, Either, Option } from "effect"
 import * as fs from "node:fs"
 import { builtinDrivers } from "../layers/Drivers.js"
 import { VERSION_LINE } from "../domain/manifest.js"
+import { parsePipelineConfig } from "../services/pipeline/ConfigLoader.js"
 import { type LogLevelName, parseLogLevel } from "../services/logging/SfLogger.js"
 import { FLAGS, type FlagName, isFlagName, type Output, usageOutput } from "./Usage.js"
 
@@ -149,13 +150,16 @@ const canonical = (values: ReadonlyMap<FlagName, string | true>, path: string | 
  * path is needed. An unreadable file is left to the load, which reports it.
  */
 const readsNoInput = (configPath: string): boolean => {
+  let text: string
   try {
-    const config = JSON.parse(fs.readFileSync(configPath, "utf8")) as { drivers?: ReadonlyArray<{ driver?: unknown }> }
-    const names = (config.drivers ?? []).flatMap((d) => (typeof d?.driver === "string" ? [d.driver] : []))
-    return names.length > 0 && names.every((n) => builtinDrivers.some((d) => d.spec.name === n && d.needsInput === false))
+    text = fs.readFileSync(configPath, "utf8")
   } catch {
     return false
   }
+  const config = parsePipelineConfig(text, configPath)
+  if (Either.isLeft(config)) return false
+  const names = config.right.drivers.flatMap((d) => (d.driver === undefined ? [] : [d.driver]))
+  return names.length > 0 && names.every((n) => builtinDrivers.some((d) => d.spec.name === n && d.needsInput === false))
 }
 
 /** What Go's parser would have taken as a flag, had it not stopped at the path. */
@@ -187,8 +191,10 @@ export const parseCli = (argv: ReadonlyArray<string>): Effect.Effect<CliOutcome>
             : Effect.dieMessage(`@effect/cli took a built-in option from ${JSON.stringify(argv)}`)
         ),
         Effect.map((args): CliOutcome => {
-          const needsPath = !(args.driver === "" && readsNoInput(args.config))
-          if (!args.version && !args.test && !args.list && Option.isNone(args.path) && needsPath) return exit(1, usageOutput())
+          // Without a path, the pipeline file is read only to see whether its drivers need one.
+          if (!args.version && !args.test && !args.list && Option.isNone(args.path) && !(args.driver === "" && readsNoInput(args.config))) {
+            return exit(1, usageOutput())
+          }
           if (args.version) return exit(0, [{ stream: "stdout", text: `${VERSION_LINE}\n` }])
           return { _tag: "Run", args, trailingFlags: after.filter(looksLikeFlag) }
         })

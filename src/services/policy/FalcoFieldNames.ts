@@ -10,6 +10,7 @@
  * `[arg]` (`evt.arg.flags`, `evt.arg[0]`). libs matches a field as the longest known name the text
  * starts with, then reads the rest as the argument; so do we.
  */
+import { editDistance } from "./ListNameCheck.js"
 
 const LIBS_FIELDS: Readonly<Record<string, string>> = {
   evt: [
@@ -112,24 +113,13 @@ export const falcoFieldSource = (name: string): FalcoFieldSource | undefined => 
   return undefined
 }
 
-const editDistance = (a: string, b: string): number => {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i]
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
-    prev = cur
-  }
-  return prev[b.length]
-}
-
 /** ` (did you mean 'proc.name'?)` when a libs field is within two edits of `name` (without its argument); else "". */
 export const didYouMean = (name: string): string => {
   const base = name.replace(/\[.*$/, "")
   let best: string | undefined
   let bestDistance = 3
   for (const field of FIELDS.keys()) {
-    if (Math.abs(field.length - base.length) >= bestDistance) continue
-    const d = editDistance(base, field)
+    const d = editDistance(base, field, bestDistance)
     if (d < bestDistance) [best, bestDistance] = [field, d]
   }
   return best === undefined ? "" : ` (did you mean '${best}'?)`

@@ -8,6 +8,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
+import { isMainThread } from "node:worker_threads"
 
 // Between major GCs V8 lets the old generation grow up to 4x its live size while allocation is fast, as it
 // is here; a processor running beside the workloads it watches should stay smaller. Capping growth at 2x
@@ -36,8 +37,10 @@ const script = new vm.Script(`(function (exports, require, module, __filename, _
 globalThis[Symbol.for("sfprocessor.import")] = (specifier) => import(specifier)
 const require = createRequire(file)
 globalThis[Symbol.for("sfprocessor.resolve")] = (specifier) => require.resolve(specifier)
+// File workers (docs/parallel.md) run this script too, so they start from the same code cache.
+globalThis[Symbol.for("sfprocessor.entry")] = fileURLToPath(import.meta.url)
 // The build writes the cache at the end of a sample run, when the run's code is compiled.
-if (process.env.SF_CODE_CACHE === "write") process.once("exit", () => fs.writeFileSync(cacheFile, script.createCachedData()))
+if (process.env.SF_CODE_CACHE === "write" && isMainThread) process.once("exit", () => fs.writeFileSync(cacheFile, script.createCachedData()))
 if (process.env.SF_CODE_CACHE === "debug") process.stderr.write(`code cache: ${cachedData === undefined ? "absent" : script.cachedDataRejected ? "rejected" : "used"}\n`)
 const module = { exports: {} }
 script.runInThisContext().call(module.exports, module.exports, require, module, file, path.dirname(file))

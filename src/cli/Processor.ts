@@ -18,6 +18,11 @@ import { RunOptions } from "../services/kernel/RunOptions.js"
 import { initDrivers, loadPipeline, type PipelineServices } from "../services/pipeline/PipelineLoader.js"
 import type { CliArgs } from "./Flags.js"
 import { listPipelineRules } from "./ListRules.js"
+import { loaderEntry } from "../services/importModule.js"
+import { startParallelFiles } from "../services/parallel/ParallelFileRun.js"
+import { planParallel, workerCount } from "../services/parallel/ParallelPlan.js"
+import type { BuiltPipeline } from "../services/pipeline/PipelineBuilder.js"
+import type { PipelineGraph } from "../services/pipeline/PipelineGraph.js"
 
 /** Marks where an uninterruptible run may be interrupted (the `restore` of `Effect.uninterruptibleMask`). */
 export type Interruptible = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
@@ -35,6 +40,11 @@ const start = (args: CliArgs, env: Readonly<Record<string, string | undefined>>)
       return 1
     }
     const { graph, built } = loaded.right
+    const workers = yield* Effect.either(workerCount(env))
+    if (workers._tag === "Left") {
+      yield* Effect.logError(`Unable to load pipeline error:  ${errorText(workers.left)}`)
+      return 1
+    }
     yield* Effect.logTrace(`Loaded ${graph.stages.length} processors, ${graph.channels.length} channels, ${graph.drivers.length} drivers`)
     yield* Effect.logInfo("Successfully loaded pipeline configuration")
     if (args.test) return 0
@@ -60,7 +70,21 @@ const start = (args: CliArgs, env: Readonly<Record<string, string | undefined>>)
       yield* Effect.logError(`Error caught while starting the pipeline:  ${errorText(opened.left)}`)
       return 1
     }
-    return { drivers: drivers.right, stages: built.stages }
+    return { drivers: drivers.right, stages: built.stages, parallel: yield* parallelPlan(graph, built, input, workers.right) }
+  })
+
+/** The plan for file workers (docs/parallel.md), when the CLI's loader can start them and the pipeline allows. */
+const parallelPlan = (graph: PipelineGraph, built: BuiltPipeline, input: string, workers: number) =>
+  Effect.gen(function* () {
+    const entry = loaderEntry()
+    if (entry === undefined) return undefined
+    const outcome = yield* planParallel(graph, built, input, workers)
+    if (outcome._tag === "Single") {
+      yield* Effect.logTrace(`Processing on one thread: ${outcome.reason}`)
+      return undefined
+    }
+    yield* Effect.logTrace(`Processing ${outcome.plan.files.length} trace files on ${outcome.plan.workers} worker threads`)
+    return { plan: outcome.plan, entry }
   })
 
 export const runProcessor = (
@@ -75,7 +99,11 @@ export const runProcessor = (
       // From the first record on, a signal means a drain: it is taken at the wait below.
       const roots = [...new Set(started.drivers.map((d) => d.output))]
       const elapsed = yield* stopwatch
-      const run = yield* startPipeline(started.drivers, started.stages)
+      const parallel = started.parallel
+      const run =
+        parallel === undefined
+          ? yield* startPipeline(started.drivers, started.stages)
+          : yield* startParallelFiles(parallel.plan, parallel.entry, roots[0], { trace: args.log === "trace", perflog: args.perflog })
       yield* startProgress(roots, args.log !== "quiet")
 
       // A signal interrupts this wait: stop the drivers, then wait (uninterruptibly) for the drain.

@@ -10,11 +10,13 @@
 // The subpath: the package root loads every Node platform module (slow start-up).
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Effect, Exit } from "effect"
+import { isMainThread, parentPort, workerData } from "node:worker_threads"
 import { hashingReady } from "../domain/xxhash.js"
 import { MainLive } from "../layers/MainLive.js"
 import { SfLoggerLive } from "../services/logging/SfLogger.js"
 import { ProfilingLive } from "../services/Profiling.js"
 import { parseCli, trailingFlagsWarning, writeOutput } from "./Flags.js"
+import { isFileWorkerSetup, runFileWorkerThread } from "./FileWorkerThread.js"
 import { runProcessor } from "./Processor.js"
 import { onStopSignals } from "./Signals.js"
 
@@ -47,7 +49,8 @@ const program = Effect.uninterruptibleMask((interruptible) =>
   }).pipe(Effect.tap((code) => Effect.sync(() => void (exitCode = code))))
 )
 
-NodeRuntime.runMain(program, {
+if (!isMainThread && isFileWorkerSetup(workerData)) runFileWorkerThread(workerData, parentPort!)
+else NodeRuntime.runMain(program, {
   disableErrorReporting: true,
   disablePrettyLogger: true,
   teardown: (exit) => {

@@ -47,5 +47,10 @@ export const RuntimeLive = Layer.merge(TerminalOutput.Live, Health.Live)
 /** The application: built-in drivers, processors, transports and encoders, stdout and health. */
 export const MainLive = pipelineLayer(DriversLive, ExportsLive).pipe(Layer.provideMerge(RuntimeLive))
 
+/** What a file worker builds its stages with (docs/parallel.md): processors, exports, policies; no drivers. */
+export const FileWorkerLive = Layer.mergeAll(ProcessorsLive.pipe(Layer.provide(Layer.mergeAll(ExportsLive, PoliciesLive))), ExportsLive).pipe(
+  Layer.provideMerge(RuntimeLive)
+)
+
 /** The graph checker's view of the built-in processors and drivers (what `-test` validates against). */
 export const builtinRegistry = registryOf(builtinProcessors, builtinDrivers)

@@ -24,3 +24,8 @@ export const resolveModule = (specifier: string): string => {
   const loaderResolve = (globalThis as { [LOADER_RESOLVE]?: (specifier: string) => string })[LOADER_RESOLVE]
   return loaderResolve === undefined ? createRequire(import.meta.url).resolve(specifier) : loaderResolve(specifier)
 }
+
+const LOADER_ENTRY = Symbol.for("sfprocessor.entry")
+
+/** The script that started the CLI (bin/sfprocessor.js), which file workers run too; undefined outside the CLI. */
+export const loaderEntry = (): string | undefined => (globalThis as { [LOADER_ENTRY]?: string })[LOADER_ENTRY]

@@ -11,12 +11,13 @@
  */
 import { Effect, Stream } from "effect"
 import { Text, withDefault } from "../../domain/configValues.js"
-import { DriverError, type TraceError } from "../../domain/errors.js"
+import { DriverError } from "../../domain/errors.js"
 import type { SysFlowDatum } from "../../domain/sysflow.js"
 import { add, decodeErrors } from "../metrics/Metrics.js"
 import { decodeDriverAttributes } from "../kernel/AttributeDecoder.js"
 import { type Channel, send } from "../kernel/Channel.js"
 import type { DriverDefinition } from "../kernel/DriverRegistry.js"
+import type { DriverEntry } from "../../domain/pipelineConfig.js"
 import { listTraceFiles, readTraceFile } from "./TraceFiles.js"
 
 /** How many faults the final error quotes (each was logged when it happened). */
@@ -33,40 +34,49 @@ export const runFileDriver = (
   output: Channel<SysFlowDatum>
 ): Effect.Effect<void, DriverError> =>
   Effect.gen(function* () {
-    const faults: TraceError[] = []
+    const faults: string[] = []
     for (const file of files) {
-      yield* Effect.logInfo(`Reading trace file ${file}`).pipe(Effect.annotateLogs("component", "file"))
+      yield* logReading(file)
       const result = yield* readTraceFile(file).pipe(
         Stream.runForEach((chunk) => send(output, chunk)),
         Effect.either
       )
       if (result._tag === "Left") {
-        const e = result.left
-        // The reference's two texts: a datum fault (the rest of the file is skipped), a file it cannot read.
-        const what = e.reason === "Block" || e.reason === "Datum" ? "Datum reading error" : "Reader error"
-        yield* Effect.logError(`${what}: ${e.message}`)
-        yield* add(decodeErrors, 1, { driver: "file" })
-        faults.push(e)
+        yield* reportFault(result.left)
+        faults.push(result.left.message)
       }
     }
-    if (faults.length > 0) {
-      const more = faults.length > QUOTED_FAULTS ? `; and ${faults.length - QUOTED_FAULTS} more (logged above)` : ""
-      return yield* new DriverError({
-        reason: "Run",
-        driver: "file",
-        detail: `${faults.length} trace file(s) could not be read completely: ${faults.slice(0, QUOTED_FAULTS).map((e) => e.message).join("; ")}${more}`
-      })
-    }
+    if (faults.length > 0) return yield* unreadableFiles(faults)
   })
+
+/** The line each file starts with. */
+export const logReading = (file: string): Effect.Effect<void> =>
+  Effect.logInfo(`Reading trace file ${file}`).pipe(Effect.annotateLogs("component", "file"))
+
+/** Logs a file's read fault (the reference's two texts: a datum fault, or a file it cannot read) and counts it. */
+export const reportFault = (e: { readonly reason: string; readonly message: string }): Effect.Effect<void> => {
+  const what = e.reason === "Block" || e.reason === "Datum" ? "Datum reading error" : "Reader error"
+  return Effect.zipRight(Effect.logError(`${what}: ${e.message}`), add(decodeErrors, 1, { driver: "file" }))
+}
+
+/** The run's error once every file was read, quoting the first faults (each was logged when it happened). */
+export const unreadableFiles = (faults: ReadonlyArray<string>): Effect.Effect<never, DriverError> => {
+  const more = faults.length > QUOTED_FAULTS ? `; and ${faults.length - QUOTED_FAULTS} more (logged above)` : ""
+  return new DriverError({
+    reason: "Run",
+    driver: "file",
+    detail: `${faults.length} trace file(s) could not be read completely: ${faults.slice(0, QUOTED_FAULTS).join("; ")}${more}`
+  })
+}
 
 /** The file driver's config block: `path` replaces the CLI's input path. */
 const FileDriverKeys = { path: withDefault(Text, "") }
 
+/** The path the driver reads: its config's `path`, else the CLI's input. */
+export const fileDriverInput = (input: string, config: DriverEntry | undefined): Effect.Effect<string, DriverError> =>
+  config === undefined ? Effect.succeed(input) : Effect.map(decodeDriverAttributes("file", FileDriverKeys, config), (keys) => (keys.path !== "" ? keys.path : input))
+
 export const fileDriver: DriverDefinition = {
   spec: { name: "file", emits: "sysflowchan", output: "out" },
-  init: (input, config) =>
-    Effect.gen(function* () {
-      const keys = config === undefined ? { path: "" } : yield* decodeDriverAttributes("file", FileDriverKeys, config)
-      return yield* initFileDriver(keys.path !== "" ? keys.path : input)
-    })
+  init: (input, config) => Effect.flatMap(fileDriverInput(input, config), initFileDriver)
 }

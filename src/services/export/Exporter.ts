@@ -23,7 +23,7 @@ import { type TerminalOutput, TransportRegistry } from "./Transport.js"
 /** The element an exporter reads: an event from a policy engine, or (our extension) a bare flat record. */
 export type ExporterInput = PolicyEvent | FlatRecord
 
-const asEvents = (chunk: ReadonlyArray<ExporterInput>): ReadonlyArray<PolicyEvent> =>
+export const asEvents = (chunk: ReadonlyArray<ExporterInput>): ReadonlyArray<PolicyEvent> =>
   chunk.length > 0 && "record" in chunk[0] ? (chunk as ReadonlyArray<PolicyEvent>) : (chunk as ReadonlyArray<FlatRecord>).map(bareEvent)
 
 export { MAX_BUFFER } from "./ExporterConfig.js"
@@ -74,9 +74,18 @@ class Pending {
   }
 }
 
+/**
+ * The exporter stage; `sendEncoded` takes documents encoded elsewhere (a file worker, docs/parallel.md)
+ * with this exporter's format, and batches and sends them as the records of a chunk.
+ */
+export interface ExporterStage extends Stage<ExporterInput, never, ExportError> {
+  /** `owner` gets the batch back once nothing reads its bytes any more (as `Encoder.release`). */
+  readonly sendEncoded: (batch: ExportBatch, owner: (batch: ExportBatch) => void) => Effect.Effect<void, ExportError>
+}
+
 export const makeExporter = (
   attrs: Readonly<Record<string, unknown>>
-): Effect.Effect<Stage<ExporterInput, never, ExportError>, PipelineConfigError | ExportError, Scope.Scope | TerminalOutput | TransportRegistry | EncoderRegistry> =>
+): Effect.Effect<ExporterStage, PipelineConfigError | ExportError, Scope.Scope | TerminalOutput | TransportRegistry | EncoderRegistry> =>
   Effect.gen(function* () {
     const transports = yield* TransportRegistry
     const encoders = yield* EncoderRegistry
@@ -100,11 +109,16 @@ export const makeExporter = (
       })
     )
     const tags = { transport: transport.name }
-    // Batches exactly as the encoder made them: once sent whole (or copied into a joined batch), their
-    // memory goes back to the encoder. Joined batches live in the exporter's own pooled blocks; a split
-    // batch's halves are views on the encoder's block, left to the GC.
-    const encoded = new WeakSet<ExportBatch>()
-    const release = encoder.release
+    // Batches exactly as the encoder (or a file worker) made them: once sent whole (or copied into a
+    // joined batch), their memory goes back to its owner. Joined batches live in the exporter's own pooled
+    // blocks; a split batch's halves are views on the owner's block, left to the GC.
+    const owners = new WeakMap<ExportBatch, (batch: ExportBatch) => void>()
+    const release = (batch: ExportBatch) => {
+      const owner = owners.get(batch)
+      if (owner === undefined) return
+      owners.delete(batch)
+      owner(batch)
+    }
     const joinPool = new BufferPool()
     const joined = new WeakSet<ExportBatch>()
     const join = (parts: ReadonlyArray<ExportBatch>): ExportBatch | undefined => {
@@ -112,7 +126,7 @@ export const makeExporter = (
       const batch = concatBatches(parts, (n) => joinPool.get(n))
       if (batch.text !== undefined) {
         joined.add(batch)
-        if (release !== undefined) for (const p of parts) if (encoded.has(p)) release(p)
+        for (const p of parts) release(p)
       }
       return batch
     }
@@ -144,7 +158,7 @@ export const makeExporter = (
                     dropped += n
                     lastSendError = undefined
                     if (undelivered.length > 0) delivered(batchSize(batch))
-                    if (release !== undefined && encoded.has(batch)) release(batch)
+                    release(batch)
                     if (joined.has(batch)) joinPool.release(batch.text!.bytes)
                   }),
                   Effect.zipRight(add(exported, batchSize(batch) - n, tags), add(exportDrops, n, tags))
@@ -195,7 +209,7 @@ export const makeExporter = (
                 undelivered.push({ tag, left: n })
               }
             }
-            encoded.add(batch)
+            if (encoder.release !== undefined) owners.set(batch, encoder.release)
             pending.add(batch)
             return sendFullBatches
           })
@@ -209,6 +223,14 @@ export const makeExporter = (
         if (dropped > 0) yield* Effect.logError(`Exporter (${transport.name}) dropped ${dropped} records after permanent errors`)
         return none
       }),
+      sendEncoded: (batch, owner) =>
+        lock.withPermits(1)(
+          Effect.suspend(() => {
+            owners.set(batch, owner)
+            pending.add(batch)
+            return sendFullBatches
+          })
+        ),
       test: transport.test,
       start: transport.open
     }

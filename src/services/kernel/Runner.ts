@@ -41,6 +41,8 @@ export interface RunnableStage<E = PipelineError> {
   readonly test?: Effect.Effect<void, E>
   /** See `Stage.start`: run by `startStages` after the load, never under `-test`. */
   readonly start?: Effect.Effect<void, E>
+  /** The built-in processor behind `run` (absent for plugins): a parallel file run drives it directly. */
+  readonly stage?: Stage<never, unknown, E>
 }
 
 /** A built-in processor as a runnable stage: its input's chunks through `onChunk`, then `onEnd`, teed to the outputs. */
@@ -73,6 +75,7 @@ export const streamStage = <I, O, E>(
     outputs,
     test: stage.test,
     start: stage.start,
+    stage: stage as Stage<never, unknown, E>,
     run: chunks(input).pipe(
       Stream.runForEach(step),
       Effect.zipRight(Effect.flatMap(stage.onEnd, forward))

@@ -158,9 +158,12 @@ const causeText = (cause: Cause.Cause<unknown>): string => {
 const effectLogger = (emit: Emit): Logger.Logger<unknown, void> =>
   Logger.make(({ annotations, cause, date, logLevel, message }) => {
     const component = HashMap.get(annotations, COMPONENT_ANNOTATION).pipe(Option.map(String), Option.getOrElse(() => DEFAULT_COMPONENT))
-    const parts = Array.isArray(message) ? message : [message]
-    emit(sfLevelOf(logLevel, annotations), component, formatMessage(parts) + causeText(cause), date)
+    emit(sfLevelOf(logLevel, annotations), component, messageText(message, cause), date)
   })
+
+/** A log call's message and cause as the line's text (a file worker sends it to the main thread's logger). */
+export const messageText = (message: unknown, cause: Cause.Cause<unknown>): string =>
+  formatMessage(Array.isArray(message) ? message : [message]) + causeText(cause)
 
 /**
  * Replaces Effect's default logger with the reference format for these settings, lowers Effect's

@@ -4,7 +4,16 @@
  */
 import { Effect, Metric } from "effect"
 
-const counter = (name: string, description: string) => Metric.counter(name, { description, incremental: true })
+const names = new WeakMap<Metric.Metric.Counter<number>, string>()
+
+const counter = (name: string, description: string) => {
+  const c = Metric.counter(name, { description, incremental: true })
+  names.set(c, name)
+  return c
+}
+
+/** A counter's name, as `/metrics` shows it. */
+export const counterName = (c: Metric.Metric.Counter<number>): string => names.get(c)!
 
 export const recordsIn = counter("sfprocessor_records_in_total", "records received by a pipeline stage")
 export const recordsOut = counter("sfprocessor_records_out_total", "records emitted by a pipeline stage")

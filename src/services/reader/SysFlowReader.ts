@@ -10,7 +10,7 @@ import type { SysFlowDatum } from "../../domain/sysflow.js"
 import { decodeAttributes, entryError } from "../kernel/AttributeDecoder.js"
 import type { ProcessorDefinition } from "../kernel/ProcessorRegistry.js"
 import type { Stage } from "../kernel/Stage.js"
-import { Flattener } from "./Flattener.js"
+import { Flattener, type FlattenerDiagnostics } from "./Flattener.js"
 import { makeRateFilter } from "./RateFilter.js"
 
 /** Every key the reader reads (env overrides find camelCase spellings of these, P4). */
@@ -23,9 +23,25 @@ const Keys = {
   "filter.maxage": withDefault(WholeNumber({ min: 0 }), 86_400)
 }
 
+/** The reader stage, with what its flattener could not join so far (file workers report theirs at the end). */
+export interface SysFlowReaderStage extends Stage<SysFlowDatum, FlatRecord, never> {
+  readonly diagnostics: FlattenerDiagnostics
+}
+
+/** The end-of-run warning about records the flattener could not join; undefined when there were none. */
+export const readerWarning = (d: FlattenerDiagnostics): string | undefined => {
+  const parts = [
+    d.missingProcess > 0 ? `${d.missingProcess} records without a known process` : "",
+    d.missingContainer > 0 ? `${d.missingContainer} records whose container was never seen` : "",
+    d.missingPod > 0 ? `${d.missingPod} records whose pod was never seen` : "",
+    d.missingFile > 0 ? `${d.missingFile} file references never seen` : ""
+  ].filter((p) => p !== "")
+  return parts.length === 0 ? undefined : `Reader: ${parts.join(", ")}`
+}
+
 export const makeSysFlowReader = (
   attrs: Readonly<Record<string, unknown>>
-): Effect.Effect<Stage<SysFlowDatum, FlatRecord, never>, PipelineConfigError> =>
+): Effect.Effect<SysFlowReaderStage, PipelineConfigError> =>
   Effect.gen(function* () {
     const keys = yield* decodeAttributes("sysflowreader", Keys, attrs)
     if (keys.handler === "") {
@@ -45,16 +61,11 @@ export const makeSysFlowReader = (
           return out
         }),
       onEnd: Effect.suspend(() => {
-        const d = flattener.diagnostics
-        const parts = [
-          d.missingProcess > 0 ? `${d.missingProcess} records without a known process` : "",
-          d.missingContainer > 0 ? `${d.missingContainer} records whose container was never seen` : "",
-          d.missingPod > 0 ? `${d.missingPod} records whose pod was never seen` : "",
-          d.missingFile > 0 ? `${d.missingFile} file references never seen` : ""
-        ].filter((p) => p !== "")
+        const warning = readerWarning(flattener.diagnostics)
         const none: ReadonlyArray<FlatRecord> = []
-        return parts.length === 0 ? Effect.succeed(none) : Effect.as(Effect.logWarning(`Reader: ${parts.join(", ")}`), none)
-      })
+        return warning === undefined ? Effect.succeed(none) : Effect.as(Effect.logWarning(warning), none)
+      }),
+      diagnostics: flattener.diagnostics
     }
   })
 

@@ -1,0 +1,178 @@
+/**
+ * A file worker (docs/parallel.md): a worker thread that runs the pipeline's stages on the trace files
+ * the main thread assigns, one at a time, and sends back each exporter's encoded documents chunk by
+ * chunk, the file's log lines and its counters. The stages are the pipeline's own (built from the same
+ * entries), called chunk by chunk in graph order; exporters only encode here: batching and transports
+ * stay on the main thread, which writes the files' documents in file order.
+ *
+ * Memory is bounded by credits: a worker sends at most `credit` batches the main thread has not written
+ * yet, then waits (a worker ahead of the file being written stops there).
+ */
+import { Cause, Deferred, Effect, Logger, Metric, Queue, type Scope, Stream } from "effect"
+import type { MessagePort } from "node:worker_threads"
+import { errorText } from "../../domain/errors.js"
+import { logReading } from "../drivers/FileDriver.js"
+import { readTraceFile } from "../drivers/TraceFiles.js"
+import { type Encoder, EncoderRegistry } from "../export/Encoder.js"
+import { textOf } from "../export/ExportBatch.js"
+import { asEvents, type ExporterInput } from "../export/Exporter.js"
+import { decodeExporterConfig } from "../export/ExporterConfig.js"
+import { TransportRegistry } from "../export/Transport.js"
+import { ProcessorRegistry } from "../kernel/ProcessorRegistry.js"
+import { RunOptions } from "../kernel/RunOptions.js"
+import type { SomeStage } from "../kernel/Stage.js"
+import { messageText } from "../logging/SfLogger.js"
+import { recordsIn, recordsOut } from "../metrics/Metrics.js"
+import type { SysFlowReaderStage } from "../reader/SysFlowReader.js"
+import { makeCounterDeltas } from "./CounterDeltas.js"
+import type { FromWorker, ReaderDiagnostics, ToWorker, WorkerSetup } from "./WorkerProtocol.js"
+
+/** The smallest block a batch is copied into (a chunk of JSON documents is about 2.5 MiB). */
+const MIN_BLOCK = 4 * 1024 * 1024
+
+type Node =
+  | { readonly kind: "stage"; readonly stage: SomeStage; readonly outputs: ReadonlyArray<string> }
+  | { readonly kind: "exporter"; readonly encoder: Encoder; readonly index: number }
+
+/** Log lines go to the main thread as part of the current file; lines before the first file (the build) are the main thread's too, which logged them already. */
+const forwardingLogger = (post: (m: FromWorker) => void, current: () => number, trace: boolean) =>
+  Logger.make(({ annotations, cause, logLevel, message }) => {
+    const file = current()
+    if (file < 0 || (!trace && (logLevel._tag === "Debug" || logLevel._tag === "Trace"))) return
+    const pairs: Array<readonly [string, string]> = []
+    for (const [k, v] of annotations) pairs.push([k, String(v)])
+    post({ t: "log", file, item: { level: logLevel._tag, message: messageText(message, cause), annotations: pairs } })
+  })
+
+export const runFileWorker = (
+  setup: WorkerSetup,
+  port: MessagePort
+): Effect.Effect<void, never, Scope.Scope | ProcessorRegistry | EncoderRegistry | TransportRegistry> =>
+  Effect.gen(function* () {
+    const post = (m: FromWorker, transfer?: ReadonlyArray<ArrayBuffer>) => port.postMessage(m, transfer as ArrayBuffer[] | undefined)
+    let current = -1
+    const inbox = yield* Queue.unbounded<ToWorker>()
+    const credits = yield* Effect.makeSemaphore(setup.credit)
+    // A stop ends the file at once, also while its read waits (a FIFO nobody writes to); a chunk already read is finished.
+    let stopped = false
+    const stop = yield* Deferred.make<void>()
+    // Blocks the main thread gave back: copying into one costs no new pages (a fresh 3-MiB block each
+    // chunk cost about a tenth of the worker's time in page faults).
+    const blocks: ArrayBuffer[] = []
+    const blockFor = (n: number): Uint8Array => {
+      const i = blocks.findIndex((b) => b.byteLength >= n)
+      return i < 0 ? new Uint8Array(new ArrayBuffer(Math.max(n, MIN_BLOCK))) : new Uint8Array(blocks.splice(i, 1)[0])
+    }
+    port.on("message", (m: ToWorker) => {
+      if (m.t === "credit") Effect.runSync(credits.release(m.n))
+      else if (m.t === "block") blocks.push(m.block)
+      else if (m.t === "stop") {
+        stopped = true
+        Deferred.unsafeDone(stop, Effect.void)
+      }
+      else Queue.unsafeOffer(inbox, m)
+    })
+
+    const work = Effect.gen(function* () {
+      const nodes = yield* buildNodes(setup)
+      const readers = new Map<string, Node[]>()
+      for (const [i, s] of setup.stages.entries()) readers.set(s.input, [...(readers.get(s.input) ?? []), nodes[i]])
+      const counters = makeCounterDeltas()
+      let read = 0
+
+      const sendBatch = (node: Extract<Node, { kind: "exporter" }>, chunk: ReadonlyArray<ExporterInput>) =>
+        Effect.suspend(() => {
+          const batch = node.encoder.encode(asEvents(chunk))
+          const text = textOf(batch)
+          if (text.ends.length === 0) return Effect.void
+          // Copies: the encoder's block goes back to its pool, the copy moves to the main thread.
+          const block = blockFor(text.bytes.length)
+          block.set(text.bytes)
+          const bytes = block.subarray(0, text.bytes.length)
+          const ends = new Uint32Array(text.ends)
+          const ids = batch.ids === undefined ? undefined : [...batch.ids]
+          node.encoder.release?.(batch)
+          return Effect.zipRight(
+            credits.take(1),
+            Effect.sync(() => {
+              post({ t: "batch", file: current, exporter: node.index, bytes, ends, ids, read }, [bytes.buffer as ArrayBuffer, ends.buffer as ArrayBuffer])
+              read = 0
+            })
+          )
+        })
+
+      const deliver = (channel: string, chunk: ReadonlyArray<unknown>): Effect.Effect<void, unknown> =>
+        chunk.length === 0
+          ? Effect.void
+          : Effect.forEach(
+              readers.get(channel) ?? [],
+              (node) =>
+                node.kind === "exporter"
+                  ? sendBatch(node, chunk as ReadonlyArray<ExporterInput>)
+                  : Effect.gen(function* () {
+                      yield* Metric.incrementBy(Metric.tagged(recordsIn, "stage", node.stage.name), chunk.length)
+                      const out = yield* node.stage.onChunk(chunk)
+                      if (out.length === 0) return
+                      yield* Metric.incrementBy(Metric.tagged(recordsOut, "stage", node.stage.name), out.length)
+                      yield* Effect.forEach(node.outputs, (o) => deliver(o, out), { discard: true })
+                    }),
+              { discard: true }
+            )
+
+      const runFile = (file: number, path: string) =>
+        Effect.gen(function* () {
+          current = file
+          yield* logReading(path)
+          const result = yield* readTraceFile(path).pipe(
+            Stream.interruptWhen(Deferred.await(stop)),
+            Stream.runForEach((chunk) => {
+              read += chunk.length
+              return Effect.uninterruptible(deliver(setup.root, chunk))
+            }),
+            Effect.either
+          )
+          const fault = result._tag === "Left" && isTraceFault(result.left) ? { reason: result.left.reason, message: result.left.message } : undefined
+          if (result._tag === "Left" && fault === undefined) return yield* Effect.fail(result.left)
+          post({ t: "done", file, read, counters: yield* counters, fault, stopped })
+          read = 0
+        })
+
+      while (true) {
+        const m = yield* Queue.take(inbox)
+        if (m.t === "end") break
+        if (m.t === "file") yield* runFile(m.file, m.path)
+      }
+      const diagnostics: ReaderDiagnostics[] = nodes.flatMap((n) =>
+        n.kind === "stage" && n.stage.name === "sysflowreader" ? [{ ...(n.stage as unknown as SysFlowReaderStage).diagnostics }] : []
+      )
+      post({ t: "end", diagnostics })
+    })
+
+    yield* work.pipe(
+      Effect.provideService(RunOptions, { test: false, perflog: setup.perflog }),
+      Effect.provide(Logger.replace(Logger.defaultLogger, forwardingLogger(post, () => current, setup.trace))),
+      Effect.catchAllCause((cause) => Effect.sync(() => post({ t: "failed", message: errorText(Cause.squash(cause)) })))
+    )
+    port.close()
+  })
+
+const isTraceFault = (e: unknown): e is { readonly _tag: "TraceError"; readonly reason: string; readonly message: string } =>
+  typeof e === "object" && e !== null && (e as { _tag?: unknown })._tag === "TraceError"
+
+/** The pipeline's stages as this worker runs them: built-in processors from the registry, exporters as their encoders. */
+const buildNodes = (setup: WorkerSetup) =>
+  Effect.gen(function* () {
+    const processors = yield* ProcessorRegistry
+    const encoders = yield* EncoderRegistry
+    const transports = yield* TransportRegistry
+    let exporters = 0
+    return yield* Effect.forEach(setup.stages, (s): Effect.Effect<Node, unknown, Scope.Scope> => {
+      if (s.processor !== "exporter") return Effect.map(processors.get(s.processor)!.make(s.attributes), (stage) => ({ kind: "stage", stage, outputs: s.outputs }))
+      const index = exporters++
+      return Effect.gen(function* () {
+        const config = yield* decodeExporterConfig(s.attributes, [...transports.keys()], [...encoders.keys()])
+        const encoder = yield* encoders.get(config.format)!(s.attributes, config)
+        return { kind: "exporter", encoder, index }
+      })
+    })
+  })

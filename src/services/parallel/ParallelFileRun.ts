@@ -1,0 +1,197 @@
+/**
+ * The main thread's side of a parallel file run (docs/parallel.md): starts the file workers, assigns
+ * them the trace files one at a time in name order, and writes what they send back in file order: a
+ * file's documents go to the pipeline's exporters (their batching and transports, as in a one-thread
+ * run), then its log lines and counters are taken over; documents of a file that is ahead wait until
+ * every file before it was written (at most `CREDIT` batches per worker).
+ *
+ * A stop (signal) asks every worker to end its file after the current chunk: files are written up to
+ * and including the first one that was cut, so the output is a prefix of the whole run's output, as a
+ * one-thread run's is. A worker that fails or dies fails the run, after what was written.
+ */
+import { Deferred, Effect, LogLevel, Queue, type Scope } from "effect"
+import { Worker } from "node:worker_threads"
+import { DriverError, type PipelineError } from "../../domain/errors.js"
+import { reportFault, unreadableFiles } from "../drivers/FileDriver.js"
+import { type ExportBatch, TextBatch } from "../export/ExportBatch.js"
+import type { SomeChannel } from "../kernel/Channel.js"
+import type { PipelineRun } from "../kernel/Runner.js"
+import { withHealth } from "../metrics/Health.js"
+import { type FlattenerDiagnostics } from "../reader/Flattener.js"
+import { readerWarning } from "../reader/SysFlowReader.js"
+import { addCounterDeltas } from "./CounterDeltas.js"
+import type { ParallelPlan } from "./ParallelPlan.js"
+import { FILE_WORKER, type FromWorker, type LogItem, type ReaderDiagnostics, type ToWorker, type WorkerSetup } from "./WorkerProtocol.js"
+
+/** Batches (chunks of one exporter) a worker may send ahead of what was written: about 10 MiB of JSON. */
+export const CREDIT = 4
+
+/** A worker's young generation: V8's default (48 MiB) costs RSS and bought no speed on the bench replay. */
+const WORKER_YOUNG_GENERATION_MB = 16
+
+type FileItem = Exclude<FromWorker, { t: "end" } | { t: "failed" }>
+
+interface FileSlot {
+  readonly worker: number
+  readonly items: FileItem[]
+}
+
+const replayLog = (item: LogItem) =>
+  Effect.logWithLevel(LogLevel.fromLiteral(item.level), item.message).pipe(Effect.annotateLogs(Object.fromEntries(item.annotations)))
+
+const sumDiagnostics = (all: ReadonlyArray<ReadonlyArray<ReaderDiagnostics>>): ReadonlyArray<FlattenerDiagnostics> => {
+  const sums: FlattenerDiagnostics[] = []
+  for (const perWorker of all) {
+    perWorker.forEach((d, i) => {
+      const s = (sums[i] ??= { missingProcess: 0, missingContainer: 0, missingPod: 0, missingFile: 0 })
+      for (const k of Object.keys(s) as Array<keyof FlattenerDiagnostics>) s[k] += d[k] ?? 0
+    })
+  }
+  return sums
+}
+
+const workerFailure = (detail: string) => new DriverError({ reason: "Run", driver: "file", detail: `file worker: ${detail}` })
+
+/**
+ * Starts the workers (`entry`: the script that runs the CLI bundle) and the writer; `root` is the file
+ * driver's channel, whose count of records sent is what progress lines and the summary read.
+ */
+export const startParallelFiles = (
+  plan: ParallelPlan,
+  entry: string,
+  root: SomeChannel,
+  options: { readonly trace: boolean; readonly perflog: boolean }
+): Effect.Effect<PipelineRun, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const setup: WorkerSetup = { sfprocessor: FILE_WORKER, stages: plan.stages, root: plan.root, credit: CREDIT, trace: options.trace, perflog: options.perflog }
+    const wake = yield* Queue.sliding<void>(1)
+    const slots = new Map<number, FileSlot>()
+    const diagnostics: Array<ReadonlyArray<ReaderDiagnostics>> = []
+    let next = 0
+    let stopping = false
+    let failure: string | undefined
+    let ended = 0
+    const allEnded = yield* Deferred.make<void>()
+
+    const workers: Worker[] = []
+    const assign = (w: number) => {
+      const worker = workers[w]
+      if (!stopping && failure === undefined && next < plan.files.length) {
+        const file = next++
+        slots.set(file, { worker: w, items: [] })
+        worker.postMessage({ t: "file", file, path: plan.files[file] } satisfies ToWorker)
+      } else {
+        worker.postMessage({ t: "end" } satisfies ToWorker)
+      }
+    }
+    const fail = (detail: string) => {
+      failure ??= detail
+      for (const w of workers) w.postMessage({ t: "stop" } satisfies ToWorker)
+      Queue.unsafeOffer(wake, undefined)
+    }
+    const finished = () => {
+      if (++ended === workers.length) Deferred.unsafeDone(allEnded, Effect.void)
+    }
+
+    for (let w = 0; w < plan.workers; w++) {
+      const worker = new Worker(entry, { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } })
+      let gone = false
+      worker.on("message", (m: FromWorker) => {
+        switch (m.t) {
+          case "failed":
+            gone = true
+            fail(m.message)
+            return finished()
+          case "end":
+            gone = true
+            diagnostics.push(m.diagnostics)
+            return finished()
+          default:
+            slots.get(m.file)?.items.push(m)
+            if (m.t === "done") assign(w)
+            Queue.unsafeOffer(wake, undefined)
+        }
+      })
+      worker.on("error", (e) => fail(e.message))
+      worker.on("exit", (code) => {
+        if (gone) return
+        gone = true
+        fail(`worker thread exited with code ${code} before the end of the run`)
+        finished()
+      })
+      workers.push(worker)
+    }
+    yield* Effect.addFinalizer(() => Effect.promise(() => Promise.all(workers.map((w) => w.terminate()))))
+    for (let w = 0; w < workers.length; w++) assign(w)
+
+    /** A written batch's block goes back to the worker that filled it. */
+    const giveBack = (w: number) => (batch: ExportBatch) => {
+      const block = batch.text!.bytes.buffer as ArrayBuffer
+      workers[w].postMessage({ t: "block", block } satisfies ToWorker, [block])
+    }
+
+    /** Writes the files' items in file order; ends after the last file, a file cut by a stop, or a failure. */
+    const write = Effect.gen(function* () {
+      const faults: string[] = []
+      let head = 0
+      while (head < plan.files.length && failure === undefined) {
+        const slot = slots.get(head)
+        if (slot === undefined && (stopping || head >= next)) break
+        const item = slot?.items.shift()
+        if (item === undefined) {
+          yield* Queue.take(wake)
+          continue
+        }
+        switch (item.t) {
+          case "batch":
+            root.state.sent += item.read
+            yield* plan.exporters[item.exporter].sendEncoded(new TextBatch({ bytes: item.bytes, ends: item.ends }, item.ids), giveBack(slot!.worker))
+            workers[slot!.worker].postMessage({ t: "credit", n: 1 } satisfies ToWorker)
+            break
+          case "log":
+            yield* replayLog(item.item)
+            break
+          case "done":
+            root.state.sent += item.read
+            yield* addCounterDeltas(item.counters)
+            if (item.fault !== undefined) {
+              yield* reportFault(item.fault)
+              faults.push(item.fault.message)
+            }
+            slots.delete(head++)
+            if (item.stopped) return faults
+        }
+      }
+      return faults
+    })
+
+    const done: Effect.Effect<void, PipelineError> = Effect.gen(function* () {
+      const written = yield* Effect.either(write)
+      if (written._tag === "Left") fail(written.left.message)
+      // Whatever is still running was cut by a stop or a failure: let it finish without waiting for the
+      // writer (its documents are not written).
+      for (const w of workers) {
+        w.postMessage({ t: "stop" } satisfies ToWorker)
+        w.postMessage({ t: "credit", n: Number.MAX_SAFE_INTEGER } satisfies ToWorker)
+      }
+      yield* Deferred.await(allEnded)
+      if (written._tag === "Left") return yield* Effect.fail(written.left)
+      if (failure !== undefined) return yield* workerFailure(failure)
+      for (const d of sumDiagnostics(diagnostics)) {
+        const warning = readerWarning(d)
+        if (warning !== undefined) yield* Effect.logWarning(warning).pipe(Effect.annotateLogs("component", "sysflowreader"))
+      }
+      for (const e of plan.exporters) yield* e.onEnd.pipe(Effect.annotateLogs("component", "exporter"))
+      if (written.right.length > 0) return yield* unreadableFiles(written.right)
+    }).pipe(Effect.tapError((e) => withHealth((h) => h.set("driver file", false, e.message))))
+
+    yield* withHealth((h) => h.set("driver file", true))
+    return {
+      stop: Effect.sync(() => {
+        stopping = true
+        for (const w of workers) w.postMessage({ t: "stop" } satisfies ToWorker)
+        Queue.unsafeOffer(wake, undefined)
+      }),
+      done
+    }
+  })

@@ -20,6 +20,7 @@ import { decodeExporterConfig } from "../export/ExporterConfig.js"
 import { TransportRegistry } from "../export/Transport.js"
 import { ProcessorRegistry } from "../kernel/ProcessorRegistry.js"
 import { RunOptions } from "../kernel/RunOptions.js"
+import { pipelineScheduler } from "../kernel/TurnTakingScheduler.js"
 import type { SomeStage } from "../kernel/Stage.js"
 import { messageText } from "../logging/SfLogger.js"
 import { recordsIn, recordsOut } from "../metrics/Metrics.js"
@@ -148,7 +149,9 @@ export const runFileWorker = (
       post({ t: "end", diagnostics })
     })
 
+    // Turn-taking, as the main thread's pipeline: a stop or a credit is a message, served between turns.
     yield* work.pipe(
+      Effect.withScheduler(pipelineScheduler),
       Effect.provideService(RunOptions, { test: false, perflog: setup.perflog }),
       Effect.provide(Logger.replace(Logger.defaultLogger, forwardingLogger(post, () => current, setup.trace))),
       Effect.catchAllCause((cause) => Effect.sync(() => post({ t: "failed", message: errorText(Cause.squash(cause)) })))

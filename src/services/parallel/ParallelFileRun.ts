@@ -155,7 +155,7 @@ export const startParallelFiles = (
             root.state.sent += item.read
             yield* addCounterDeltas(item.counters)
             if (item.fault !== undefined) {
-              yield* reportFault(item.fault)
+              yield* reportFault(item.fault).pipe(Effect.annotateLogs("component", "file"))
               faults.push(item.fault.message)
             }
             slots.delete(head++)

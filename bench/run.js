@@ -12,6 +12,7 @@
 //   BENCH_MEMCHECK  0 to skip the memory comparison (N=5 vs N=31, or 1x vs 4x generated)
 //   SIGMA_RULES     a directory of Sigma rules (e.g. a SigmaHQ checkout's rules/linux) for the Sigma table
 //   SF_FALCO_RULES  falcosecurity/rules' falco_rules.yaml, to measure it with our runtimeintegrity set
+//   SFPROCESSOR_WORKERS  worker threads of the multi-file rows (default: one per core; docs/parallel.md)
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -64,12 +65,12 @@ const useReplay = fs.existsSync(sharedTraces)
 const inputOf = (scale) => (useReplay ? replay(scale === 1 ? replayN : 5) : input(scale === 1 ? records : records * 4))
 
 /** Runs a node script with the usage hook; returns wall/CPU/RSS as the process measured itself. */
-const measure = (args) => {
+const measure = (args, env = {}) => {
   const usageFile = path.join(work, "usage.json")
   fs.rmSync(usageFile, { force: true })
   const res = spawnSync(process.execPath, ["--import", path.join(root, "bench", "usage-hook.js"), ...args], {
     cwd: work,
-    env: { ...process.env, BENCH_USAGE_FILE: usageFile },
+    env: { ...process.env, ...env, BENCH_USAGE_FILE: usageFile },
     stdio: ["ignore", "pipe", "pipe"],
     maxBuffer: 1 << 30
   })
@@ -94,21 +95,26 @@ const pipelineFile = (name, exporter, policies) => {
 }
 
 const exportFile = { export: "file", "file.path": path.join(work, "export.out") }
+// Trace files run on one worker thread per core (docs/parallel.md); the "1 worker" rows are the same
+// pipelines on one thread, for the speed-up.
+const oneWorker = { SFPROCESSOR_WORKERS: "1" }
 const pipelines = [
   { name: "reader -> exporter(null, json)", config: pipelineFile("null", { export: "null" }) },
+  { name: "  the same, 1 worker", config: pipelineFile("null", { export: "null" }), env: oneWorker },
   { name: "reader -> exporter(file, json)", config: pipelineFile("file", exportFile) },
   { name: "reader -> policyengine(alert, ours) -> exporter(null)", config: pipelineFile("ours-null", { export: "null" }, ourPolicies) },
   ...(hasShared
     ? [
         { name: "reader -> policyengine(alert, conformance RI) -> exporter(null)", config: pipelineFile("ri-null", { export: "null" }, sharedPolicies) },
-        { name: "reader -> policyengine(alert, conformance RI) -> exporter(file)", config: pipelineFile("ri-file", exportFile, sharedPolicies) }
+        { name: "reader -> policyengine(alert, conformance RI) -> exporter(file)", config: pipelineFile("ri-file", exportFile, sharedPolicies) },
+        { name: "  the same, 1 worker", config: pipelineFile("ri-file", exportFile, sharedPolicies), env: oneWorker }
       ]
     : [])
 ]
 
 const bin = path.join(root, "bin", "sfprocessor.js")
-const run = (target, times) => {
-  const runs = Array.from({ length: times }, () => measure(target))
+const run = (target, times, env) => {
+  const runs = Array.from({ length: times }, () => measure(target, env))
   return {
     wallMs: median(runs.map((r) => r.wallMs)),
     cpuMs: median(runs.map((r) => r.userMs + r.systemMs)),
@@ -126,7 +132,7 @@ console.log(`median of ${repeat} runs; rate = datums / wall time; ratio = rate /
 const floor = run([path.join(root, "bench", "decode-floor.js"), file], repeat)
 if (Number(floor.stdout.trim()) !== datums) throw new Error(`floor decoded ${floor.stdout.trim()} datums, expected ${datums}`)
 const rows = [{ name: "floor: raw Avro decode (avsc)", ...floor }]
-for (const p of pipelines) rows.push({ name: p.name, ...run([bin, "-log", "error", "-config", p.config, "-driver", "file", file], repeat) })
+for (const p of pipelines) rows.push({ name: p.name, ...run([bin, "-log", "error", "-config", p.config, "-driver", "file", file], repeat, p.env) })
 
 const floorRate = datums / (floor.wallMs / 1000)
 const pad = (s, n) => String(s).padEnd(n)
@@ -138,6 +144,21 @@ for (const r of rows) {
   console.log(
     `${pad(r.name, 62)} ${lpad(Math.round(rate).toLocaleString("en-US"), 11)} ${lpad((r.wallMs / 1000).toFixed(2), 8)} ${lpad((r.cpuMs / 1000).toFixed(2), 8)} ${lpad(r.rssMiB.toFixed(0), 13)} ${lpad((rate / floorRate).toFixed(2), 9)}`
   )
+}
+
+// Both cores against one (the "1 worker" rows), and against the Go original's rates measured on the same
+// input and machine class (docs/performance.md: reader -> null ~53,000 records/s, runtimeintegrity -> file
+// ~15,000-18,000).
+const rateOf = (name) => {
+  const i = rows.findIndex((r) => r.name === name)
+  return i < 0 ? undefined : { two: datums / (rows[i].wallMs / 1000), one: datums / (rows[i + 1].wallMs / 1000) }
+}
+const nullRates = rateOf("reader -> exporter(null, json)")
+const riRates = rateOf("reader -> policyengine(alert, conformance RI) -> exporter(file)")
+console.log(`
+workers: reader -> null ${(nullRates.two / nullRates.one).toFixed(2)}x of 1 worker, ${(nullRates.two / 53_000).toFixed(1)}x the Go original`)
+if (riRates !== undefined) {
+  console.log(`workers: runtimeintegrity -> file ${(riRates.two / riRates.one).toFixed(2)}x of 1 worker, ${(riRates.two / 18_000).toFixed(1)}-${(riRates.two / 15_000).toFixed(1)}x the Go original`)
 }
 
 // The policy engine alone (evaluate only, timed inside the process), against the decode of the same file.
@@ -185,8 +206,9 @@ if (memcheck) {
   // Same pipeline, two input sizes: peak RSS must not grow with the input.
   const other = inputOf(useReplay ? 5 : 4)
   const [small, large] = useReplay ? [other, { file, datums }] : [{ file, datums }, other]
-  const a = run([bin, "-log", "error", "-config", pipelines[1].config, "-driver", "file", small.file], 1)
-  const b = run([bin, "-log", "error", "-config", pipelines[1].config, "-driver", "file", large.file], 1)
+  const fileJson = pipelines.find((p) => p.name === "reader -> exporter(file, json)").config
+  const a = run([bin, "-log", "error", "-config", fileJson, "-driver", "file", small.file], 1)
+  const b = run([bin, "-log", "error", "-config", fileJson, "-driver", "file", large.file], 1)
   console.log(`\nmemory: reader -> exporter(file, json) peak RSS ${a.rssMiB.toFixed(0)} MiB at ${small.datums} datums, ${b.rssMiB.toFixed(0)} MiB at ${large.datums} datums (${(b.rssMiB / a.rssMiB).toFixed(2)}x)`)
 }
 

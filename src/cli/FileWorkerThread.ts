@@ -6,7 +6,7 @@ import { Effect, Logger, LogLevel } from "effect"
 import type { MessagePort } from "node:worker_threads"
 import { hashingReady } from "../domain/xxhash.js"
 import { FileWorkerLive } from "../layers/MainLive.js"
-import { runFileWorker } from "../services/parallel/FileWorker.js"
+import { buildNodes, runFileWorker } from "../services/parallel/FileWorker.js"
 import { FILE_WORKER, type WorkerSetup } from "../services/parallel/WorkerProtocol.js"
 
 export const isFileWorkerSetup = (data: unknown): data is WorkerSetup =>
@@ -15,7 +15,7 @@ export const isFileWorkerSetup = (data: unknown): data is WorkerSetup =>
 export const runFileWorkerThread = (setup: WorkerSetup, port: MessagePort): void => {
   Effect.runFork(
     Effect.promise(() => hashingReady).pipe(
-      Effect.zipRight(Effect.scoped(runFileWorker(setup, port))),
+      Effect.zipRight(Effect.scoped(runFileWorker(setup, port, buildNodes(setup), true))),
       Effect.provide(FileWorkerLive),
       Effect.provide(Logger.minimumLogLevel(setup.trace ? LogLevel.Trace : LogLevel.Info))
     )

@@ -13,7 +13,7 @@ import { withHealth } from "../metrics/Health.js"
 import { add, exportDrops, exported } from "../metrics/Metrics.js"
 import type { ProcessorDefinition } from "../kernel/ProcessorRegistry.js"
 import type { Stage } from "../kernel/Stage.js"
-import { EncoderRegistry } from "./Encoder.js"
+import { type Encoder, EncoderRegistry } from "./Encoder.js"
 import { decodeExporterConfig, exporterKeys } from "./ExporterConfig.js"
 import { BufferPool } from "./encoders/BufferPool.js"
 import { batchSize, bytesOf, concatBatches, type ExportBatch, sliceBatch, withRecords } from "./ExportBatch.js"
@@ -81,6 +81,8 @@ class Pending {
 export interface ExporterStage extends Stage<ExporterInput, never, ExportError> {
   /** `owner` gets the batch back once nothing reads its bytes any more (as `Encoder.release`). */
   readonly sendEncoded: (batch: ExportBatch, owner: (batch: ExportBatch) => void) => Effect.Effect<void, ExportError>
+  /** The exporter's encoder (the main thread's file worker encodes with it). */
+  readonly encoder: Encoder
 }
 
 export const makeExporter = (
@@ -223,6 +225,7 @@ export const makeExporter = (
         if (dropped > 0) yield* Effect.logError(`Exporter (${transport.name}) dropped ${dropped} records after permanent errors`)
         return none
       }),
+      encoder,
       sendEncoded: (batch, owner) =>
         lock.withPermits(1)(
           Effect.suspend(() => {

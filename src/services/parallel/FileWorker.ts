@@ -8,7 +8,7 @@
  * Memory is bounded by credits: a worker sends at most `credit` batches the main thread has not written
  * yet, then waits (a worker ahead of the file being written stops there).
  */
-import { Cause, Deferred, Effect, Logger, Metric, Queue, type Scope, Stream } from "effect"
+import { Cause, Deferred, Effect, FiberRef, HashSet, Logger, Metric, Queue, type Scope, Stream } from "effect"
 import type { MessagePort } from "node:worker_threads"
 import { errorText } from "../../domain/errors.js"
 import { logReading } from "../drivers/FileDriver.js"
@@ -31,7 +31,8 @@ import type { FromWorker, ReaderDiagnostics, ToWorker, WorkerSetup } from "./Wor
 /** The smallest block a batch is copied into (a chunk of JSON documents is about 2.5 MiB). */
 const MIN_BLOCK = 4 * 1024 * 1024
 
-type Node =
+/** A stage as a file worker runs it: a processor and its output channels, or an exporter's encoder. */
+export type WorkerNode =
   | { readonly kind: "stage"; readonly stage: SomeStage; readonly outputs: ReadonlyArray<string> }
   | { readonly kind: "exporter"; readonly encoder: Encoder; readonly index: number }
 
@@ -45,10 +46,17 @@ const forwardingLogger = (post: (m: FromWorker) => void, current: () => number, 
     post({ t: "log", file, item: { level: logLevel._tag, message: messageText(message, cause), annotations: pairs } })
   })
 
-export const runFileWorker = (
+/**
+ * Serves files on `port` with the stages `nodes` builds. `carryCounters`: send the counters' growth with
+ * each file (a worker thread, whose counters the main thread does not see); the main thread's own file
+ * worker counts into the main thread's counters directly.
+ */
+export const runFileWorker = <R>(
   setup: WorkerSetup,
-  port: MessagePort
-): Effect.Effect<void, never, Scope.Scope | ProcessorRegistry | EncoderRegistry | TransportRegistry> =>
+  port: MessagePort,
+  nodes: Effect.Effect<ReadonlyArray<WorkerNode>, unknown, R>,
+  carryCounters: boolean
+): Effect.Effect<void, never, R> =>
   Effect.gen(function* () {
     const post = (m: FromWorker, transfer?: ReadonlyArray<ArrayBuffer>) => port.postMessage(m, transfer as ArrayBuffer[] | undefined)
     let current = -1
@@ -75,13 +83,13 @@ export const runFileWorker = (
     })
 
     const work = Effect.gen(function* () {
-      const nodes = yield* buildNodes(setup)
-      const readers = new Map<string, Node[]>()
-      for (const [i, s] of setup.stages.entries()) readers.set(s.input, [...(readers.get(s.input) ?? []), nodes[i]])
-      const counters = makeCounterDeltas()
+      const built = yield* nodes
+      const readers = new Map<string, WorkerNode[]>()
+      for (const [i, s] of setup.stages.entries()) readers.set(s.input, [...(readers.get(s.input) ?? []), built[i]])
+      const counters = carryCounters ? makeCounterDeltas() : Effect.succeed([])
       let read = 0
 
-      const sendBatch = (node: Extract<Node, { kind: "exporter" }>, chunk: ReadonlyArray<ExporterInput>) =>
+      const sendBatch = (node: Extract<WorkerNode, { kind: "exporter" }>, chunk: ReadonlyArray<ExporterInput>) =>
         Effect.suspend(() => {
           const batch = node.encoder.encode(asEvents(chunk))
           const text = textOf(batch)
@@ -143,7 +151,7 @@ export const runFileWorker = (
         if (m.t === "end") break
         if (m.t === "file") yield* runFile(m.file, m.path)
       }
-      const diagnostics: ReaderDiagnostics[] = nodes.flatMap((n) =>
+      const diagnostics: ReaderDiagnostics[] = built.flatMap((n) =>
         n.kind === "stage" && n.stage.name === "sysflowreader" ? [{ ...(n.stage as unknown as SysFlowReaderStage).diagnostics }] : []
       )
       post({ t: "end", diagnostics })
@@ -153,7 +161,8 @@ export const runFileWorker = (
     yield* work.pipe(
       Effect.withScheduler(pipelineScheduler),
       Effect.provideService(RunOptions, { test: false, perflog: setup.perflog }),
-      Effect.provide(Logger.replace(Logger.defaultLogger, forwardingLogger(post, () => current, setup.trace))),
+      // Every line goes to the main thread's logger through the file's items (also on the main thread itself).
+      Effect.locally(FiberRef.currentLoggers, HashSet.make(forwardingLogger(post, () => current, setup.trace))),
       Effect.catchAllCause((cause) => Effect.sync(() => post({ t: "failed", message: errorText(Cause.squash(cause)) })))
     )
     port.close()
@@ -162,14 +171,14 @@ export const runFileWorker = (
 const isTraceFault = (e: unknown): e is { readonly _tag: "TraceError"; readonly reason: string; readonly message: string } =>
   typeof e === "object" && e !== null && (e as { _tag?: unknown })._tag === "TraceError"
 
-/** The pipeline's stages as this worker runs them: built-in processors from the registry, exporters as their encoders. */
-const buildNodes = (setup: WorkerSetup) =>
+/** The pipeline's stages built anew (a worker thread): built-in processors from the registry, exporters as their encoders. */
+export const buildNodes = (setup: WorkerSetup) =>
   Effect.gen(function* () {
     const processors = yield* ProcessorRegistry
     const encoders = yield* EncoderRegistry
     const transports = yield* TransportRegistry
     let exporters = 0
-    return yield* Effect.forEach(setup.stages, (s): Effect.Effect<Node, unknown, Scope.Scope> => {
+    return yield* Effect.forEach(setup.stages, (s): Effect.Effect<WorkerNode, unknown, Scope.Scope> => {
       if (s.processor !== "exporter") return Effect.map(processors.get(s.processor)!.make(s.attributes), (stage) => ({ kind: "stage", stage, outputs: s.outputs }))
       const index = exporters++
       return Effect.gen(function* () {

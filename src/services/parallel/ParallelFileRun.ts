@@ -9,8 +9,8 @@
  * and including the first one that was cut, so the output is a prefix of the whole run's output, as a
  * one-thread run's is. A worker that fails or dies fails the run, after what was written.
  */
-import { Deferred, Effect, LogLevel, Queue, type Scope } from "effect"
-import { Worker } from "node:worker_threads"
+import { Deferred, Effect, Fiber, LogLevel, Queue, type Scope } from "effect"
+import { MessageChannel, type MessagePort, Worker } from "node:worker_threads"
 import { DriverError, type PipelineError } from "../../domain/errors.js"
 import { reportFault, unreadableFiles } from "../drivers/FileDriver.js"
 import { type ExportBatch, TextBatch } from "../export/ExportBatch.js"
@@ -20,6 +20,7 @@ import { withHealth } from "../metrics/Health.js"
 import { type FlattenerDiagnostics } from "../reader/Flattener.js"
 import { readerWarning } from "../reader/SysFlowReader.js"
 import { addCounterDeltas } from "./CounterDeltas.js"
+import { runFileWorker } from "./FileWorker.js"
 import type { ParallelPlan } from "./ParallelPlan.js"
 import { FILE_WORKER, type FromWorker, type LogItem, type ReaderDiagnostics, type ToWorker, type WorkerSetup } from "./WorkerProtocol.js"
 
@@ -73,7 +74,8 @@ export const startParallelFiles = (
     let ended = 0
     const allEnded = yield* Deferred.make<void>()
 
-    const workers: Worker[] = []
+    /** The main thread's own file worker (0), then the worker threads. */
+    const workers: Array<Worker | MessagePort> = []
     const assign = (w: number) => {
       const worker = workers[w]
       if (!stopping && failure === undefined && next < plan.files.length) {
@@ -93,25 +95,35 @@ export const startParallelFiles = (
       if (++ended === workers.length) Deferred.unsafeDone(allEnded, Effect.void)
     }
 
-    for (let w = 0; w < plan.workers; w++) {
+    const receive = (w: number, m: FromWorker, gone: () => void) => {
+      switch (m.t) {
+        case "failed":
+          gone()
+          fail(m.message)
+          return finished()
+        case "end":
+          gone()
+          diagnostics.push(m.diagnostics)
+          return finished()
+        default:
+          slots.get(m.file)?.items.push(m)
+          if (m.t === "done") assign(w)
+          Queue.unsafeOffer(wake, undefined)
+      }
+    }
+
+    // The main thread is a file worker too (it is otherwise idle between writes), over a channel to itself,
+    // with the stages it already built: one isolate fewer than a thread per core.
+    const local = new MessageChannel()
+    local.port2.on("message", (m: FromWorker) => receive(0, m, () => local.port2.close()))
+    workers.push(local.port2)
+    yield* Effect.forkScoped(Effect.interruptible(runFileWorker(setup, local.port1, Effect.succeed(plan.localNodes), false)))
+
+    const threads: Worker[] = []
+    for (let w = 1; w < plan.workers; w++) {
       const worker = new Worker(entry, { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } })
       let gone = false
-      worker.on("message", (m: FromWorker) => {
-        switch (m.t) {
-          case "failed":
-            gone = true
-            fail(m.message)
-            return finished()
-          case "end":
-            gone = true
-            diagnostics.push(m.diagnostics)
-            return finished()
-          default:
-            slots.get(m.file)?.items.push(m)
-            if (m.t === "done") assign(w)
-            Queue.unsafeOffer(wake, undefined)
-        }
-      })
+      worker.on("message", (m: FromWorker) => receive(w, m, () => void (gone = true)))
       worker.on("error", (e) => fail(e.message))
       worker.on("exit", (code) => {
         if (gone) return
@@ -120,8 +132,9 @@ export const startParallelFiles = (
         finished()
       })
       workers.push(worker)
+      threads.push(worker)
     }
-    yield* Effect.addFinalizer(() => Effect.promise(() => Promise.all(workers.map((w) => w.terminate()))))
+    yield* Effect.addFinalizer(() => Effect.promise(() => Promise.all(threads.map((w) => w.terminate()))))
     for (let w = 0; w < workers.length; w++) assign(w)
 
     /** A written batch's block goes back to the worker that filled it. */
@@ -165,7 +178,9 @@ export const startParallelFiles = (
       return faults
     })
 
-    const done: Effect.Effect<void, PipelineError> = Effect.gen(function* () {
+    // The writer is a fiber of the run's scope, as the runner's stages are: a signal interrupts the wait
+    // for it (`done`), never a write under way.
+    const finish: Effect.Effect<void, PipelineError> = Effect.gen(function* () {
       const written = yield* Effect.either(write)
       if (written._tag === "Left") fail(written.left.message)
       // Whatever is still running was cut by a stop or a failure: let it finish without waiting for the
@@ -186,6 +201,8 @@ export const startParallelFiles = (
     }).pipe(Effect.tapError((e) => withHealth((h) => h.set("driver file", false, e.message))))
 
     yield* withHealth((h) => h.set("driver file", true))
+    const writer = yield* Effect.forkScoped(Effect.interruptible(finish))
+    const done = Fiber.join(writer)
     return {
       stop: Effect.sync(() => {
         stopping = true

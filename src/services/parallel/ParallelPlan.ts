@@ -16,6 +16,8 @@ import type { ExporterStage } from "../export/Exporter.js"
 import type { BuiltPipeline } from "../pipeline/PipelineBuilder.js"
 import type { PipelineGraph } from "../pipeline/PipelineGraph.js"
 import { decodePolicyEngineConfig } from "../policy/PolicyEngineConfig.js"
+import type { SomeStage } from "../kernel/Stage.js"
+import type { WorkerNode } from "./FileWorker.js"
 import type { StageSpec } from "./WorkerProtocol.js"
 
 export interface ParallelPlan {
@@ -25,6 +27,8 @@ export interface ParallelPlan {
   readonly root: string
   /** The main thread's exporter stages, in the order workers number them. */
   readonly exporters: ReadonlyArray<ExporterStage>
+  /** The main thread's own stages as its file worker runs them (the exporters' encoders, not their transports). */
+  readonly localNodes: ReadonlyArray<WorkerNode>
 }
 
 /** The plan, or why the run stays on one thread. */
@@ -87,14 +91,23 @@ export const planParallel = (graph: PipelineGraph, built: BuiltPipeline, input: 
     if (files.length < 2) return single("a single trace file")
     const stages: StageSpec[] = []
     const exporters: ExporterStage[] = []
+    const localNodes: WorkerNode[] = []
     for (const [i, s] of graph.stages.entries()) {
       const attributes = Object.fromEntries(s.entry.attributes)
       const reason = yield* stageReason(s, attributes)
       if (reason !== undefined) return single(reason)
-      stages.push({ processor: s.entry.processor!, attributes, input: s.inputs[0].name, outputs: s.outputs.map((o) => o.name) })
-      if (s.entry.processor === "exporter") exporters.push(built.stages[i].stage as unknown as ExporterStage)
+      const outputs = s.outputs.map((o) => o.name)
+      stages.push({ processor: s.entry.processor!, attributes, input: s.inputs[0].name, outputs })
+      const stage = built.stages[i].stage!
+      if (s.entry.processor === "exporter") {
+        const exporter = stage as unknown as ExporterStage
+        localNodes.push({ kind: "exporter", encoder: exporter.encoder, index: exporters.length })
+        exporters.push(exporter)
+      } else {
+        localNodes.push({ kind: "stage", stage: stage as SomeStage, outputs })
+      }
     }
-    return { _tag: "Parallel", plan: { files, workers: Math.min(workers, files.length), stages, root: driver.output.name, exporters } }
+    return { _tag: "Parallel", plan: { files, workers: Math.min(workers, files.length), stages, root: driver.output.name, exporters, localNodes } }
   })
 
 /** The environment variable that sets how many worker threads process trace files. */

@@ -13,7 +13,7 @@ import { Deferred, Effect, Fiber, LogLevel, Queue, type Scope } from "effect"
 import { MessageChannel, type MessagePort, Worker } from "node:worker_threads"
 import { DriverError, type PipelineError } from "../../domain/errors.js"
 import { reportFault, unreadableFiles } from "../drivers/FileDriver.js"
-import { type ExportBatch, TextBatch } from "../export/ExportBatch.js"
+import { TextBatch } from "../export/ExportBatch.js"
 import type { SomeChannel } from "../kernel/Channel.js"
 import type { PipelineRun } from "../kernel/Runner.js"
 import { withHealth } from "../metrics/Health.js"
@@ -30,7 +30,7 @@ export const CREDIT = 4
 /** A worker's young generation: V8's default (48 MiB) costs RSS and bought no speed on the bench replay. */
 const WORKER_YOUNG_GENERATION_MB = 16
 
-type FileItem = Exclude<FromWorker, { t: "end" } | { t: "failed" }>
+type FileItem = Exclude<FromWorker, { t: "end" } | { t: "failed" } | { t: "block" }>
 
 interface FileSlot {
   readonly worker: number
@@ -74,6 +74,8 @@ export const startParallelFiles = (
     let ended = 0
     const allEnded = yield* Deferred.make<void>()
 
+    /** Each worker's shared blocks, by number. */
+    const shared: Array<Uint8Array[]> = Array.from({ length: plan.workers }, () => [])
     /** The main thread's own file worker (0), then the worker threads. */
     const workers: Array<Worker | MessagePort> = []
     const assign = (w: number) => {
@@ -105,6 +107,9 @@ export const startParallelFiles = (
           gone()
           diagnostics.push(m.diagnostics)
           return finished()
+        case "block":
+          shared[w][m.block] = new Uint8Array(m.shared)
+          return
         default:
           slots.get(m.file)?.items.push(m)
           if (m.t === "done") assign(w)
@@ -137,11 +142,8 @@ export const startParallelFiles = (
     yield* Effect.addFinalizer(() => Effect.promise(() => Promise.all(threads.map((w) => w.terminate()))))
     for (let w = 0; w < workers.length; w++) assign(w)
 
-    /** A written batch's block goes back to the worker that filled it. */
-    const giveBack = (w: number) => (batch: ExportBatch) => {
-      const block = batch.text!.bytes.buffer as ArrayBuffer
-      workers[w].postMessage({ t: "block", block } satisfies ToWorker, [block])
-    }
+    /** A written batch's block is free again for the worker that filled it. */
+    const giveBack = (w: number, block: number) => () => workers[w].postMessage({ t: "free", block } satisfies ToWorker)
 
     /** Writes the files' items in file order; ends after the last file, a file cut by a stop, or a failure. */
     const write = Effect.gen(function* () {
@@ -158,7 +160,8 @@ export const startParallelFiles = (
         switch (item.t) {
           case "batch":
             root.state.sent += item.read
-            yield* plan.exporters[item.exporter].sendEncoded(new TextBatch({ bytes: item.bytes, ends: item.ends }, item.ids), giveBack(slot!.worker))
+            const bytes = shared[slot!.worker][item.block].subarray(0, item.length)
+            yield* plan.exporters[item.exporter].sendEncoded(new TextBatch({ bytes, ends: item.ends }, item.ids), giveBack(slot!.worker, item.block))
             workers[slot!.worker].postMessage({ t: "credit", n: 1 } satisfies ToWorker)
             break
           case "log":

@@ -34,8 +34,8 @@ export type ToWorker =
   | { readonly t: "file"; readonly file: number; readonly path: string }
   /** Batches the main thread has written: the worker may send as many more. */
   | { readonly t: "credit"; readonly n: number }
-  /** A batch's block, back once its bytes were sent: the worker copies later batches into it. */
-  | { readonly t: "block"; readonly block: ArrayBuffer }
+  /** Block `block` was written: the worker may copy another batch into it. */
+  | { readonly t: "free"; readonly block: number }
   /** Stop after the current chunk (a signal asked for a drain). */
   | { readonly t: "stop" }
   /** No more files: send the end-of-run diagnostics and exit. */
@@ -58,12 +58,18 @@ export interface LogItem {
 export type ReaderDiagnostics = Readonly<Record<string, number>>
 
 export type FromWorker =
-  /** One chunk's documents for exporter `exporter` (`read`: datums read since the previous message). */
+  /** A new shared block, numbered `block`, that batches name from now on. */
+  | { readonly t: "block"; readonly block: number; readonly shared: SharedArrayBuffer }
+  /**
+   * One chunk's documents for exporter `exporter`: the first `length` bytes of block `block` (`read`:
+   * datums read since the previous message).
+   */
   | {
       readonly t: "batch"
       readonly file: number
       readonly exporter: number
-      readonly bytes: Uint8Array
+      readonly block: number
+      readonly length: number
       readonly ends: Uint32Array
       readonly ids: ReadonlyArray<string> | undefined
       readonly read: number

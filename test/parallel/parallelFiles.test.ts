@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
 import { fileSink } from "../../src/services/avro/OcfWriter.js"
@@ -65,7 +66,7 @@ describe("trace files on worker threads", () => {
     const [one, ...more] = results
     expect(one.r.code, one.r.stderr).toBe(0)
     expect(one.json.split("\n").length).toBeGreaterThan(100)
-    expect(one.r.stdout + one.r.stderr).toContain("Processing on one thread")
+    expect(one.r.stdout + one.r.stderr).toContain("Processing on one thread: SFPROCESSOR_WORKERS is 1")
     for (const m of more) {
       expect(m.r.code, m.r.stderr).toBe(0)
       expect(m.r.stdout + m.r.stderr).toContain(`Processing 13 trace files on ${m.workers} worker threads`)
@@ -167,8 +168,20 @@ describe("trace files on worker threads", () => {
     for (const bad of ["zero", "0", "1.5", "65"]) {
       const r = await runCli(["-config", pipeline, "-driver", "file", input], { env: { SFPROCESSOR_WORKERS: bad } })
       expect(r.code).toBe(1)
-      expect(r.stderr).toContain(`SFPROCESSOR_WORKERS: expected a whole number from 1 to 64, got '${bad}'`)
+      expect(r.stderr).toContain(`SFPROCESSOR_WORKERS: expected a whole number from 1 to 64 or 'auto', got '${bad}'`)
       expect(fs.existsSync(path.join(out, "o.json"))).toBe(false)
     }
+    const auto = await runCli(["-log", "trace", "-config", pipeline, "-driver", "file", input], { env: { SFPROCESSOR_WORKERS: "auto" } })
+    expect(auto.code, auto.stderr).toBe(0)
+    const cores = os.availableParallelism()
+    expect(auto.stdout + auto.stderr).toContain(cores > 1 ? `on ${cores} worker threads` : "SFPROCESSOR_WORKERS is 1")
+  })
+
+  it("without SFPROCESSOR_WORKERS a run stays on one thread", async () => {
+    const out = tempDir("sfp-parallel-out-")
+    const pipeline = writePipeline(out, { pipeline: [reader, fileExporter("flat flattenerchan", path.join(out, "o.json"))] })
+    const r = await runCli(["-log", "trace", "-config", pipeline, "-driver", "file", input], { env: { SFPROCESSOR_WORKERS: "" } })
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout + r.stderr).toContain("Processing on one thread: SFPROCESSOR_WORKERS is 1")
   })
 })

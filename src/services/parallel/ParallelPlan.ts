@@ -82,7 +82,7 @@ const stageReason = (s: PipelineGraph["stages"][number], attrs: Readonly<Record<
  */
 export const planParallel = (graph: PipelineGraph, built: BuiltPipeline, input: string, workers: number): Effect.Effect<PlanOutcome> =>
   Effect.gen(function* () {
-    if (workers < 2) return single(`one worker thread (${WORKERS_VARIABLE}=${workers})`)
+    if (workers < 2) return single(`${WORKERS_VARIABLE} is ${workers}`)
     if (graph.drivers.length !== 1 || graph.drivers[0].spec.name !== "file") return single("only the file driver's input is split")
     if (built.pluginStages.length > 0) return single(`plugin stages (${built.pluginStages.join(", ")}) run on the main thread`)
     const driver = graph.drivers[0]
@@ -115,11 +115,15 @@ export const WORKERS_VARIABLE = "SFPROCESSOR_WORKERS"
 
 const WorkerCount = Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 64))
 
-/** `SFPROCESSOR_WORKERS` (1 to 64), or one worker per core when it is not set. */
+/**
+ * `SFPROCESSOR_WORKERS` (1 to 64, or `auto`: one per core); 1 when it is not set: on the 2-core machines
+ * measured so far, two workers did not yet beat one thread (docs/parallel.md, "Cost").
+ */
 export const workerCount = (env: Readonly<Record<string, string | undefined>>): Effect.Effect<number, PipelineConfigError> => {
   const raw = env[WORKERS_VARIABLE]
-  if (raw === undefined || raw === "") return Effect.succeed(os.availableParallelism())
+  if (raw === undefined || raw === "") return Effect.succeed(1)
+  if (raw.trim() === "auto") return Effect.succeed(os.availableParallelism())
   return Schema.decodeUnknown(WorkerCount)(raw.trim()).pipe(
-    Effect.mapError(() => new PipelineConfigError({ reason: "Attribute", detail: `${WORKERS_VARIABLE}: expected a whole number from 1 to 64, got '${raw}'` }))
+    Effect.mapError(() => new PipelineConfigError({ reason: "Attribute", detail: `${WORKERS_VARIABLE}: expected a whole number from 1 to 64 or 'auto', got '${raw}'` }))
   )
 }

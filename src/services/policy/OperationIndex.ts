@@ -6,7 +6,7 @@
  * only on the record type. The index learns from each condition which flag bits it looks at; a record
  * then meets only the rules and filters whose condition is not certainly false for its type and flags
  * (`PredicateGraph.truthOn`): one bucket per combination of those bits met, built on first use
- * (PolicySet.ts) and compiled to straight-line code (StraightLine.ts).
+ * (PolicySet.ts), tells the type's straight-line code (StraightLine.ts) which conditions to run.
  */
 import { attributeTable } from "../../domain/attributes.js"
 import type { RecordType } from "../../domain/flatRecord.js"

@@ -27,7 +27,7 @@ import { mergeFalcoItems } from "./FalcoMerge.js"
 import { type PolicySource, readPolicyFile, readPolicySources } from "./PolicyLoader.js"
 import { FALSE, type Node, type Truth } from "./PredicateGraph.js"
 import type { RecordMemo } from "./Predicates.js"
-import { type BucketCondition, type BucketFunction, compileBucket, DROPPED } from "./StraightLine.js"
+import { compileType, DROPPED, type IndexedCondition, type TypeFunction } from "./StraightLine.js"
 
 export type { CompiledFilter, CompiledRule, CompileOptions } from "./PolicyCompiler.js"
 export type { PolicySource } from "./PolicyLoader.js"
@@ -37,19 +37,22 @@ export { listPolicyFiles } from "./PolicyLoader.js"
 interface Bucket {
   /** The enabled rules the records are evaluated against, in rule order. */
   readonly rules: ReadonlyArray<CompiledRule>
-  readonly run: BucketFunction<CompiledRule>
+  /** Per condition of the type (filters, then rules): 1 when the records meet it. */
+  readonly active: Uint8Array
 }
 
 /** What one record type meets: its enabled filters, then its enabled rules in rule order. */
 export interface TypeIndex {
-  readonly filters: ReadonlyArray<BucketCondition>
+  readonly filters: ReadonlyArray<IndexedCondition>
   readonly rules: ReadonlyArray<CompiledRule>
   /** `conditions[i]` is `rules[i]`'s condition specialised for this type. */
-  readonly conditions: ReadonlyArray<BucketCondition>
+  readonly conditions: ReadonlyArray<IndexedCondition>
   /** The operation flag bits any of them looks at: records are bucketed by `opFlags & opBits`. */
   readonly opBits: number
   /** Buckets built so far (on first use), by `opFlags & opBits`. */
   readonly buckets: Map<number, Bucket>
+  /** The type's straight-line code, compiled on first use. */
+  run: TypeFunction<CompiledRule> | undefined
 }
 
 /**
@@ -93,9 +96,9 @@ const noMatches: ReadonlyArray<CompiledRule> = Object.freeze([])
 const DROPPED_EVALUATION: Evaluation = Object.freeze({ dropped: true, matches: noMatches })
 const NO_MATCH: Evaluation = Object.freeze({ dropped: false, matches: noMatches })
 
-const conditionOf = (c: CompiledRule | CompiledFilter, t: RecordType): BucketCondition => c.termByType?.[t] ?? c.conditionByType[t]!
+const conditionOf = (c: CompiledRule | CompiledFilter, t: RecordType): IndexedCondition => c.termByType?.[t] ?? c.conditionByType[t]!
 
-const opBitsOf = (c: BucketCondition, t: RecordType): number => (typeof c === "function" ? 0 : c.graph.opFlagBits(c.term, t))
+const opBitsOf = (c: IndexedCondition, t: RecordType): number => (typeof c === "function" ? 0 : c.graph.opFlagBits(c.term, t))
 
 const buildIndex = (
   rules: ReadonlyArray<CompiledRule>,
@@ -107,34 +110,36 @@ const buildIndex = (
     const rs = rules.filter((r) => r.conditionByType[t] !== undefined)
     const cs = rs.map((r) => conditionOf(r, t))
     const opBits = [...fs, ...cs].reduce((bits, c) => bits | opBitsOf(c, t), 0)
-    index[t] = { filters: fs, rules: rs, conditions: cs, opBits, buckets: new Map() }
+    index[t] = { filters: fs, rules: rs, conditions: cs, opBits, buckets: new Map(), run: undefined }
   }
   return index
 }
 
 /** Whether a condition may hold on records of type `t` whose flags are `key` (not certainly false). */
-const mayHold = (c: BucketCondition, t: RecordType, key: number, seen: Map<Node, Truth>): boolean =>
+const mayHold = (c: IndexedCondition, t: RecordType, key: number, seen: Map<Node, Truth>): boolean =>
   typeof c === "function" || typeof c.term === "boolean" || c.graph.truthOn(c.term, t, key, seen) !== FALSE
 
-/** The bucket of records of type `t` whose flags are `key` (`opFlags & opBits`), compiled. */
+/** The bucket of records of type `t` whose flags are `key` (`opFlags & opBits`). */
 const buildBucket = (t: RecordType, ix: TypeIndex, key: number): Bucket => {
   const seen = new Map<Node, Truth>()
-  const filters = ix.filters.filter((c) => mayHold(c, t, key, seen))
-  const rules: Array<readonly [BucketCondition, CompiledRule]> = []
-  ix.conditions.forEach((c, i) => {
-    if (mayHold(c, t, key, seen)) rules.push([c, ix.rules[i]])
-  })
+  const conditions = [...ix.filters, ...ix.conditions]
+  const active = Uint8Array.from(conditions, (c) => (mayHold(c, t, key, seen) ? 1 : 0))
+  const bucket = { rules: ix.rules.filter((_, i) => active[ix.filters.length + i] === 1), active }
   if (ix.buckets.size >= MAX_BUCKETS) ix.buckets.clear()
-  const bucket = { rules: rules.map(([, r]) => r), run: compileBucket(t, key, filters, rules) }
   ix.buckets.set(key, bucket)
   return bucket
 }
 
-/** What `record` meets: the bucket of its type and operation flags. */
-const bucketOf = (set: CompiledPolicySet, record: FlatRecord): Bucket => {
-  const ix = set.index[record.type]
+const bucketOf = (ix: TypeIndex, record: FlatRecord): Bucket => {
   const key = record.type === "KE" ? 0 : record.event.opFlags & ix.opBits
   return ix.buckets.get(key) ?? buildBucket(record.type, ix, key)
+}
+
+/** Evaluates `record` through its type's code and its bucket (`withFilters`: filters first). */
+const run = (set: CompiledPolicySet, record: FlatRecord, withFilters: boolean): Array<CompiledRule> | undefined | typeof DROPPED => {
+  const ix = set.index[record.type]
+  const code = (ix.run ??= compileType(ix.filters, ix.conditions.map((c, i) => [c, ix.rules[i]] as const)))
+  return code(record, withFilters, bucketOf(ix, record).active)
 }
 
 /** A rule set from compiled rules and filters (also used for Sigma rule sets, sigma/SigmaPolicySet.ts). */
@@ -212,21 +217,22 @@ export const selectRules = (set: CompiledPolicySet, keep: (rule: CompiledRule, i
 }
 
 /** True if an enabled filter matches the record (§8.2 step 1). */
-export const isDropped = (set: CompiledPolicySet, record: FlatRecord): boolean => bucketOf(set, record).run(record, true) === DROPPED
+export const isDropped = (set: CompiledPolicySet, record: FlatRecord): boolean => run(set, record, true) === DROPPED
 
 /** The enabled rules whose prefilter and condition accept the record, in rule order (§8.2 step 3). */
 export const matchRules = (set: CompiledPolicySet, record: FlatRecord): ReadonlyArray<CompiledRule> =>
-  (bucketOf(set, record).run(record, false) as Array<CompiledRule> | undefined) ?? noMatches
+  (run(set, record, false) as Array<CompiledRule> | undefined) ?? noMatches
 
 /**
  * The enabled rules a record is evaluated against once indexed by its type and operation flags, in rule
  * order: every rule that can match it is among them.
  */
-export const rulesFor = (set: CompiledPolicySet, record: FlatRecord): ReadonlyArray<CompiledRule> => bucketOf(set, record).rules
+export const rulesFor = (set: CompiledPolicySet, record: FlatRecord): ReadonlyArray<CompiledRule> =>
+  bucketOf(set.index[record.type], record).rules
 
 /** Filters, then rules (§8.2). Allocates only when a rule matches. */
 export const evaluate = (set: CompiledPolicySet, record: FlatRecord): Evaluation => {
-  const m = bucketOf(set, record).run(record, true)
+  const m = run(set, record, true)
   return m === DROPPED ? DROPPED_EVALUATION : m === undefined ? NO_MATCH : { dropped: false, matches: m }
 }
 

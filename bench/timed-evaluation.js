@@ -5,8 +5,11 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { evaluate, readTraceRecords } from "../dist/index.js"
 
-/** { records, matched, seconds } of evaluating `set` over `trace`. */
-export const timedEvaluation = async (set, trace) => {
+/**
+ * { records, matched, seconds } of evaluating `set` over `trace`. `inspect(chunk)`, when given, runs
+ * after each chunk's timed evaluation, outside the timed part.
+ */
+export const timedEvaluation = async (set, trace, inspect) => {
   let records = 0
   let matched = 0
   let ns = 0n
@@ -20,6 +23,7 @@ export const timedEvaluation = async (set, trace) => {
           for (const r of chunk) if (evaluate(set, r).matches.length > 0) matched++
           ns += process.hrtime.bigint() - t0
           records += chunk.length
+          inspect?.(chunk)
         })
       )
     )

@@ -981,9 +981,11 @@ class Compiler {
     if ("c" in l && "c" in r) return compareStr(l.c, r.c, op)
     if (op === "=" && "c" in l) return this.strCompare(op, r, l) // symmetric: attribute on the left
     if ("c" in r && op !== "=" && r.c.split(",").includes("")) return true // every string contains, starts and ends with ""
-    // `sf.opflags = …` / `in (…)` against constants: decided by the operation flags (the operation index).
-    const flags = op === "=" && "slot" in l && "c" in r && readsOnlyOpFlags(this.memo.getter(l.slot)) ? opFlagsNameMasks(r.c.split(",")) : undefined
-    return this.graph.leaf(`${op}|${strKey(l)}|${strKey(r)}`, () => strPredicate(this.memo, op, l, r), flags)
+    // Against constants: `sf.opflags = …` / `in (…)` are decided by the operation flags (the operation
+    // index); other equalities are looked up by value in the straight-line code.
+    const equals = op === "=" && "slot" in l && "c" in r ? { slot: l.slot, values: Array.from(new Set(r.c.split(","))) } : undefined
+    const flags = equals !== undefined && readsOnlyOpFlags(this.memo.getter(equals.slot)) ? opFlagsNameMasks(equals.values) : undefined
+    return this.graph.leaf(`${op}|${strKey(l)}|${strKey(r)}`, () => strPredicate(this.memo, op, l, r), flags, flags === undefined ? equals : undefined)
   }
 
   // -- in / pmatch (§5.2, §6.4) -------------------------------------------------------------------

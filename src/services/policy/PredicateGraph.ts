@@ -30,8 +30,16 @@ export interface Leaf extends NodeBase {
   readonly build: () => Pred
   /** Set when the record's operation flags decide the leaf: per type, true iff `opFlags & mask` (OperationIndex). */
   readonly flags: FlagMasks | undefined
+  /** Set when the leaf is an equality against constants (StraightLine looks such leaves up by value). */
+  readonly equals: EqualityTest | undefined
   /** The leaf's own test (without the shared-result memo), once built. */
   test: Pred | undefined
+}
+
+/** A leaf true exactly when some comma-separated segment of memo slot `slot` is one of `values` (`=`, `in`). */
+export interface EqualityTest {
+  readonly slot: number
+  readonly values: ReadonlyArray<string>
 }
 
 interface Junction extends NodeBase {
@@ -75,7 +83,8 @@ export class PredicateGraph {
   /** `flagBits` per record type and node. */
   private readonly bitsByType = new Map<RecordType, Map<Node, number>>()
 
-  constructor(private readonly memo: RecordMemo) {}
+  /** `memo`: the per-record attribute memo the leaves read. */
+  constructor(readonly memo: RecordMemo) {}
 
   get size(): number {
     return this.nodes.size
@@ -83,13 +92,14 @@ export class PredicateGraph {
 
   /**
    * A leaf test, identified by `key` (operator and operands); `build` runs once per distinct key.
-   * `flags`: the leaf is decided by the record's operation flags (the same for every leaf of this key).
+   * `flags`: the leaf is decided by the record's operation flags; `equals`: it is an equality against
+   * constants (both the same for every leaf of this key).
    */
-  leaf(key: string, build: () => Pred, flags?: FlagMasks): Node {
+  leaf(key: string, build: () => Pred, flags?: FlagMasks, equals?: EqualityTest): Node {
     const k = `L${key}`
     let n = this.nodes.get(k)
     if (n === undefined) {
-      n = { kind: "leaf", id: this.nodes.size, refs: 0, fn: undefined, build, flags, test: undefined }
+      n = { kind: "leaf", id: this.nodes.size, refs: 0, fn: undefined, build, flags, equals, test: undefined }
       this.nodes.set(k, n)
     }
     return n

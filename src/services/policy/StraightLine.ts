@@ -2,8 +2,10 @@
  * The filters and rules of one record type compiled into straight-line code: each condition an inline
  * `&&`/`||`/`!` expression over leaf tests, in filter order then rule order. Evaluating composed closures
  * spent most of its time in calls (the closures of `and`/`or` nodes and the shared-result memo); here a
- * leaf is a call to one known closure, and a node used more than once is a function of its own computed
- * at most once per record. The operation index (PolicySet.ts) passes, per record, which conditions its
+ * leaf is a call to one known closure, a node used more than once is a function of its own computed
+ * at most once per record, and equalities against constants on one attribute (`proc.name = x`,
+ * `proc.name in (…)` in many rules) are decided together by one lookup of the record's value. The
+ * operation index (PolicySet.ts) passes, per record, which conditions its
  * bucket holds (`active`): the others are skipped with one array read. Evaluation order within a
  * condition is the closures' (left to right, short-circuit), and conditions are pure, so the results are
  * exactly theirs.
@@ -13,7 +15,7 @@
  */
 import type { FlatRecord } from "../../domain/flatRecord.js"
 import type { GraphTerm, Node } from "./PredicateGraph.js"
-import type { Pred } from "./Predicates.js"
+import type { Pred, RecordMemo } from "./Predicates.js"
 
 /** A condition: a term of a predicate graph (inlined), or an opaque closure (called; Sigma sets). */
 export type IndexedCondition = GraphTerm | Pred
@@ -37,6 +39,28 @@ const MAX_INLINE_DEPTH = 32
 
 /** Conditions per generated function: V8 does not optimise functions of more than 60 KB of bytecode. */
 const CONDITIONS_PER_FUNCTION = 16
+
+/** Equalities on one attribute that are looked up by value instead of tested one by one. */
+const MIN_LOOKUP_LEAVES = 3
+
+/**
+ * Marks (with the record's generation `gen`) the equalities that hold: those naming a comma-separated
+ * segment of the record's value of `slot` (`table`: value → equality ids).
+ */
+const markEqualities =
+  (memo: RecordMemo, slot: number, table: ReadonlyMap<string, Int32Array>) =>
+  (r: FlatRecord, gen: number, marks: Float64Array): void => {
+    const u = memo.str(slot, r)
+    if (u.indexOf(",") < 0) markAll(table.get(u), gen, marks)
+    else {
+      const segments = memo.segments(slot, r)
+      for (let i = 0; i < segments.length; i++) markAll(table.get(segments[i]), gen, marks)
+    }
+  }
+
+const markAll = (ids: Int32Array | undefined, gen: number, marks: Float64Array): void => {
+  if (ids !== undefined) for (let i = 0; i < ids.length; i++) marks[ids[i]] = gen
+}
 
 interface Shape {
   readonly node: Node
@@ -74,6 +98,39 @@ export const compileType = <T>(filters: ReadonlyArray<IndexedCondition>, rules: 
   const conditions = [...filters, ...rules.map(([c]) => c)]
   for (const c of conditions) if (typeof c !== "function" && typeof c.term !== "boolean") count(c.graph, c.term)
 
+  // Equalities against constants on one attribute, when there are several: one lookup of the record's
+  // value per record (on first use) marks every one that holds.
+  const bySlot = new Map<RecordMemo, Map<number, Array<Node>>>()
+  for (const { node, graph } of shapes.values()) {
+    if (node.kind !== "leaf" || node.equals === undefined) continue
+    let slots = bySlot.get(graph.memo)
+    if (slots === undefined) bySlot.set(graph.memo, (slots = new Map()))
+    const leaves = slots.get(node.equals.slot)
+    if (leaves === undefined) slots.set(node.equals.slot, [node])
+    else leaves.push(node)
+  }
+  const lookups: Array<string> = []
+  const lookedUp = new Map<Node, string>()
+  let marks = 0
+  for (const [memo, slots] of bySlot) {
+    for (const [slot, leaves] of slots) {
+      if (leaves.length < MIN_LOOKUP_LEAVES) continue
+      const table = new Map<string, Array<number>>()
+      for (const leaf of leaves) {
+        const id = marks++
+        lookedUp.set(leaf, `q${lookups.length}(r, ${id})`)
+        for (const v of (leaf as Extract<Node, { kind: "leaf" }>).equals!.values) {
+          const ids = table.get(v)
+          if (ids === undefined) table.set(v, [id])
+          else ids.push(id)
+        }
+      }
+      const mark = constant(markEqualities(memo, slot, new Map(Array.from(table, ([v, ids]) => [v, Int32Array.from(ids)]))))
+      const i = lookups.length
+      lookups.push(`let e${i} = 0;\nconst q${i} = (r, id) => {\n  if (e${i} !== gen) {\n    e${i} = gen;\n    ${mark}(r, gen, marks);\n  }\n  return marks[id] === gen;\n};`)
+    }
+  }
+
   // Shared nodes, and nodes nested deeper than MAX_INLINE_DEPTH in an expression, get a function each.
   const functions: Array<string> = []
   const expr = (n: Node, depth: number): string => {
@@ -94,7 +151,7 @@ export const compileType = <T>(filters: ReadonlyArray<IndexedCondition>, rules: 
     const n = s.node
     switch (n.kind) {
       case "leaf":
-        return `${constant(s.graph.leafTest(n))}(r)`
+        return lookedUp.get(n) ?? `${constant(s.graph.leafTest(n))}(r)`
       case "not":
         return `!${expr(n.child, depth + 1)}`
       case "and":
@@ -126,6 +183,9 @@ export const compileType = <T>(filters: ReadonlyArray<IndexedCondition>, rules: 
     `const [${constants.map((_, i) => `k${i}`).join(", ")}] = constants;`,
     // The record generation: a shared node's result is reused while it is the same.
     `let gen = 0;`,
+    // Per looked-up equality: the generation of the last record it held for.
+    `const marks = new Float64Array(${marks});`,
+    ...lookups,
     ...functions,
     ...groups,
     `return (r, withFilters, a) => {`,

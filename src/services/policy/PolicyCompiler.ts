@@ -48,7 +48,7 @@ import { undefinedListWarning } from "./ListNameCheck.js"
 import { isNumericAttribute, nonNumericPart, relationalOperandProblem } from "./NumericOperands.js"
 import { opFlagsNameMasks, readsOnlyOpFlags, syscallMasks } from "./OperationIndex.js"
 import { type GraphTerm, PredicateGraph, type Term } from "./PredicateGraph.js"
-import { compareStr, goLower, hasSegment, orAny, parseGoInt, type Pred, RecordMemo, type StrOp } from "./Predicates.js"
+import { compareStr, goLower, hasSegment, parseGoInt, type Pred, RecordMemo, type StrOp } from "./Predicates.js"
 
 export const RECORD_TYPES: ReadonlyArray<RecordType> = ["PE", "FF", "FE", "NF", "KE"]
 
@@ -848,7 +848,7 @@ class Compiler {
     if ("c" in l.str) return any(l.str.c)
     const memo = this.memo
     const slot = l.str.slot
-    return this.graph.leaf(`${op}|${strKey(l.str)}|${JSON.stringify(r.str.c)}`, () => (x) => any(memo.str(slot, x)))
+    return this.graph.leaf(`${op}|${strKey(l.str)}|${JSON.stringify(r.str.c)}`, () => byValue(memo, slot, any))
   }
 
   private attributeOperand(text: string, scope: Scope): Operand {
@@ -1093,18 +1093,16 @@ class Compiler {
     return this.graph.leaf(`pmatch|${strKey(s)}|${JSON.stringify(segs)}`, () => {
       if (segs.length === 1) {
         const v = segs[0]
-        return (x) => memo.str(slot, x).includes(v)
+        return byValue(memo, slot, (u) => u.includes(v))
       }
       if (segs.length < 4) {
         const n = segs.length
-        return (x) => {
-          const u = memo.str(slot, x)
+        return byValue(memo, slot, (u) => {
           for (let i = 0; i < n; i++) if (u.includes(segs[i])) return true
           return false
-        }
+        })
       }
-      const containsAny = multiContains(segs)
-      return (x) => containsAny(memo.str(slot, x))
+      return byValue(memo, slot, multiContains(segs))
     })
   }
 }
@@ -1153,28 +1151,50 @@ const strPredicate = (memo: RecordMemo, op: StrOp, l: StrSide, r: StrSide): Pred
         }
       }
     case "contains":
-      return anyOf(segs, (v) => (x) => memo.str(s, x).includes(v))
-    case "icontains":
-      return anyOf(
+      return byValue(memo, s, anyOf(segs, (v) => (u) => u.includes(v)))
+    case "icontains": {
+      const lowered = anyOf(
         segs.map((v) => goLower(v)),
-        (v) => (x) => memo.lower(s, x).includes(v)
+        (v) => (l) => l.includes(v)
       )
+      return byValue(memo, s, (u) => lowered(goLower(u)))
+    }
     case "startswith":
-      return anyOf(segs, (v) => {
-        const cv = `,${v}`
-        return (x) => {
-          const u = memo.str(s, x)
-          return u.startsWith(v) || u.includes(cv)
-        }
-      })
+      return byValue(
+        memo,
+        s,
+        anyOf(segs, (v) => {
+          const cv = `,${v}`
+          return (u) => u.startsWith(v) || u.includes(cv)
+        })
+      )
     case "endswith":
-      return anyOf(segs, (v) => {
-        const vc = `${v},`
-        return (x) => {
-          const u = memo.str(s, x)
-          return u.endsWith(v) || u.includes(vc)
-        }
-      })
+      return byValue(
+        memo,
+        s,
+        anyOf(segs, (v) => {
+          const vc = `${v},`
+          return (u) => u.endsWith(v) || u.includes(vc)
+        })
+      )
+  }
+}
+
+/**
+ * A test of one attribute's value that remembers its last answer. Records of one process (or container)
+ * carry the very same string, and they come in runs, so a scan (`contains`, `pmatch`, `startswith` with
+ * its comma-segment search, a regex) runs once per run instead of once per record.
+ */
+const byValue = (memo: RecordMemo, slot: number, test: (u: string) => boolean): Pred => {
+  let last: string | undefined
+  let answer = false
+  return (x) => {
+    const u = memo.str(slot, x)
+    if (u !== last) {
+      answer = test(u)
+      last = u
+    }
+    return answer
   }
 }
 
@@ -1210,8 +1230,12 @@ export const multiContains = (patterns: ReadonlyArray<string>): ((u: string) => 
   }
 }
 
-const anyOf = (segs: ReadonlyArray<string>, one: (v: string) => Pred): Pred =>
-  segs.length === 1 ? one(segs[0]) : orAny(segs.map(one))
+/** Whether any of the tests `one(v)` (one per segment of a literal) holds for a value. */
+const anyOf = (segs: ReadonlyArray<string>, one: (v: string) => (u: string) => boolean): ((u: string) => boolean) => {
+  if (segs.length === 1) return one(segs[0])
+  const tests = segs.map(one)
+  return (u) => tests.some((t) => t(u))
+}
 
 type RelOp = "<" | "<=" | ">" | ">="
 

@@ -16,8 +16,9 @@
 //
 // Prints one JSON line per set: active rules, records, records dropped by filters, records matched, rules
 // evaluated per record (the rules of the record's bucket in the type/operation index; 0 for a record a
-// filter drops), engine and floor seconds (medians), their ratio, records/s and rule evaluations/s (records
-// × rules per record / engine seconds; `nominalEvalsPerSec` counts every active rule for every record).
+// filter drops), engine and floor seconds (medians; wall, and CPU seconds of the process, which move less
+// when other work shares the machine), their ratios, records/s and rule evaluations/s (records × rules per
+// record / engine seconds; `nominalEvalsPerSec` counts every active rule for every record).
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -108,11 +109,15 @@ for (const spec of specs) {
 }
 
 const floor = []
+const floorCpu = []
 let datums = 0
 for (let p = 0; p < passes; p++) {
   const t0 = process.hrtime.bigint()
+  const c0 = process.cpuUsage()
   datums = await decodeFloor(trace)
+  const c = process.cpuUsage(c0)
   floor.push(Number(process.hrtime.bigint() - t0) / 1e9)
+  floorCpu.push((c.user + c.system) / 1e6)
   for (const s of sets) {
     // The index statistics come from the first pass, outside the timed part.
     const inspect =
@@ -129,9 +134,11 @@ for (let p = 0; p < passes; p++) {
 }
 
 const floorSeconds = median(floor)
+const floorCpuSeconds = median(floorCpu)
 for (const s of sets) {
   const { records, matched } = s.runs[0]
   const seconds = median(s.runs.map((r) => r.seconds))
+  const cpuSeconds = median(s.runs.map((r) => r.cpuSeconds))
   const rulesPerRecord = s.bucketed / records
   console.log(
     JSON.stringify({
@@ -146,6 +153,9 @@ for (const s of sets) {
       seconds,
       floorSeconds,
       ratio: seconds / floorSeconds,
+      cpuSeconds,
+      floorCpuSeconds,
+      cpuRatio: cpuSeconds / floorCpuSeconds,
       recordsPerSec: records / seconds,
       evalsPerSec: (records * rulesPerRecord) / seconds,
       nominalEvalsPerSec: (records * s.set.enabledRuleCount) / seconds

@@ -152,7 +152,7 @@ const sets = [
   "many"
 ]
 const engine = measure([path.join(root, "bench", "policy-engine.js"), file, ...sets]).stdout.trim().split("\n").map((l) => JSON.parse(l))
-console.log(`\n${pad("policy engine alone (evaluate)", 40)} ${lpad("rules", 6)} ${lpad("rules/rec", 10)} ${lpad("rule evals/s", 14)} ${lpad("records/s", 11)} ${lpad("engine s", 9)} ${lpad("floor s", 8)} ${lpad("engine/floor", 13)}`)
+console.log(`\n${pad("policy engine alone (evaluate)", 40)} ${lpad("rules", 6)} ${lpad("rules/rec", 10)} ${lpad("rule evals/s", 14)} ${lpad("records/s", 11)} ${lpad("engine s", 9)} ${lpad("floor s", 8)} ${lpad("engine/floor", 13)} ${lpad("CPU", 5)}`)
 for (const e of engine) {
   const label = e.set.startsWith("gen:")
     ? `${e.set.slice(4)} generated rules`
@@ -164,10 +164,10 @@ for (const e of engine) {
           ? `every set at hand (${e.files} files)`
           : "conformance runtimeintegrity"
   console.log(
-    `${pad(label, 40)} ${lpad(e.rules, 6)} ${lpad(e.rulesPerRecord.toFixed(1), 10)} ${lpad(Math.round(e.evalsPerSec).toLocaleString("en-US"), 14)} ${lpad(Math.round(e.recordsPerSec).toLocaleString("en-US"), 11)} ${lpad(e.seconds.toFixed(2), 9)} ${lpad(e.floorSeconds.toFixed(2), 8)} ${lpad(e.ratio.toFixed(2), 13)}`
+    `${pad(label, 40)} ${lpad(e.rules, 6)} ${lpad(e.rulesPerRecord.toFixed(1), 10)} ${lpad(Math.round(e.evalsPerSec).toLocaleString("en-US"), 14)} ${lpad(Math.round(e.recordsPerSec).toLocaleString("en-US"), 11)} ${lpad(e.seconds.toFixed(2), 9)} ${lpad(e.floorSeconds.toFixed(2), 8)} ${lpad(e.ratio.toFixed(2), 13)} ${lpad(e.cpuRatio.toFixed(2), 5)}`
   )
 }
-console.log("(rules/rec: rules of the record's type/operation bucket, 0 when a filter drops it; floor: avsc decode in the same process)")
+console.log("(rules/rec: rules of the record's type/operation bucket, 0 when a filter drops it; floor: avsc decode in the same process; CPU: the ratio of CPU seconds)")
 
 // Sigma evaluation alone: the reference's shipped Sigma rules (with its sysflow.yml) and SIGMA_RULES.
 const sharedSigma = path.resolve(root, "..", "shared", "conformance", "policies", "sigma")

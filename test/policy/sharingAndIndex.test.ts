@@ -9,7 +9,7 @@ import type { FlatRecord } from "../../src/domain/flatRecord.js"
 import { multiContains } from "../../src/services/policy/PolicyCompiler.js"
 import { PredicateGraph } from "../../src/services/policy/PredicateGraph.js"
 import { RecordMemo, splitCommas } from "../../src/services/policy/Predicates.js"
-import { evaluate } from "../../src/services/policy/PolicySet.js"
+import { evaluate, rulesFor } from "../../src/services/policy/PolicySet.js"
 import { bash, compiled, fe, ff, file, holds, ke, matchNames, nf, OP, pe, proc } from "./fixtures.js"
 
 const rule = (name: string, condition: string, extra = "") => `- rule: ${name}\n  desc: d\n  condition: ${condition}\n${extra}`
@@ -109,7 +109,7 @@ describe("per-type constant folding (data-model §3.2)", () => {
   })
 })
 
-describe("guard dispatch", () => {
+describe("the operation index (rules starting with `sf.opflags` tests)", () => {
   const set = compiled(
     rule("exec python", "sf.opflags = EXEC and sf.proc.name in (python, perl) and sf.container.name = node-app") +
       rule("exec shell", "sf.opflags = EXEC and sf.proc.name in (bash, sh)") +
@@ -120,10 +120,13 @@ describe("guard dispatch", () => {
       rule("unguarded", "sf.proc.name startswith py")
   )
 
-  it("guards the rules that start with `attr = const` / `attr in (…)` tests", () => {
+  it("puts a rule only in the buckets of the operations it tests", () => {
     // `write` is not in the PE index: sf.file.path is "" on PE (no file), so it cannot match
     expect(set.index.PE.rules.map((r) => r.name)).toEqual(["exec python", "exec shell", "any exec", "clone", "ancestor bash", "unguarded"])
-    expect(Array.from(set.index.PE.dispatch!.need)).toEqual([3, 2, 1, 2, 1, 0])
+    const names = (r: FlatRecord) => rulesFor(set, r).map((x) => x.name)
+    expect(names(pe())).toEqual(["exec python", "exec shell", "any exec", "ancestor bash", "unguarded"])
+    expect(names(pe({ opFlags: OP.CLONE }))).toEqual(["clone", "ancestor bash", "unguarded"])
+    expect(names(pe({ opFlags: OP.CLONE | OP.EXEC }))).toEqual(["exec python", "exec shell", "any exec", "clone", "ancestor bash", "unguarded"])
   })
 
   it("selects exactly the rules the generic conditions select", () => {

@@ -17,8 +17,8 @@
  * Each rule is also compiled once per record type, with every attribute that is the same on all records
  * of that type folded to its value (`sf.type`, and e.g. `sf.file.path` on PE, which carries no file:
  * data-model.md §3.2), and indexed only under the types its prefilter accepts and for which its condition
- * is not constant false: a record meets only rules that can match it. Rules starting with `attr = const`
- * / `attr in (consts)` tests also get guards (see `PolicySet`).
+ * is not constant false: a record meets only rules that can match it. Within a type, tests the record's
+ * operation flags decide (`evt.type`, `sf.opflags`) index the rules further (OperationIndex.ts).
  */
 import { type AttributeDef, attributeTable, trimBoundingQuotes } from "../../domain/attributes.js"
 import type { FlatRecord, RecordType } from "../../domain/flatRecord.js"
@@ -46,8 +46,9 @@ import { compileOutput } from "./OutputTemplate.js"
 import { gjsonGet } from "./Gjson.js"
 import { undefinedListWarning } from "./ListNameCheck.js"
 import { isNumericAttribute, nonNumericPart, relationalOperandProblem } from "./NumericOperands.js"
-import { type Guard, PredicateGraph, type Term } from "./PredicateGraph.js"
-import { compareStr, goLower, hasSegment, orAny, parseGoInt, type Pred, RecordMemo, type StrOp } from "./Predicates.js"
+import { opFlagsNameMasks, readsOnlyOpFlags, syscallMasks } from "./OperationIndex.js"
+import { type GraphTerm, PredicateGraph, type Term } from "./PredicateGraph.js"
+import { compareStr, goLower, hasSegment, parseGoInt, type Pred, RecordMemo, type StrOp } from "./Predicates.js"
 
 export const RECORD_TYPES: ReadonlyArray<RecordType> = ["PE", "FF", "FE", "NF", "KE"]
 
@@ -103,13 +104,12 @@ export interface CompiledRule extends RuleMatch {
   /** The condition specialised per record type; absent where the rule cannot match (index data). */
   readonly conditionByType: Readonly<Partial<Record<RecordType, Pred>>>
   /**
-   * Per record type, tests the condition requires (top-level `=`/`in` conjuncts against constants):
-   * the index looks the record's values up once and skips rules whose guards fail (index data).
+   * The condition per record type as a term of the compile's predicate graph (the operation index and
+   * its straight-line code read it); absent in Sigma sets, whose `conditionByType` closures are called.
    */
-  readonly guardsByType: Readonly<Partial<Record<RecordType, ReadonlyArray<Guard>>>>
+  readonly termByType?: Readonly<Partial<Record<RecordType, GraphTerm>>>
 }
 
-export type { Guard } from "./PredicateGraph.js"
 
 /** A compiled `filter` / `drop` item: records for which it is true are dropped (§8.2). */
 export interface CompiledFilter {
@@ -119,6 +119,8 @@ export interface CompiledFilter {
   readonly position: SourcePos
   readonly condition: Pred
   readonly conditionByType: Readonly<Partial<Record<RecordType, Pred>>>
+  /** As `CompiledRule.termByType`. */
+  readonly termByType?: Readonly<Partial<Record<RecordType, GraphTerm>>>
 }
 
 export interface CompileOptions {
@@ -141,7 +143,7 @@ export interface CompileOutput {
   readonly sharedNodeCount: number
   readonly errors: ReadonlyArray<Diagnostic>
   readonly warnings: ReadonlyArray<Diagnostic>
-  /** The per-record attribute memo the closures share (guards read slot values through it). */
+  /** The per-record attribute memo the closures share. */
   readonly memo: RecordMemo
 }
 
@@ -460,11 +462,11 @@ class Compiler {
       }
       return out
     }
-    const guards = (byType: Partial<Record<RecordType, Term>>) => {
-      const out: Partial<Record<RecordType, ReadonlyArray<Guard>>> = {}
+    const graphTerms = (byType: Partial<Record<RecordType, Term>>) => {
+      const out: Partial<Record<RecordType, GraphTerm>> = {}
       for (const t of RECORD_TYPES) {
         const term = byType[t]
-        if (term !== undefined) out[t] = this.graph.guards(term)
+        if (term !== undefined) out[t] = { graph: this.graph, term }
       }
       return out
     }
@@ -500,7 +502,7 @@ class Compiler {
         index,
         condition: this.graph.pred(generic),
         conditionByType: preds(byType),
-        guardsByType: guards(byType)
+        termByType: graphTerms(byType)
       })
     )
     const filters = this.filters.map(
@@ -510,7 +512,8 @@ class Compiler {
         enabled: item.enabled,
         position: position(item.pos),
         condition: this.graph.pred(generic),
-        conditionByType: preds(byType)
+        conditionByType: preds(byType),
+        termByType: graphTerms(byType)
       })
     )
     return { rules, filters }
@@ -631,9 +634,11 @@ class Compiler {
     const masks = syscallFlags(values.flatMap((v) => v.split(",")))
     if (scope.type !== undefined) {
       const mask = masks[scope.type] ?? 0
-      return mask === 0 ? false : this.graph.leaf(`opflags|${mask}`, () => (r) => r.type !== "KE" && (r.event.opFlags & mask) !== 0)
+      const flags = syscallMasks({ PE: mask, FF: mask, FE: mask, NF: mask })
+      return mask === 0 ? false : this.graph.leaf(`opflags|${mask}`, () => (r) => r.type !== "KE" && (r.event.opFlags & mask) !== 0, flags)
     }
-    return this.graph.leaf(`opflags|${JSON.stringify(masks)}`, () => (r) => r.type !== "KE" && ((masks[r.type] ?? 0) & r.event.opFlags) !== 0)
+    const flags = syscallMasks(masks)
+    return this.graph.leaf(`opflags|${JSON.stringify(masks)}`, () => (r) => r.type !== "KE" && ((masks[r.type] ?? 0) & r.event.opFlags) !== 0, flags)
   }
 
   /**
@@ -843,7 +848,7 @@ class Compiler {
     if ("c" in l.str) return any(l.str.c)
     const memo = this.memo
     const slot = l.str.slot
-    return this.graph.leaf(`${op}|${strKey(l.str)}|${JSON.stringify(r.str.c)}`, () => (x) => any(memo.str(slot, x)))
+    return this.graph.leaf(`${op}|${strKey(l.str)}|${JSON.stringify(r.str.c)}`, () => byValue(memo, slot, any))
   }
 
   private attributeOperand(text: string, scope: Scope): Operand {
@@ -976,8 +981,11 @@ class Compiler {
     if ("c" in l && "c" in r) return compareStr(l.c, r.c, op)
     if (op === "=" && "c" in l) return this.strCompare(op, r, l) // symmetric: attribute on the left
     if ("c" in r && op !== "=" && r.c.split(",").includes("")) return true // every string contains, starts and ends with ""
-    const guard = op === "=" && "slot" in l && "c" in r ? { slot: l.slot, values: Array.from(new Set(r.c.split(","))) } : undefined
-    return this.graph.leaf(`${op}|${strKey(l)}|${strKey(r)}`, () => strPredicate(this.memo, op, l, r), guard)
+    // Against constants: `sf.opflags = …` / `in (…)` are decided by the operation flags (the operation
+    // index); other equalities are looked up by value in the straight-line code.
+    const equals = op === "=" && "slot" in l && "c" in r ? { slot: l.slot, values: Array.from(new Set(r.c.split(","))) } : undefined
+    const flags = equals !== undefined && readsOnlyOpFlags(this.memo.getter(equals.slot)) ? opFlagsNameMasks(equals.values) : undefined
+    return this.graph.leaf(`${op}|${strKey(l)}|${strKey(r)}`, () => strPredicate(this.memo, op, l, r), flags, flags === undefined ? equals : undefined)
   }
 
   // -- in / pmatch (§5.2, §6.4) -------------------------------------------------------------------
@@ -1085,18 +1093,16 @@ class Compiler {
     return this.graph.leaf(`pmatch|${strKey(s)}|${JSON.stringify(segs)}`, () => {
       if (segs.length === 1) {
         const v = segs[0]
-        return (x) => memo.str(slot, x).includes(v)
+        return byValue(memo, slot, (u) => u.includes(v))
       }
       if (segs.length < 4) {
         const n = segs.length
-        return (x) => {
-          const u = memo.str(slot, x)
+        return byValue(memo, slot, (u) => {
           for (let i = 0; i < n; i++) if (u.includes(segs[i])) return true
           return false
-        }
+        })
       }
-      const containsAny = multiContains(segs)
-      return (x) => containsAny(memo.str(slot, x))
+      return byValue(memo, slot, multiContains(segs))
     })
   }
 }
@@ -1145,28 +1151,50 @@ const strPredicate = (memo: RecordMemo, op: StrOp, l: StrSide, r: StrSide): Pred
         }
       }
     case "contains":
-      return anyOf(segs, (v) => (x) => memo.str(s, x).includes(v))
-    case "icontains":
-      return anyOf(
+      return byValue(memo, s, anyOf(segs, (v) => (u) => u.includes(v)))
+    case "icontains": {
+      const lowered = anyOf(
         segs.map((v) => goLower(v)),
-        (v) => (x) => memo.lower(s, x).includes(v)
+        (v) => (l) => l.includes(v)
       )
+      return byValue(memo, s, (u) => lowered(goLower(u)))
+    }
     case "startswith":
-      return anyOf(segs, (v) => {
-        const cv = `,${v}`
-        return (x) => {
-          const u = memo.str(s, x)
-          return u.startsWith(v) || u.includes(cv)
-        }
-      })
+      return byValue(
+        memo,
+        s,
+        anyOf(segs, (v) => {
+          const cv = `,${v}`
+          return (u) => u.startsWith(v) || u.includes(cv)
+        })
+      )
     case "endswith":
-      return anyOf(segs, (v) => {
-        const vc = `${v},`
-        return (x) => {
-          const u = memo.str(s, x)
-          return u.endsWith(v) || u.includes(vc)
-        }
-      })
+      return byValue(
+        memo,
+        s,
+        anyOf(segs, (v) => {
+          const vc = `${v},`
+          return (u) => u.endsWith(v) || u.includes(vc)
+        })
+      )
+  }
+}
+
+/**
+ * A test of one attribute's value that remembers its last answer. Records of one process (or container)
+ * carry the very same string, and they come in runs, so a scan (`contains`, `pmatch`, `startswith` with
+ * its comma-segment search, a regex) runs once per run instead of once per record.
+ */
+const byValue = (memo: RecordMemo, slot: number, test: (u: string) => boolean): Pred => {
+  let last: string | undefined
+  let answer = false
+  return (x) => {
+    const u = memo.str(slot, x)
+    if (u !== last) {
+      answer = test(u)
+      last = u
+    }
+    return answer
   }
 }
 
@@ -1202,8 +1230,12 @@ export const multiContains = (patterns: ReadonlyArray<string>): ((u: string) => 
   }
 }
 
-const anyOf = (segs: ReadonlyArray<string>, one: (v: string) => Pred): Pred =>
-  segs.length === 1 ? one(segs[0]) : orAny(segs.map(one))
+/** Whether any of the tests `one(v)` (one per segment of a literal) holds for a value. */
+const anyOf = (segs: ReadonlyArray<string>, one: (v: string) => (u: string) => boolean): ((u: string) => boolean) => {
+  if (segs.length === 1) return one(segs[0])
+  const tests = segs.map(one)
+  return (u) => tests.some((t) => t(u))
+}
 
 type RelOp = "<" | "<=" | ">" | ">="
 

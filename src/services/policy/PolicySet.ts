@@ -9,8 +9,8 @@
  *
  * Evaluation (§8.2): enabled filters first — if any is true the record is dropped; then every enabled
  * rule whose prefilter accepts the record type, in rule order, no first-match stop. Rules and filters
- * are pre-indexed by record type, so a record only meets the ones that can match it. Pure and
- * synchronous: no Effect on the hot path.
+ * are pre-indexed by record type and, within a type, by operation flags (OperationIndex.ts), so a record
+ * only meets the ones that can match it. Pure and synchronous: no Effect on the hot path.
  */
 import { Effect, Either } from "effect"
 import type { FlatRecord, RecordType } from "../../domain/flatRecord.js"
@@ -25,40 +25,41 @@ import {
 } from "./PolicyCompiler.js"
 import { mergeFalcoItems } from "./FalcoMerge.js"
 import { type PolicySource, readPolicyFile, readPolicySources } from "./PolicyLoader.js"
-import type { Pred, RecordMemo } from "./Predicates.js"
+import { FALSE, type Node, type Truth } from "./PredicateGraph.js"
+import type { RecordMemo } from "./Predicates.js"
+import { compileType, DROPPED, type IndexedCondition, type TypeFunction } from "./StraightLine.js"
 
 export type { CompiledFilter, CompiledRule, CompileOptions } from "./PolicyCompiler.js"
 export type { PolicySource } from "./PolicyLoader.js"
 export { listPolicyFiles } from "./PolicyLoader.js"
 
-/**
- * Guard dispatch for one record type: each guard (`attr = const` / `attr in (consts)` required by a
- * rule) is decided for all rules at once by looking the record's value up in a table, and a rule's
- * condition runs only when all its guards hold.
- */
-interface Dispatch {
-  /** Memo slots to look up, and per slot: value → ids of the guards it satisfies. */
-  readonly slots: ReadonlyArray<number>
-  readonly tables: ReadonlyArray<ReadonlyMap<string, Int32Array>>
-  /** Guard id → positions (in `rules`) of the rules that require it (once per occurrence). */
-  readonly guardRules: ReadonlyArray<Int32Array>
-  /** Rule position → number of guards it requires (0: always evaluated). */
-  readonly need: Int32Array
-  // per-record scratch, stamped with `gen`
-  readonly guardStamp: Float64Array
-  readonly haveStamp: Float64Array
-  readonly have: Int32Array
-  gen: number
+/** What records of one type and one combination of the operation flags the index looks at meet. */
+interface Bucket {
+  /** The enabled rules the records are evaluated against, in rule order. */
+  readonly rules: ReadonlyArray<CompiledRule>
+  /** Per condition of the type (filters, then rules): 1 when the records meet it. */
+  readonly active: Uint8Array
 }
 
 /** What one record type meets: its enabled filters, then its enabled rules in rule order. */
 export interface TypeIndex {
-  readonly filters: ReadonlyArray<Pred>
+  readonly filters: ReadonlyArray<IndexedCondition>
   readonly rules: ReadonlyArray<CompiledRule>
   /** `conditions[i]` is `rules[i]`'s condition specialised for this type. */
-  readonly conditions: ReadonlyArray<Pred>
-  readonly dispatch: Dispatch | undefined
+  readonly conditions: ReadonlyArray<IndexedCondition>
+  /** The operation flag bits any of them looks at: records are bucketed by `opFlags & opBits`. */
+  readonly opBits: number
+  /** Buckets built so far (on first use), by `opFlags & opBits`. */
+  readonly buckets: Map<number, Bucket>
+  /** The type's straight-line code, compiled on first use. */
+  run: TypeFunction<CompiledRule> | undefined
 }
+
+/**
+ * Bound on the buckets kept per record type. Real traces show a few dozen flag combinations; input
+ * made of every combination would otherwise keep up to 2^bits buckets.
+ */
+const MAX_BUCKETS = 1024
 
 export interface CompiledPolicySet {
   /** The files compiled, in load order. */
@@ -92,47 +93,12 @@ export interface Evaluation {
 }
 
 const noMatches: ReadonlyArray<CompiledRule> = Object.freeze([])
-const DROPPED: Evaluation = Object.freeze({ dropped: true, matches: noMatches })
+const DROPPED_EVALUATION: Evaluation = Object.freeze({ dropped: true, matches: noMatches })
 const NO_MATCH: Evaluation = Object.freeze({ dropped: false, matches: noMatches })
 
-const buildDispatch = (t: RecordType, rules: ReadonlyArray<CompiledRule>): Dispatch | undefined => {
-  const guardIds = new Map<string, number>()
-  const guardRules: Array<Array<number>> = []
-  const slotTables = new Map<number, Map<string, Array<number>>>()
-  const need = new Int32Array(rules.length)
-  rules.forEach((rule, pos) => {
-    for (const g of rule.guardsByType[t] ?? []) {
-      const key = `${g.slot}\u0000${g.values.join("\u0000")}`
-      let id = guardIds.get(key)
-      if (id === undefined) {
-        id = guardRules.length
-        guardIds.set(key, id)
-        guardRules.push([])
-        let table = slotTables.get(g.slot)
-        if (table === undefined) slotTables.set(g.slot, (table = new Map()))
-        for (const v of g.values) {
-          const ids = table.get(v)
-          if (ids === undefined) table.set(v, [id])
-          else ids.push(id)
-        }
-      }
-      guardRules[id].push(pos)
-      need[pos]++
-    }
-  })
-  if (guardRules.length === 0) return undefined
-  const slots = Array.from(slotTables.keys())
-  return {
-    slots,
-    tables: slots.map((s) => new Map(Array.from(slotTables.get(s)!, ([v, ids]) => [v, Int32Array.from(ids)]))),
-    guardRules: guardRules.map((ps) => Int32Array.from(ps)),
-    need,
-    guardStamp: new Float64Array(guardRules.length),
-    haveStamp: new Float64Array(rules.length),
-    have: new Int32Array(rules.length),
-    gen: 0
-  }
-}
+const conditionOf = (c: CompiledRule | CompiledFilter, t: RecordType): IndexedCondition => c.termByType?.[t] ?? c.conditionByType[t]!
+
+const opBitsOf = (c: IndexedCondition, t: RecordType): number => (typeof c === "function" ? 0 : c.graph.opFlagBits(c.term, t))
 
 const buildIndex = (
   rules: ReadonlyArray<CompiledRule>,
@@ -140,23 +106,40 @@ const buildIndex = (
 ): Readonly<Record<RecordType, TypeIndex>> => {
   const index = {} as Record<RecordType, TypeIndex>
   for (const t of RECORD_TYPES) {
-    const fs: Array<Pred> = []
-    for (const f of filters) {
-      const p = f.conditionByType[t]
-      if (p !== undefined) fs.push(p)
-    }
-    const rs: Array<CompiledRule> = []
-    const cs: Array<Pred> = []
-    for (const r of rules) {
-      const p = r.conditionByType[t]
-      if (p !== undefined) {
-        rs.push(r)
-        cs.push(p)
-      }
-    }
-    index[t] = { filters: fs, rules: rs, conditions: cs, dispatch: buildDispatch(t, rs) }
+    const fs = filters.filter((f) => f.conditionByType[t] !== undefined).map((f) => conditionOf(f, t))
+    const rs = rules.filter((r) => r.conditionByType[t] !== undefined)
+    const cs = rs.map((r) => conditionOf(r, t))
+    const opBits = [...fs, ...cs].reduce((bits, c) => bits | opBitsOf(c, t), 0)
+    index[t] = { filters: fs, rules: rs, conditions: cs, opBits, buckets: new Map(), run: undefined }
   }
   return index
+}
+
+/** Whether a condition may hold on records of type `t` whose flags are `key` (not certainly false). */
+const mayHold = (c: IndexedCondition, t: RecordType, key: number, seen: Map<Node, Truth>): boolean =>
+  typeof c === "function" || typeof c.term === "boolean" || c.graph.truthOn(c.term, t, key, seen) !== FALSE
+
+/** The bucket of records of type `t` whose flags are `key` (`opFlags & opBits`). */
+const buildBucket = (t: RecordType, ix: TypeIndex, key: number): Bucket => {
+  const seen = new Map<Node, Truth>()
+  const conditions = [...ix.filters, ...ix.conditions]
+  const active = Uint8Array.from(conditions, (c) => (mayHold(c, t, key, seen) ? 1 : 0))
+  const bucket = { rules: ix.rules.filter((_, i) => active[ix.filters.length + i] === 1), active }
+  if (ix.buckets.size >= MAX_BUCKETS) ix.buckets.clear()
+  ix.buckets.set(key, bucket)
+  return bucket
+}
+
+const bucketOf = (ix: TypeIndex, record: FlatRecord): Bucket => {
+  const key = record.type === "KE" ? 0 : record.event.opFlags & ix.opBits
+  return ix.buckets.get(key) ?? buildBucket(record.type, ix, key)
+}
+
+/** Evaluates `record` through its type's code and its bucket (`withFilters`: filters first). */
+const run = (set: CompiledPolicySet, record: FlatRecord, withFilters: boolean): Array<CompiledRule> | undefined | typeof DROPPED => {
+  const ix = set.index[record.type]
+  const code = (ix.run ??= compileType(ix.filters, ix.conditions.map((c, i) => [c, ix.rules[i]] as const)))
+  return code(record, withFilters, bucketOf(ix, record).active)
 }
 
 /** A rule set from compiled rules and filters (also used for Sigma rule sets, sigma/SigmaPolicySet.ts). */
@@ -234,65 +217,23 @@ export const selectRules = (set: CompiledPolicySet, keep: (rule: CompiledRule, i
 }
 
 /** True if an enabled filter matches the record (§8.2 step 1). */
-export const isDropped = (set: CompiledPolicySet, record: FlatRecord): boolean => {
-  const fs = set.index[record.type].filters
-  for (let i = 0; i < fs.length; i++) if (fs[i](record)) return true
-  return false
-}
-
-const markGuards = (d: Dispatch, ids: Int32Array | undefined, gen: number): void => {
-  if (ids === undefined) return
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i]
-    if (d.guardStamp[id] === gen) continue
-    d.guardStamp[id] = gen
-    const ps = d.guardRules[id]
-    for (let j = 0; j < ps.length; j++) {
-      const p = ps[j]
-      if (d.haveStamp[p] !== gen) {
-        d.haveStamp[p] = gen
-        d.have[p] = 1
-      } else d.have[p]++
-    }
-  }
-}
+export const isDropped = (set: CompiledPolicySet, record: FlatRecord): boolean => run(set, record, true) === DROPPED
 
 /** The enabled rules whose prefilter and condition accept the record, in rule order (§8.2 step 3). */
-export const matchRules = (set: CompiledPolicySet, record: FlatRecord): ReadonlyArray<CompiledRule> => {
-  const ix = set.index[record.type]
-  const cs = ix.conditions
-  const d = ix.dispatch
-  let out: Array<CompiledRule> | undefined
-  if (d === undefined) {
-    for (let i = 0; i < cs.length; i++) if (cs[i](record)) (out ??= []).push(ix.rules[i])
-    return out ?? noMatches
-  }
-  const memo = set.memo
-  const gen = ++d.gen
-  for (let k = 0; k < d.slots.length; k++) {
-    const slot = d.slots[k]
-    const table = d.tables[k]
-    const v = memo.str(slot, record)
-    if (v.indexOf(",") < 0) markGuards(d, table.get(v), gen)
-    else {
-      const segs = memo.segments(slot, record)
-      for (let j = 0; j < segs.length; j++) markGuards(d, table.get(segs[j]), gen)
-    }
-  }
-  const need = d.need
-  for (let i = 0; i < cs.length; i++) {
-    const n = need[i]
-    if (n !== 0 && (d.haveStamp[i] !== gen || d.have[i] !== n)) continue
-    if (cs[i](record)) (out ??= []).push(ix.rules[i])
-  }
-  return out ?? noMatches
-}
+export const matchRules = (set: CompiledPolicySet, record: FlatRecord): ReadonlyArray<CompiledRule> =>
+  (run(set, record, false) as Array<CompiledRule> | undefined) ?? noMatches
+
+/**
+ * The enabled rules a record is evaluated against once indexed by its type and operation flags, in rule
+ * order: every rule that can match it is among them.
+ */
+export const rulesFor = (set: CompiledPolicySet, record: FlatRecord): ReadonlyArray<CompiledRule> =>
+  bucketOf(set.index[record.type], record).rules
 
 /** Filters, then rules (§8.2). Allocates only when a rule matches. */
 export const evaluate = (set: CompiledPolicySet, record: FlatRecord): Evaluation => {
-  if (isDropped(set, record)) return DROPPED
-  const matches = matchRules(set, record)
-  return matches.length === 0 ? NO_MATCH : { dropped: false, matches }
+  const m = run(set, record, true)
+  return m === DROPPED ? DROPPED_EVALUATION : m === undefined ? NO_MATCH : { dropped: false, matches: m }
 }
 
 export type PolicyMode = "alert" | "enrich"

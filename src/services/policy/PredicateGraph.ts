@@ -10,7 +10,8 @@
  *
  * Terms are `true`/`false` (folded at compile time) or nodes.
  */
-import type { FlatRecord } from "../../domain/flatRecord.js"
+import type { FlatRecord, RecordType } from "../../domain/flatRecord.js"
+import type { FlagMasks } from "./OperationIndex.js"
 import { alwaysFalse, alwaysTrue, andAll, orAny, type Pred, type RecordMemo } from "./Predicates.js"
 
 interface NodeBase {
@@ -24,19 +25,21 @@ interface NodeBase {
   fn: Pred | undefined
 }
 
-/**
- * A leaf that is true exactly when some comma-separated segment of memo slot `slot` is one of `values`
- * (`=` / `in` against constants): rules can be pre-selected by looking the record's value up.
- */
-export interface Guard {
-  readonly slot: number
-  readonly values: ReadonlyArray<string>
-}
-
-interface Leaf extends NodeBase {
+export interface Leaf extends NodeBase {
   readonly kind: "leaf"
   readonly build: () => Pred
-  readonly guard: Guard | undefined
+  /** Set when the record's operation flags decide the leaf: per type, true iff `opFlags & mask` (OperationIndex). */
+  readonly flags: FlagMasks | undefined
+  /** Set when the leaf is an equality against constants (StraightLine looks such leaves up by value). */
+  readonly equals: EqualityTest | undefined
+  /** The leaf's own test (without the shared-result memo), once built. */
+  test: Pred | undefined
+}
+
+/** A leaf true exactly when some comma-separated segment of memo slot `slot` is one of `values` (`=`, `in`). */
+export interface EqualityTest {
+  readonly slot: number
+  readonly values: ReadonlyArray<string>
 }
 
 interface Junction extends NodeBase {
@@ -53,6 +56,22 @@ export type Node = Leaf | Junction | Negation
 
 export type Term = boolean | Node
 
+/** A term with the graph it belongs to: a rule's condition as the operation index and StraightLine read it. */
+export interface GraphTerm {
+  readonly graph: PredicateGraph
+  readonly term: Term
+}
+
+/** Three-valued truth (Kleene): known false, known true, or depends on more than the operation flags. */
+export type Truth = 0 | 1 | 2
+export const FALSE: Truth = 0
+export const TRUE: Truth = 1
+export const UNKNOWN: Truth = 2
+
+/** Marks a flag-bits summary that has a flag-decided leaf (above every operation flag bit). */
+const DECIDED = 1 << 30
+const NO_FLAG_LEAF = 0
+
 export class PredicateGraph {
   private readonly nodes = new Map<string, Node>()
   private readonly roots = new Map<string, Array<Node>>()
@@ -61,38 +80,105 @@ export class PredicateGraph {
   private values = new Uint8Array(0)
   /** Nodes that got a per-record memo. */
   memoized = 0
+  /** `flagBits` per record type and node. */
+  private readonly bitsByType = new Map<RecordType, Map<Node, number>>()
 
-  constructor(private readonly memo: RecordMemo) {}
+  /** `memo`: the per-record attribute memo the leaves read. */
+  constructor(readonly memo: RecordMemo) {}
 
   get size(): number {
     return this.nodes.size
   }
 
-  /** A leaf test, identified by `key` (operator and operands); `build` runs once per distinct key. */
-  leaf(key: string, build: () => Pred, guard?: Guard): Node {
+  /**
+   * A leaf test, identified by `key` (operator and operands); `build` runs once per distinct key.
+   * `flags`: the leaf is decided by the record's operation flags; `equals`: it is an equality against
+   * constants (both the same for every leaf of this key).
+   */
+  leaf(key: string, build: () => Pred, flags?: FlagMasks, equals?: EqualityTest): Node {
     const k = `L${key}`
     let n = this.nodes.get(k)
     if (n === undefined) {
-      n = { kind: "leaf", id: this.nodes.size, refs: 0, fn: undefined, build, guard }
+      n = { kind: "leaf", id: this.nodes.size, refs: 0, fn: undefined, build, flags, equals, test: undefined }
       this.nodes.set(k, n)
     }
     return n
   }
 
+  /** The operation flag bits the flag-decided leaves of a term on records of type `type` look at. */
+  opFlagBits(t: Term, type: RecordType): number {
+    return typeof t === "boolean" ? 0 : this.flagBits(t, type) & ~DECIDED
+  }
+
   /**
-   * The guards a term starts with: the leading top-level conjuncts that are guard leaves. Each must hold
-   * for the term to hold, and evaluating the term would test them first anyway, so looking their values
-   * up in advance costs nothing the rule would not have spent.
+   * The flag bits the flag-decided leaves under `n` look at, with `DECIDED` set when there is one
+   * (`NO_FLAG_LEAF` otherwise). Cached per type: macros make the same nodes appear in many rules.
    */
-  guards(t: Term): ReadonlyArray<Guard> {
-    if (typeof t === "boolean") return []
-    const conjuncts = t.kind === "and" ? t.children : [t]
-    const out: Array<Guard> = []
-    for (const c of conjuncts) {
-      if (c.kind !== "leaf" || c.guard === undefined) break
-      out.push(c.guard)
+  private flagBits(n: Node, type: RecordType): number {
+    let cache = this.bitsByType.get(type)
+    if (cache === undefined) this.bitsByType.set(type, (cache = new Map()))
+    let b = cache.get(n)
+    if (b !== undefined) return b
+    switch (n.kind) {
+      case "leaf": {
+        const m = n.flags?.[type]
+        b = m === undefined ? NO_FLAG_LEAF : m | DECIDED
+        break
+      }
+      case "not":
+        b = this.flagBits(n.child, type)
+        break
+      default:
+        b = NO_FLAG_LEAF
+        for (const c of n.children) b |= this.flagBits(c, type)
     }
-    return out
+    cache.set(n, b)
+    return b
+  }
+
+  /**
+   * Kleene's three-valued truth of `n` on a record of type `type` with operation flags `opFlags`, where
+   * only flag-decided leaves are known: FALSE means no record with these flags satisfies it, TRUE that
+   * every one does. `seen` caches answers for these flags.
+   */
+  truthOn(n: Node, type: RecordType, opFlags: number, seen: Map<Node, Truth>): Truth {
+    if (this.flagBits(n, type) === NO_FLAG_LEAF) return UNKNOWN
+    let v = seen.get(n)
+    if (v !== undefined) return v
+    switch (n.kind) {
+      case "leaf":
+        v = (opFlags & n.flags![type]!) !== 0 ? TRUE : FALSE
+        break
+      case "not": {
+        const c = this.truthOn(n.child, type, opFlags, seen)
+        v = c === UNKNOWN ? UNKNOWN : c === TRUE ? FALSE : TRUE
+        break
+      }
+      case "and":
+        v = TRUE
+        for (const c of n.children) {
+          const x = this.truthOn(c, type, opFlags, seen)
+          if (x === FALSE) {
+            v = FALSE
+            break
+          }
+          if (x === UNKNOWN) v = UNKNOWN
+        }
+        break
+      case "or":
+        v = FALSE
+        for (const c of n.children) {
+          const x = this.truthOn(c, type, opFlags, seen)
+          if (x === TRUE) {
+            v = TRUE
+            break
+          }
+          if (x === UNKNOWN) v = UNKNOWN
+        }
+        break
+    }
+    seen.set(n, v)
+    return v
   }
 
   and(children: ReadonlyArray<Term>): Term {
@@ -178,7 +264,7 @@ export class PredicateGraph {
     let f: Pred
     switch (n.kind) {
       case "leaf":
-        f = n.build()
+        f = this.leafTest(n)
         break
       case "and":
         f = andAll(n.children.map((c) => this.generate(c)))
@@ -195,6 +281,11 @@ export class PredicateGraph {
     if (n.refs > 1) f = this.memoize(this.memoized++, f)
     n.fn = f
     return f
+  }
+
+  /** A leaf's own test, built once. */
+  leafTest(n: Leaf): Pred {
+    return (n.test ??= n.build())
   }
 
   private memoize(k: number, f: Pred): Pred {

@@ -56,6 +56,11 @@ export class RecordMemo {
     this.gen++
   }
 
+  /** The string function of slot `s`. */
+  getter(s: number): (r: FlatRecord) => string {
+    return this.getters[s]
+  }
+
   get slotCount(): number {
     return this.getters.length
   }

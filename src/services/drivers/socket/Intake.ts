@@ -1,24 +1,25 @@
 /**
  * The socket driver's intake (pipeline.md §10.2, P21, P22, P28): the collector streams as the reader
- * thread (IntakeWorker.ts) hands them over, in plain code (the worker's messages arrive as callbacks; the
+ * thread (NativeIntakeWorker.ts, or IntakeWorker.ts with node-unix-socket) hands them over, in plain code (the worker's messages arrive as callbacks; the
  * driver's loop takes packets from here).
  *
- * * **One collector at a time (P22).** Every connection is accepted (node-unix-socket accepts and starts
- *   reading at once; it cannot leave a connection in the kernel's accept queue), but only the oldest one
+ * * **One collector at a time (P22).** Every connection is accepted (the reader accepts and reads every
+ *   connection at once, so that it notices a waiting collector's end), but only the oldest one
  *   is served. Later ones wait in arrival order; what they send meanwhile is kept (up to half the bounds,
  *   then dropped and counted, with a rate-limited warning) and decoded after the streams before them ended.
  * * **Backpressure (P21).** Packets handed over and not yet taken are counted in the shared flow state;
  *   the reader thread stops reading while they reach the bounds (`maxRecords`, `maxBytes`), so a slow
  *   pipeline makes the collector wait in `send()`. `release()` lowers the counts and wakes the reader.
- * * **Truncation (P28).** A packet that fills the read buffer may have been cut by the kernel (the library
- *   reads with `read(2)`, so `MSG_TRUNC` is not visible): the reader reports it; it is counted and logged.
- * * **End of a stream.** A zero-length packet and EOF look the same (the library's `'end'`): the stream
+ * * **Truncation (P28).** A packet that fills the read buffer may have been cut by the kernel (node-unix-socket
+ *   reads with `read(2)`, so `MSG_TRUNC` is not visible; the native reader sees it, and treats it the same):
+ *   the reader reports it; it is counted and logged.
+ * * **End of a stream.** A zero-length packet and EOF look the same (`recv` returns 0 for both): the stream
  *   ends, the connection is closed, and the next collector is served.
  * * **Time** (the log rate limits) is read from Effect's `Clock`, captured by the driver: the worker's
  *   messages arrive outside any fiber, and TestClock drives the limits in tests.
  */
 import type { Clock } from "effect"
-import { Flow, type IntakeMessage } from "./IntakeWorker.js"
+import { Flow, type IntakeMessage } from "./IntakeProtocol.js"
 
 export type IntakeLogLevel = "Info" | "Warn" | "Error" | "Health"
 export type IntakeLog = (level: IntakeLogLevel, message: string) => void
@@ -129,6 +130,8 @@ export interface IntakeReader {
   readonly flow: Int32Array
   /** Asks the reader to close the listener and every connection, hand over what it has, and report `stopped`. */
   readonly stop: () => void
+  /** Wakes the reader after the driver took packets, when it asked for that (`Flow.wakeOnTake`: the native reader). */
+  readonly wake: () => void
 }
 
 export class Intake {
@@ -194,6 +197,7 @@ export class Intake {
     Atomics.sub(flow, Flow.bytes, bytes)
     Atomics.add(flow, Flow.taken, 1)
     Atomics.notify(flow, Flow.taken)
+    if (Atomics.load(flow, Flow.wakeOnTake) === 1 && Atomics.exchange(flow, Flow.wakeOnTake, 0) === 1) this.reader.wake()
   }
 
   /** Removes the served session once its stream ended and its packets were taken; the next one is served. */

@@ -136,7 +136,6 @@ export class SigmaCompiler {
         index,
         condition: (r: FlatRecord) => (conditionByType[r.type] ?? alwaysFalse)(r),
         conditionByType,
-        guardsByType: {},
         sigma: { id: rule.id, title: rule.title, level: rule.level, status: rule.status, references: rule.references, scope: scope.description }
       }
     })

@@ -1,0 +1,199 @@
+/**
+ * The filters and rules of one record type compiled into straight-line code: each condition an inline
+ * `&&`/`||`/`!` expression over leaf tests, in filter order then rule order. Evaluating composed closures
+ * spent most of its time in calls (the closures of `and`/`or` nodes and the shared-result memo); here a
+ * leaf is a call to one known closure, a node used more than once is a function of its own computed
+ * at most once per record, and equalities against constants on one attribute (`proc.name = x`,
+ * `proc.name in (…)` in many rules) are decided together by one lookup of the record's value. The
+ * operation index (PolicySet.ts) passes, per record, which conditions its
+ * bucket holds (`active`): the others are skipped with one array read. Evaluation order within a
+ * condition is the closures' (left to right, short-circuit), and conditions are pure, so the results are
+ * exactly theirs.
+ *
+ * The code is compiled once per record type, on the first record of that type: one function per type
+ * (not per bucket) keeps the code to compile and warm up small.
+ */
+import type { FlatRecord } from "../../domain/flatRecord.js"
+import type { GraphTerm, Node } from "./PredicateGraph.js"
+import type { Pred, RecordMemo } from "./Predicates.js"
+
+/** A condition: a term of a predicate graph (inlined), or an opaque closure (called; Sigma sets). */
+export type IndexedCondition = GraphTerm | Pred
+
+/** What a type's function returns when a filter drops the record. */
+export const DROPPED: unique symbol = Symbol("dropped")
+
+/**
+ * A type's evaluation: `DROPPED` when `withFilters` and an active filter holds, else the results of the
+ * active rules that hold, in order (undefined when none). `active[i]` is 1 for the filters (first) and
+ * rules (after them) to evaluate.
+ */
+export type TypeFunction<T> = (record: FlatRecord, withFilters: boolean, active: Uint8Array) => Array<T> | undefined | typeof DROPPED
+
+/**
+ * How deeply expressions nest in the generated source before a sub-expression becomes a function of its
+ * own: V8's parser recurses per nesting level and overflows the stack near 1,000 (conditions may nest
+ * up to MAX_CONDITION_DEPTH once macros are expanded).
+ */
+const MAX_INLINE_DEPTH = 32
+
+/** Conditions per generated function: V8 does not optimise functions of more than 60 KB of bytecode. */
+const CONDITIONS_PER_FUNCTION = 16
+
+/** Equalities on one attribute that are looked up by value instead of tested one by one. */
+const MIN_LOOKUP_LEAVES = 3
+
+/**
+ * Marks (with the record's generation `gen`) the equalities that hold: those naming a comma-separated
+ * segment of the record's value of `slot` (`table`: value → equality ids).
+ */
+const markEqualities =
+  (memo: RecordMemo, slot: number, table: ReadonlyMap<string, Int32Array>) =>
+  (r: FlatRecord, gen: number, marks: Float64Array): void => {
+    const u = memo.str(slot, r)
+    if (u.indexOf(",") < 0) markAll(table.get(u), gen, marks)
+    else {
+      const segments = memo.segments(slot, r)
+      for (let i = 0; i < segments.length; i++) markAll(table.get(segments[i]), gen, marks)
+    }
+  }
+
+const markAll = (ids: Int32Array | undefined, gen: number, marks: Float64Array): void => {
+  if (ids !== undefined) for (let i = 0; i < ids.length; i++) marks[ids[i]] = gen
+}
+
+interface Shape {
+  readonly node: Node
+  readonly graph: GraphTerm["graph"]
+  /** Uses within the type (more than one: a function of its own, computed once per record). */
+  refs: number
+  fn: string | undefined
+}
+
+/** The code of one record type's `filters` and `rules` (each rule with the value to report when it holds). */
+export const compileType = <T>(filters: ReadonlyArray<IndexedCondition>, rules: ReadonlyArray<readonly [IndexedCondition, T]>): TypeFunction<T> => {
+  const constants: Array<unknown> = []
+  const constantNames = new Map<unknown, string>()
+  const constant = (value: unknown): string => {
+    let name = constantNames.get(value)
+    if (name === undefined) {
+      name = `k${constants.length}`
+      constants.push(value)
+      constantNames.set(value, name)
+    }
+    return name
+  }
+
+  const shapes = new Map<Node, Shape>()
+  const count = (g: GraphTerm["graph"], n: Node): void => {
+    const s = shapes.get(n)
+    if (s !== undefined) {
+      s.refs++
+      return
+    }
+    shapes.set(n, { node: n, graph: g, refs: 1, fn: undefined })
+    if (n.kind === "not") count(g, n.child)
+    else if (n.kind === "and" || n.kind === "or") for (const c of n.children) count(g, c)
+  }
+  const conditions = [...filters, ...rules.map(([c]) => c)]
+  for (const c of conditions) if (typeof c !== "function" && typeof c.term !== "boolean") count(c.graph, c.term)
+
+  // Equalities against constants on one attribute, when there are several: one lookup of the record's
+  // value per record (on first use) marks every one that holds.
+  const bySlot = new Map<RecordMemo, Map<number, Array<Node>>>()
+  for (const { node, graph } of shapes.values()) {
+    if (node.kind !== "leaf" || node.equals === undefined) continue
+    let slots = bySlot.get(graph.memo)
+    if (slots === undefined) bySlot.set(graph.memo, (slots = new Map()))
+    const leaves = slots.get(node.equals.slot)
+    if (leaves === undefined) slots.set(node.equals.slot, [node])
+    else leaves.push(node)
+  }
+  const lookups: Array<string> = []
+  const lookedUp = new Map<Node, string>()
+  let marks = 0
+  for (const [memo, slots] of bySlot) {
+    for (const [slot, leaves] of slots) {
+      if (leaves.length < MIN_LOOKUP_LEAVES) continue
+      const table = new Map<string, Array<number>>()
+      for (const leaf of leaves) {
+        const id = marks++
+        lookedUp.set(leaf, `q${lookups.length}(r, ${id})`)
+        for (const v of (leaf as Extract<Node, { kind: "leaf" }>).equals!.values) {
+          const ids = table.get(v)
+          if (ids === undefined) table.set(v, [id])
+          else ids.push(id)
+        }
+      }
+      const mark = constant(markEqualities(memo, slot, new Map(Array.from(table, ([v, ids]) => [v, Int32Array.from(ids)]))))
+      const i = lookups.length
+      lookups.push(`let e${i} = 0;\nconst q${i} = (r, id) => {\n  if (e${i} !== gen) {\n    e${i} = gen;\n    ${mark}(r, gen, marks);\n  }\n  return marks[id] === gen;\n};`)
+    }
+  }
+
+  // Shared nodes, and nodes nested deeper than MAX_INLINE_DEPTH in an expression, get a function each.
+  const functions: Array<string> = []
+  const expr = (n: Node, depth: number): string => {
+    const s = shapes.get(n)!
+    if (s.refs === 1 && depth < MAX_INLINE_DEPTH) return body(s, depth)
+    if (s.fn === undefined) {
+      const i = functions.length
+      s.fn = `n${i}`
+      functions.push("") // reserved: the body may declare other functions first
+      functions[i] =
+        s.refs === 1
+          ? `const n${i} = (r) => ${body(s, 0)};`
+          : `let s${i} = 0, v${i} = false;\nconst n${i} = (r) => {\n  if (s${i} === gen) return v${i};\n  v${i} = ${body(s, 0)};\n  s${i} = gen;\n  return v${i};\n};`
+    }
+    return `${s.fn}(r)`
+  }
+  const body = (s: Shape, depth: number): string => {
+    const n = s.node
+    switch (n.kind) {
+      case "leaf":
+        return lookedUp.get(n) ?? `${constant(s.graph.leafTest(n))}(r)`
+      case "not":
+        return `!${expr(n.child, depth + 1)}`
+      case "and":
+      case "or":
+        return `(${n.children.map((c) => expr(c, depth + 1)).join(n.kind === "and" ? " && " : " || ")})`
+    }
+  }
+  const test = (c: IndexedCondition): string =>
+    typeof c === "function" ? `${constant(c)}(r)` : typeof c.term === "boolean" ? `${c.term}` : expr(c.term, 0)
+
+  // Filters, then rules, in groups of CONDITIONS_PER_FUNCTION.
+  const groups: Array<string> = []
+  const main: Array<string> = []
+  for (let i = 0; i < filters.length; i += CONDITIONS_PER_FUNCTION) {
+    const tests = filters.slice(i, i + CONDITIONS_PER_FUNCTION).map((c, j) => `(a[${i + j}] === 1 && ${test(c)})`)
+    groups.push(`const g${groups.length} = (r, a) => ${tests.join(" ||\n  ")};`)
+    main.push(`  if (withFilters && g${groups.length - 1}(r, a)) return DROPPED;`)
+  }
+  for (let i = 0; i < rules.length; i += CONDITIONS_PER_FUNCTION) {
+    const lines = rules.slice(i, i + CONDITIONS_PER_FUNCTION).map(([c, value], j) => {
+      const push = `(o === undefined ? (o = []) : o).push(${constant(value)});`
+      return `  if (a[${filters.length + i + j}] === 1 && ${test(c)}) ${push}`
+    })
+    groups.push(`const g${groups.length} = (r, a, o) => {\n${lines.join("\n")}\n  return o;\n};`)
+    main.push(`  o = g${groups.length - 1}(r, a, o);`)
+  }
+  const source = [
+    `"use strict";`,
+    `const [${constants.map((_, i) => `k${i}`).join(", ")}] = constants;`,
+    // The record generation: a shared node's result is reused while it is the same.
+    `let gen = 0;`,
+    // Per looked-up equality: the generation of the last record it held for.
+    `const marks = new Float64Array(${marks});`,
+    ...lookups,
+    ...functions,
+    ...groups,
+    `return (r, withFilters, a) => {`,
+    `  gen++;`,
+    `  let o;`,
+    ...main,
+    `  return o;`,
+    `};`
+  ].join("\n")
+  return new Function("constants", "DROPPED", source)(constants, DROPPED) as TypeFunction<T>
+}

@@ -100,28 +100,46 @@ const procInfo = (p: Process): ProcInfo => {
 }
 
 /** Ancestry arrays over a ptree (index 0 = the process itself), JSON items and policy strings. */
-interface Ancestry {
+/**
+ * A process's ancestry as the attributes show it: the arrays at once, the policy forms (raw items joined
+ * with `,`, then trimmed once: MapStr semantics) when a rule first reads them, since every process has an
+ * ancestry and most are only exported (the joined strings were about 700 bytes of heap per process).
+ */
+class Ancestry {
   readonly aname: ReadonlyArray<string>
   readonly aexe: ReadonlyArray<string>
   readonly acmdline: ReadonlyArray<string>
   readonly apid: ReadonlyArray<bigint>
-  /** Policy forms: raw items joined with `,`, then trimmed once (MapStr semantics). */
-  readonly anameStr: string
-  readonly aexeStr: string
-  readonly acmdlineStr: string
-  readonly apidStr: string
+  private names: string | undefined
+  private exes: string | undefined
+  private cmdlines: string | undefined
+  private pids: string | undefined
+
+  constructor(
+    private readonly ptree: ReadonlyArray<Process>,
+    private readonly infos: ReadonlyArray<ProcInfo>
+  ) {
+    this.aname = infos.map((i) => i.name)
+    this.aexe = infos.map((i) => i.exe)
+    this.acmdline = infos.map((i) => i.cmdlineItem)
+    this.apid = ptree.map((p) => p.oid.hpid)
+  }
+
+  get anameStr(): string {
+    return (this.names ??= trimBoundingQuotes(this.infos.map((i) => i.rawName).join(",")))
+  }
+  get aexeStr(): string {
+    return (this.exes ??= trimBoundingQuotes(this.ptree.map((p) => p.exe).join(",")))
+  }
+  get acmdlineStr(): string {
+    return (this.cmdlines ??= trimBoundingQuotes(this.infos.map((i) => i.rawCmdline).join(",")))
+  }
+  get apidStr(): string {
+    return (this.pids ??= this.apid.join(","))
+  }
 }
 
-const noAncestry: Ancestry = {
-  aname: [],
-  aexe: [],
-  acmdline: [],
-  apid: [],
-  anameStr: "",
-  aexeStr: "",
-  acmdlineStr: "",
-  apidStr: ""
-}
+const noAncestry = new Ancestry([], [])
 
 const ancestries = new WeakMap<ReadonlyArray<Process>, Ancestry>()
 const ancestry = (r: FlatRecord): Ancestry => {
@@ -129,18 +147,7 @@ const ancestry = (r: FlatRecord): Ancestry => {
   if (pt === undefined || pt.length === 0) return noAncestry
   let v = ancestries.get(pt)
   if (v === undefined) {
-    const infos = pt.map(procInfo)
-    const apid = pt.map((p) => p.oid.hpid)
-    v = {
-      aname: infos.map((i) => i.name),
-      aexe: infos.map((i) => i.exe),
-      acmdline: infos.map((i) => i.cmdlineItem),
-      apid,
-      anameStr: trimBoundingQuotes(infos.map((i) => i.rawName).join(",")),
-      aexeStr: trimBoundingQuotes(pt.map((p) => p.exe).join(",")),
-      acmdlineStr: trimBoundingQuotes(infos.map((i) => i.rawCmdline).join(",")),
-      apidStr: apid.join(",")
-    }
+    v = new Ancestry(pt, pt.map(procInfo))
     ancestries.set(pt, v)
   }
   return v

@@ -165,27 +165,20 @@ const pproc = (r: FlatRecord): string =>
   q(A.pprocUser(r)) +
   "},"
 
-// Ancestry arrays are memoised per ptree, so their JSON can be memoised on identity too.
-const ancestryJson = new WeakMap<object, string>()
-const memoArray = <T extends ReadonlyArray<unknown>>(items: T, render: (items: T) => string): string => {
-  let s = ancestryJson.get(items)
-  if (s === undefined) {
-    s = render(items)
-    ancestryJson.set(items, s)
-  }
-  return s
-}
-
-/** `"proc":{…,"tid":` (the proc section is split around the one field that comes from the event). */
+/**
+ * `"proc":{…,"tid":` (the proc section is split around the one field that comes from the event). Rendered
+ * once per process and ancestry (the cached fragment), so its ancestry arrays are not memoised as text:
+ * that cost about 1 KB of heap per process for nothing.
+ */
 const procHead = (r: FlatRecord): string =>
   '"proc":{"acmdline":' +
-  memoArray(A.procAcmdline(r), stringArray) +
+  stringArray(A.procAcmdline(r)) +
   ',"aexe":' +
-  memoArray(A.procAexe(r), stringArray) +
+  stringArray(A.procAexe(r)) +
   ',"aname":' +
-  memoArray(A.procAname(r), stringArray) +
+  stringArray(A.procAname(r)) +
   ',"apid":' +
-  memoArray(A.procApid(r), intArray) +
+  intArray(A.procApid(r)) +
   ',"args":' +
   q(A.procArgs(r)) +
   ',"cmdline":' +

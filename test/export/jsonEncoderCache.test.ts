@@ -41,6 +41,20 @@ const readAll = async (file: string): Promise<FlatRecord[]> =>
   Chunk.toReadonlyArray(await Effect.runPromise(Stream.runCollect(readTraceRecords(file)))).flat()
 
 describe("JSON encoder: cached fragments equal a fresh rendering", () => {
+  it("a trace with more processes than fragments are kept: lines of processes whose fragment was dropped are rendered anew, the same", async () => {
+    const trace = path.join(tmp, "many-processes.sf")
+    generateSyntheticTrace(fileSink(trace), { records: 12_000, seed: 5, processes: 9000, files: 200 })
+    const records = await readAll(trace)
+    expect(new Set(records.map((r) => r.process)).size).toBeGreaterThan(4096)
+    const events = records.map(bareEvent)
+    // Twice over the whole trace: in the second pass the first processes lost their fragments long ago.
+    const first = encodeLines(events, "5")
+    const second = encodeLines(events, "5")
+    for (let i = 0; i < records.length; i++) {
+      if (first[i] !== second[i] || first[i] !== fresh(events[i])) expect([first[i], second[i]]).toEqual([fresh(events[i]), fresh(events[i])])
+    }
+  })
+
   it("every record of a synthetic trace (shared entities, varying open flags, second files)", async () => {
     const trace = path.join(tmp, "synthetic.sf")
     generateSyntheticTrace(fileSink(trace), { records: 6000, seed: 11, processes: 60, files: 300 })

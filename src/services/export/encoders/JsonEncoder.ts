@@ -311,7 +311,28 @@ const procFrag = (r: FlatRecord): ProcFrag => {
     return v !== undefined && v.ptree === r.ptree ? v : (noProcFrag = makeProcFrag(r))
   }
   const v = (p as Slot<ProcFrag>)[FRAG] ?? frozenFrag<ProcFrag>(p)
-  return v !== undefined && v.ptree === r.ptree ? v : setFrag(p, makeProcFrag(r))
+  if (v !== undefined && v.ptree === r.ptree) return v
+  rememberFragment(p)
+  return setFrag(p, makeProcFrag(r))
+}
+
+/**
+ * Processes that hold a fragment, in the order they got it: only the last PROC_FRAGMENTS keep theirs. A
+ * fragment is about 2 KB, and a node that starts many short-lived processes (a build server, a busy
+ * cron) would otherwise keep one for every process of the trace (20,000 processes: 47 MiB). A process
+ * whose fragment was dropped and that shows up again gets it rendered anew, the same bytes.
+ */
+const PROC_FRAGMENTS = 4096
+const withFragment: Array<object | undefined> = new Array(PROC_FRAGMENTS)
+let nextSlot = 0
+const rememberFragment = (p: object): void => {
+  const old = withFragment[nextSlot]
+  if (old !== undefined && old !== p) {
+    if (Object.isExtensible(old)) (old as Slot<ProcFrag>)[FRAG] = undefined
+    else frozenFrags.delete(old)
+  }
+  withFragment[nextSlot] = p
+  nextSlot = (nextSlot + 1) % PROC_FRAGMENTS
 }
 
 /** The open-flags parts of an FF's file section, per flags value. */

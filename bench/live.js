@@ -16,6 +16,11 @@
 //   LIVE_RATES     paced rates, comma-separated (default 1000,10000)
 //   LIVE_FLATOUT   datums of the flat-out run (default 1000000; 0 skips it)
 //   LIVE_NODE_OPTIONS  node options for the processor (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
+//   SF_SOCKET_READER   passed on to the processor: js measures the node-unix-socket reader (the fallback
+//                      when the native one is not built); each line names the reader that ran
+//
+// Each line also gives the processor's peak RSS; the flat-out line its CPU seconds (user + system, all
+// threads), which vary less than the rates on a shared machine.
 import { spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -31,6 +36,7 @@ const seconds = Number(process.env.LIVE_SECONDS ?? 5)
 const rates = (process.env.LIVE_RATES ?? "1000,10000").split(",").filter(Boolean).map(Number)
 const flatOut = Number(process.env.LIVE_FLATOUT ?? 1_000_000)
 const PROBE_EVERY = 50
+const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout) || 100
 const PROBE_EXE = "/tmp/sf-latency-probe"
 
 /** `events` events after the entities, as socket packets; probes carry their event index as pid. */
@@ -114,12 +120,18 @@ const startProcessor = async (exporter, onLine) => {
   const stop = async () => {
     // Peak RSS (the kernel's high-water mark) before the drain.
     const peakKiB = Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1])
+    // CPU seconds of the processor so far (user + system, all threads): on a shared machine the CPU per
+    // datum varies less than the rates do.
+    const stat = fs.readFileSync(`/proc/${child.pid}/stat`, "utf8")
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ") // from field 3 (state): utime is 14, stime 15
+    const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
     child.kill("SIGTERM")
     const code = await exited
     const summary = /Summary: ([\d,]+) records read.*?([\d,]+) dropped, ([\d,]+) errors/.exec(logs)
     const num = (s) => Number(s.replace(/,/g, ""))
     fs.rmSync(dir, { recursive: true, force: true })
-    return { code, read: summary ? num(summary[1]) : NaN, dropped: summary ? num(summary[2]) : NaN, peakMiB: Math.round(peakKiB / 1024), logs }
+    const reader = /native socket reader is not available|SF_SOCKET_READER=js/.test(logs) ? "node-unix-socket" : "native"
+    return { code, read: summary ? num(summary[1]) : NaN, dropped: summary ? num(summary[2]) : NaN, peakMiB: Math.round(peakKiB / 1024), cpuSeconds, reader, logs }
   }
   return { sock, dir, stop }
 }
@@ -270,13 +282,15 @@ for (const rate of rates) {
   const r = await paced(rate)
   console.log(
     `paced ${rate.toLocaleString("en-US")} ev/s for ${seconds} s: alert latency p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms, max ${ms(r.max)} ms ` +
-      `(${r.alerts} of ${r.probes} probes alerted; ${r.result.read.toLocaleString("en-US")} records read, ${r.result.dropped} dropped, peak RSS ${r.result.peakMiB} MiB, exit ${r.result.code})`
+      `(${r.alerts} of ${r.probes} probes alerted; ${r.result.read.toLocaleString("en-US")} records read, ${r.result.dropped} dropped, peak RSS ${r.result.peakMiB} MiB, ` +
+      `reader ${r.result.reader}, exit ${r.result.code})`
   )
 }
 if (flatOut > 0) {
   const r = await flat(flatOut)
   console.log(
     `flat out, ${r.datums.toLocaleString("en-US")} datums (sender: ${r.sender}): intake ${Math.round(r.datums / r.sendSeconds).toLocaleString("en-US")} datums/s, ` +
-      `${(r.datums - r.result.read).toLocaleString("en-US")} lost, ${r.result.dropped} dropped, longest send ${ms(r.longest)} ms, peak RSS ${r.result.peakMiB} MiB (exit ${r.result.code})`
+      `${(r.datums - r.result.read).toLocaleString("en-US")} lost, ${r.result.dropped} dropped, longest send ${ms(r.longest)} ms, peak RSS ${r.result.peakMiB} MiB, ` +
+      `processor CPU ${r.result.cpuSeconds.toFixed(1)} s (${((r.result.cpuSeconds * 1e6) / r.datums).toFixed(1)} µs/datum), reader ${r.result.reader} (exit ${r.result.code})`
   )
 }

@@ -117,6 +117,17 @@ describe("which rules a record meets", () => {
     expect(names(set, ke("{}"))).toEqual(["any"])
   })
 
+  it("past 1024 flag combinations a record type's records meet all its conditions, with the same results", () => {
+    const ops = ["CLONE", "EXEC", "EXIT", "SETUID", "SETNS", "ACCEPT", "CONNECT", "OPEN", "READ", "WRITE", "CLOSE"]
+    const set = compiled(ops.map((op, i) => rule(op, i % 2 === 0 ? `sf.opflags = ${op}` : `not sf.opflags = ${op} and sf.proc.name = python`)).join(""))
+    for (let flags = 0; flags < 1 << ops.length; flags++) {
+      const r = pe({ opFlags: flags })
+      expect(indexed(set, r), `opFlags ${flags}`).toEqual(everyRule(set, r))
+    }
+    expect(set.index.PE.buckets.size).toBe(1024)
+    expect(names(set, pe({ opFlags: (1 << ops.length) - 1 }))).toEqual(ops)
+  })
+
   it("conditions nested 900 levels deep (macros expanded) compile to code and evaluate", () => {
     const macros = Array.from({ length: 10 }, (_, i) => `- macro: m${i}\n  condition: ${"(sf.proc.pid = 1 or ".repeat(90)}${i === 9 ? "sf.proc.name = bash" : `m${i + 1}`}${")".repeat(90)}\n`)
     const set = compiled(macros.join("") + rule("deep", "sf.opflags = EXEC and m0"))

@@ -51,13 +51,16 @@ export interface TypeIndex {
   readonly opBits: number
   /** Buckets built so far (on first use), by `opFlags & opBits`. */
   readonly buckets: Map<number, Bucket>
+  /** Every condition of the type, for flag combinations past MAX_BUCKETS. */
+  readonly all: Bucket
   /** The type's straight-line code, compiled on first use. */
   run: TypeFunction<CompiledRule> | undefined
 }
 
 /**
- * Bound on the buckets kept per record type. Real traces show a few dozen flag combinations; input
- * made of every combination would otherwise keep up to 2^bits buckets.
+ * Bound on the buckets built per record type. Real traces show a few dozen flag combinations; records
+ * with other combinations past the bound meet every condition of their type (the same results, without
+ * building a bucket per record for input made of every combination).
  */
 const MAX_BUCKETS = 1024
 
@@ -110,7 +113,8 @@ const buildIndex = (
     const rs = rules.filter((r) => r.conditionByType[t] !== undefined)
     const cs = rs.map((r) => conditionOf(r, t))
     const opBits = [...fs, ...cs].reduce((bits, c) => bits | opBitsOf(c, t), 0)
-    index[t] = { filters: fs, rules: rs, conditions: cs, opBits, buckets: new Map(), run: undefined }
+    const all = { rules: rs, active: new Uint8Array(fs.length + cs.length).fill(1) }
+    index[t] = { filters: fs, rules: rs, conditions: cs, opBits, buckets: new Map(), all, run: undefined }
   }
   return index
 }
@@ -121,11 +125,11 @@ const mayHold = (c: IndexedCondition, t: RecordType, key: number, seen: Map<Node
 
 /** The bucket of records of type `t` whose flags are `key` (`opFlags & opBits`). */
 const buildBucket = (t: RecordType, ix: TypeIndex, key: number): Bucket => {
+  if (ix.buckets.size >= MAX_BUCKETS) return ix.all
   const seen = new Map<Node, Truth>()
   const conditions = [...ix.filters, ...ix.conditions]
   const active = Uint8Array.from(conditions, (c) => (mayHold(c, t, key, seen) ? 1 : 0))
   const bucket = { rules: ix.rules.filter((_, i) => active[ix.filters.length + i] === 1), active }
-  if (ix.buckets.size >= MAX_BUCKETS) ix.buckets.clear()
   ix.buckets.set(key, bucket)
   return bucket
 }

@@ -42,6 +42,7 @@ export function nativeIntakeWorkerMain(makeHandOver: typeof intakeHandOver): voi
   // The driver wakes the reader (eventfd) for everything it must notice; this only bounds how long a
   // reader it could not wake (a process exiting without its 'exit' event) keeps the thread from ending.
   const SAFETY_POLL_MS = 1_000
+  const PACE_MS = 1
 
   const fds = new Map<Conn, number>()
   let listener = -1
@@ -140,6 +141,26 @@ export function nativeIntakeWorkerMain(makeHandOver: typeof intakeHandOver): voi
     h.post({ t: "stopped" })
   }
 
+  const wakeOnly = Int32Array.of(data.wakeFd)
+  const wakeEvents = Int32Array.of(POLLIN)
+  const wakeRevents = new Int32Array(1)
+
+  /**
+   * While the driver is busy with packets handed over before, what the reader reads waits for it anyway:
+   * the reader then reads in rounds, every PACE_MS or as soon as the driver takes packets (it wakes the
+   * reader), instead of each time a packet arrives. A few hundred packets a round instead of a handful
+   * take a third less CPU per packet, and leave more of it to the pipeline. The collector's socket buffer
+   * holds a few hundred packets, so a collector sending faster than that waits about PACE_MS at most.
+   */
+  const pace = () => {
+    Atomics.store(flow, WAKE_ON_TAKE, 1)
+    if (h.driverHolds()) {
+      addon.poll(wakeOnly, wakeEvents, wakeRevents, 1, PACE_MS)
+      if (wakeRevents[0] !== 0) addon.drain(data.wakeFd)
+    }
+    handOver() // what was read before, now that the driver took its packets (or asks to be woken again)
+  }
+
   /** The reader's loop: until the driver sets `Flow.stop`, wait for something to happen and deal with it. */
   const serve = () => {
     const capacity = 2 + data.maxWaiting + 1
@@ -148,6 +169,7 @@ export function nativeIntakeWorkerMain(makeHandOver: typeof intakeHandOver): voi
     const revents = new Int32Array(capacity)
     const polled: Conn[] = []
     while (Atomics.load(flow, STOP) === 0) {
+      if (h.driverHolds()) pace()
       let n = 0
       pollFds[n++] = data.wakeFd
       const listenerAt = listener >= 0 ? n : -1

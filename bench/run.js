@@ -13,7 +13,7 @@
 //   SIGMA_RULES     a directory of Sigma rules (e.g. a SigmaHQ checkout's rules/linux) for the Sigma table
 //   SF_FALCO_RULES  falcosecurity/rules' falco_rules.yaml, to measure it with our runtimeintegrity set and in "many"
 //   (the "workers auto" rows set SFPROCESSOR_WORKERS=auto: one file worker per core, docs/parallel.md)
-import { spawnSync } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -159,6 +159,26 @@ console.log("")
 console.log(`reader -> null: one thread ${vsGo(nullRates.one, 53_000, 53_000)} the Go original; workers auto ${(nullRates.two / nullRates.one).toFixed(2)}x of one thread (${vsGo(nullRates.two, 53_000, 53_000)} Go)`)
 if (riRates !== undefined) {
   console.log(`runtimeintegrity -> file: one thread ${vsGo(riRates.one, 15_000, 18_000)} the Go original; workers auto ${(riRates.two / riRates.one).toFixed(2)}x of one thread (${vsGo(riRates.two, 15_000, 18_000)} Go)`)
+}
+
+// What the machine gives a memory-bound workload on two cores: two one-thread processes, each on half of
+// the files, at the same time, against one on all of them (docs/parallel.md, "Cost").
+if (fs.statSync(file).isDirectory()) {
+  const halves = [0, 1].map((h) => {
+    const dir = path.join(work, `half-${h}`)
+    fs.rmSync(dir, { recursive: true, force: true })
+    fs.mkdirSync(dir)
+    fs.readdirSync(file).sort().forEach((f, i) => i % 2 === h && fs.symlinkSync(path.join(file, f), path.join(dir, f)))
+    return dir
+  })
+  const nullConfig = pipelines[0].config
+  const started = process.hrtime.bigint()
+  const both = halves.map((dir) =>
+    new Promise((resolve) => spawn(process.execPath, [bin, "-log", "error", "-config", nullConfig, "-driver", "file", dir], { stdio: "ignore", env: { ...process.env, SFPROCESSOR_WORKERS: "1" } }).on("exit", resolve))
+  )
+  await Promise.all(both)
+  const bothMs = Number(process.hrtime.bigint() - started) / 1e6
+  console.log(`machine: two one-thread processes on half of the files each, at once: ${(bothMs / 1000).toFixed(2)} s; one on all of them: ${(rows[1].wallMs / 1000).toFixed(2)} s (${(rows[1].wallMs / bothMs).toFixed(2)}x)`)
 }
 
 // The policy engine alone (evaluate only, timed inside the process), against the decode of the same input

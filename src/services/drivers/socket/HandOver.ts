@@ -49,6 +49,13 @@ export function intakeHandOver(port: MessagePort, data: IntakeWorkerData) {
   const post = (m: IntakeMessage, transfer?: ReadonlyArray<ArrayBuffer>) => port.postMessage(m, transfer as ArrayBuffer[] | undefined)
   const served = (c: Conn) => conns[0] === c
 
+  /** Tells the driver, which waits on the `listened` slot, whether the listener is up (else why not). */
+  const listened = (error?: string) => {
+    if (error !== undefined) post({ t: "listenError", message: error })
+    Atomics.store(flow, data.slots.listened, error === undefined ? 1 : 2)
+    Atomics.notify(flow, data.slots.listened)
+  }
+
   /** A new connection (the caller checked `maxWaiting`); the driver hears of it. */
   const add = (): Conn => {
     const c: Conn = {
@@ -153,5 +160,5 @@ export function intakeHandOver(port: MessagePort, data: IntakeWorkerData) {
     return true
   }
 
-  return { flow, conns, post, served, add, admits, append, full, driverHolds, flush, flushAll, reportDrops, end }
+  return { flow, conns, post, served, listened, add, admits, append, full, driverHolds, flush, flushAll, reportDrops, end }
 }

@@ -39,7 +39,7 @@ export function intakeWorkerMain(makeHandOver: typeof intakeHandOver): void {
   const { SeqpacketServer } = require(data.module) as typeof import("node-unix-socket")
   const h = makeHandOver(parentPort!, data)
   const flow = h.flow
-  const { taken: TAKEN, listened: LISTENED } = data.slots
+  const { taken: TAKEN } = data.slots
 
   let server: import("node-unix-socket").SeqpacketServer | undefined
   const sockets = new Map<Conn, import("node-unix-socket").SeqpacketSocket>()
@@ -127,13 +127,9 @@ export function intakeWorkerMain(makeHandOver: typeof intakeHandOver): void {
         // Never listened.
       }
       server = undefined
-      h.post({ t: "listenError", message: (e as Error).message })
-      Atomics.store(flow, LISTENED, 2)
-      Atomics.notify(flow, LISTENED)
-      return
+      return h.listened((e as Error).message)
     }
-    Atomics.store(flow, LISTENED, 1)
-    Atomics.notify(flow, LISTENED)
+    h.listened()
     server.on("error", (e: Error) => h.post({ t: "serverError", message: e.message }))
     server.on("connection", (socket) => {
       if (stopping) {

@@ -32,7 +32,7 @@ export function nativeIntakeWorkerMain(makeHandOver: typeof intakeHandOver): voi
   const addon = loaded.exports
   const h = makeHandOver(parentPort!, data)
   const flow = h.flow
-  const { stop: STOP, listened: LISTENED, wakeOnTake: WAKE_ON_TAKE } = data.slots
+  const { stop: STOP, wakeOnTake: WAKE_ON_TAKE } = data.slots
   // native/seqpacket.c: recv's results, and poll's POLLIN.
   const RECV_AGAIN = 0
   const RECV_FULL = 1
@@ -196,13 +196,9 @@ export function nativeIntakeWorkerMain(makeHandOver: typeof intakeHandOver): voi
     try {
       listener = addon.listen(data.socketPath, data.backlog)
     } catch (e) {
-      h.post({ t: "listenError", message: (e as Error).message })
-      Atomics.store(flow, LISTENED, 2)
-      Atomics.notify(flow, LISTENED)
-      return
+      return h.listened((e as Error).message)
     }
-    Atomics.store(flow, LISTENED, 1)
-    Atomics.notify(flow, LISTENED)
+    h.listened()
     serve()
   }
 

@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config"
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    setupFiles: ["test/support/hashingReady.ts"],
+    setupFiles: ["test/support/hashingReady.ts", "test/support/tempDirs.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",

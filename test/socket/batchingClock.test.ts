@@ -67,10 +67,12 @@ describe.skipIf(!linux)("socket driver batching and time (TestClock)", () => {
       const rest = all.slice(3)
       yield* sendPackets(c, rest)
       // The reader hands over what arrives while the driver is behind as one batch once the driver takes
-      // packets again; only what it read before it saw the driver behind goes ahead: at most two chunks.
+      // packets again; only what it read before it saw the driver behind goes ahead (the native reader
+      // reads in rounds, so on a loaded machine that may be two reads): a few chunks, not one per packet.
       const chunks = yield* takeRecords(d.channel, all.length)
       expect(chunks.slice(0, 3).map((chunk) => chunk.length)).toEqual([1, 1, 1])
-      expect(chunks.length - 3).toBeLessThanOrEqual(2)
+      expect(chunks.length - 3).toBeLessThanOrEqual(3)
+      expect(rest.length).toBeGreaterThan(30)
       expect(encoded(chunks.flat())).toEqual(all.map((p) => p.toString("hex")))
       yield* clockUntouched
     })

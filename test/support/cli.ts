@@ -42,7 +42,20 @@ export const runCli = (args: ReadonlyArray<string>, options: RunOptions = {}): P
     options.onSpawn?.(child)
   })
 
-export const tempDir = (prefix = "sfp-"): string => fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+/** Temporary directories made by the test file that runs, removed after it (test/support/tempDirs.ts). */
+const made = new Set<string>()
+
+/** Removes the temporary directories made so far (some hold hundreds of MiB of output). */
+export const removeTempDirs = (): void => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true })
+  made.clear()
+}
+
+export const tempDir = (prefix = "sfp-"): string => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+  made.add(dir)
+  return dir
+}
 
 /** Writes a pipeline.json into `dir` and returns its path. */
 export const writePipeline = (dir: string, pipeline: unknown, name = "pipeline.json"): string => {

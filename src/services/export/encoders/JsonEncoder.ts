@@ -323,15 +323,16 @@ const procFrag = (r: FlatRecord): ProcFrag => {
  * whose fragment was dropped and that shows up again gets it rendered anew, the same bytes.
  */
 const PROC_FRAGMENTS = 4096
-const withFragment: Array<object | undefined> = new Array(PROC_FRAGMENTS)
+// Weak: a process the entity cache let go of (a new trace file's header) goes with its fragment.
+const withFragment: Array<WeakRef<object> | undefined> = new Array(PROC_FRAGMENTS)
 let nextSlot = 0
 const rememberFragment = (p: object): void => {
-  const old = withFragment[nextSlot]
+  const old = withFragment[nextSlot]?.deref()
   if (old !== undefined && old !== p) {
     if (Object.isExtensible(old)) (old as Slot<ProcFrag>)[FRAG] = undefined
     else frozenFrags.delete(old)
   }
-  withFragment[nextSlot] = p
+  withFragment[nextSlot] = new WeakRef(p)
   nextSlot = (nextSlot + 1) % PROC_FRAGMENTS
 }
 

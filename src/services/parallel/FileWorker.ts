@@ -10,7 +10,7 @@
  */
 import { Cause, Deferred, Effect, FiberRef, HashSet, Logger, Metric, Queue, type Scope, Stream } from "effect"
 import type { MessagePort } from "node:worker_threads"
-import { errorText } from "../../domain/errors.js"
+import { errorText, TraceError } from "../../domain/errors.js"
 import { logReading } from "../drivers/FileDriver.js"
 import { readTraceFile } from "../drivers/TraceFiles.js"
 import { type Encoder, EncoderRegistry } from "../export/Encoder.js"
@@ -63,7 +63,6 @@ export const runFileWorker = <R>(
     const inbox = yield* Queue.unbounded<ToWorker>()
     const credits = yield* Effect.makeSemaphore(setup.credit)
     // A stop ends the file at once, also while its read waits (a FIFO nobody writes to); a chunk already read is finished.
-    let stopped = false
     const stop = yield* Deferred.make<void>()
     // Documents travel in shared blocks: a worker copies a chunk's bytes into a free one and names it; the
     // main thread says when it is free again. Moving (transferring) a fresh buffer per chunk instead made
@@ -82,10 +81,7 @@ export const runFileWorker = <R>(
     port.on("message", (m: ToWorker) => {
       if (m.t === "credit") Effect.runSync(credits.release(m.n))
       else if (m.t === "free") free.push(m.block)
-      else if (m.t === "stop") {
-        stopped = true
-        Deferred.unsafeDone(stop, Effect.void)
-      }
+      else if (m.t === "stop") Deferred.unsafeDone(stop, Effect.void)
       else Queue.unsafeOffer(inbox, m)
     })
 
@@ -148,9 +144,9 @@ export const runFileWorker = <R>(
             }),
             Effect.either
           )
-          const fault = result._tag === "Left" && isTraceFault(result.left) ? { reason: result.left.reason, message: result.left.message } : undefined
+          const fault = result._tag === "Left" && result.left instanceof TraceError ? { reason: result.left.reason, message: result.left.message } : undefined
           if (result._tag === "Left" && fault === undefined) return yield* Effect.fail(result.left)
-          post({ t: "done", file, read, counters: yield* counters, fault, stopped })
+          post({ t: "done", file, read, counters: yield* counters, fault, stopped: yield* Deferred.isDone(stop) })
           read = 0
         })
 
@@ -175,9 +171,6 @@ export const runFileWorker = <R>(
     )
     port.close()
   })
-
-const isTraceFault = (e: unknown): e is { readonly _tag: "TraceError"; readonly reason: string; readonly message: string } =>
-  typeof e === "object" && e !== null && (e as { _tag?: unknown })._tag === "TraceError"
 
 /** The pipeline's stages built anew (a worker thread): built-in processors from the registry, exporters as their encoders. */
 export const buildNodes = (setup: WorkerSetup) =>

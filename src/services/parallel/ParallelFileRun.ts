@@ -88,10 +88,14 @@ export const startParallelFiles = (
         worker.postMessage({ t: "end" } satisfies ToWorker)
       }
     }
-    const fail = (detail: string) => {
-      failure ??= detail
+    /** Asks every worker to end its file after the current chunk, and wakes the writer to see why. */
+    const stopWorkers = () => {
       for (const w of workers) w.postMessage({ t: "stop" } satisfies ToWorker)
       Queue.unsafeOffer(wake, undefined)
+    }
+    const fail = (detail: string) => {
+      failure ??= detail
+      stopWorkers()
     }
     const finished = () => {
       if (++ended === workers.length) Deferred.unsafeDone(allEnded, Effect.void)
@@ -188,10 +192,8 @@ export const startParallelFiles = (
       if (written._tag === "Left") fail(written.left.message)
       // Whatever is still running was cut by a stop or a failure: let it finish without waiting for the
       // writer (its documents are not written).
-      for (const w of workers) {
-        w.postMessage({ t: "stop" } satisfies ToWorker)
-        w.postMessage({ t: "credit", n: Number.MAX_SAFE_INTEGER } satisfies ToWorker)
-      }
+      stopWorkers()
+      for (const w of workers) w.postMessage({ t: "credit", n: Number.MAX_SAFE_INTEGER } satisfies ToWorker)
       yield* Deferred.await(allEnded)
       if (written._tag === "Left") return yield* Effect.fail(written.left)
       if (failure !== undefined) return yield* workerFailure(failure)
@@ -209,8 +211,7 @@ export const startParallelFiles = (
     return {
       stop: Effect.sync(() => {
         stopping = true
-        for (const w of workers) w.postMessage({ t: "stop" } satisfies ToWorker)
-        Queue.unsafeOffer(wake, undefined)
+        stopWorkers()
       }),
       done
     }

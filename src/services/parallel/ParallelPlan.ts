@@ -15,6 +15,7 @@ import { listTraceFiles } from "../drivers/TraceFiles.js"
 import type { ExporterStage } from "../export/Exporter.js"
 import type { BuiltPipeline } from "../pipeline/PipelineBuilder.js"
 import type { PipelineGraph } from "../pipeline/PipelineGraph.js"
+import { isActionModule } from "../policy/Actions.js"
 import { decodePolicyEngineConfig } from "../policy/PolicyEngineConfig.js"
 import type { SomeStage } from "../kernel/Stage.js"
 import type { WorkerNode } from "./FileWorker.js"
@@ -43,7 +44,7 @@ const text = (v: unknown, fallback: string) => (typeof v === "string" ? v : fall
 
 const hasActionModules = (dir: string): boolean => {
   try {
-    return fs.readdirSync(dir).some((n) => n.endsWith(".js") || n.endsWith(".mjs"))
+    return fs.readdirSync(dir).some(isActionModule)
   } catch {
     return false
   }

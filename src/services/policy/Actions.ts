@@ -31,6 +31,9 @@ const loadModule = (file: string): Effect.Effect<Action, string> =>
   )
 
 /** The actions of `dir` by name; a missing directory means no actions. */
+/** Whether a file of `actiondir` is an action module (loaded by `loadActions`). */
+export const isActionModule = (name: string): boolean => name.endsWith(".mjs") || name.endsWith(".js")
+
 export const loadActions = (dir: string): Effect.Effect<ReadonlyMap<string, ActionFunc>> =>
   Effect.gen(function* () {
     const names = yield* Effect.promise(() => fs.readdir(dir).catch(() => [] as string[]))
@@ -41,7 +44,7 @@ export const loadActions = (dir: string): Effect.Effect<ReadonlyMap<string, Acti
         yield* Effect.logError(`Go plugins are not supported: ${file}`)
         continue
       }
-      if (!name.endsWith(".mjs") && !name.endsWith(".js")) continue
+      if (!isActionModule(name)) continue
       const loaded = yield* Effect.either(loadModule(file))
       if (loaded._tag === "Left") {
         yield* Effect.logError(`Unable to load action: ${loaded.left}`)

@@ -7,14 +7,21 @@
 //      first send to the last one the socket took), datums lost or dropped, and the longest the sender
 //      waited for the socket to take a packet (what a collector blocked in send() would wait). The sender
 //      is a small python3 collector with blocking sends when python3 is there, else node-unix-socket.
+//      Flat out the sender is faster than the processor, so it waits by design (backpressure);
+//   3. paced at an intake rate below that (python3 only), the same pipeline: how long the collector is
+//      blocked in send() when the processor keeps up (the longest send, and the sends over 10 ms).
 //
 // It prints figures and judges nothing. Records are generated (no ../shared needed): a container, a few
-// processes, file and network flows, and every 50th event a probe: an exec of /tmp/sf-latency-probe whose
-// pid is its sequence number, which a probe rule (beside the runtimeintegrity rules) turns into an alert.
+// processes, file and network flows, and probes: an exec of /tmp/sf-latency-probe whose pid is its
+// sequence number, which a probe rule (beside the runtimeintegrity rules) turns into an alert. Each paced
+// run has about LIVE_PROBES probes, spread evenly (every 5th event at 1 k ev/s for 5 s, every 50th at
+// 10 k): a p99 of 100 samples would be their maximum.
 //
 //   LIVE_SECONDS   seconds of each paced run (default 5)
 //   LIVE_RATES     paced rates, comma-separated (default 1000,10000)
+//   LIVE_PROBES    probes per paced run (default 1000)
 //   LIVE_FLATOUT   datums of the flat-out run (default 1000000; 0 skips it)
+//   LIVE_INTAKE    datums/s of the paced intake run, for LIVE_SECONDS (default 100000; 0 skips it)
 //   LIVE_NODE_OPTIONS  node options for the processor (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
 //   SF_SOCKET_READER   passed on to the processor: js measures the node-unix-socket reader (the fallback
 //                      when the native one is not built); each line names the reader that ran
@@ -35,12 +42,13 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const seconds = Number(process.env.LIVE_SECONDS ?? 5)
 const rates = (process.env.LIVE_RATES ?? "1000,10000").split(",").filter(Boolean).map(Number)
 const flatOut = Number(process.env.LIVE_FLATOUT ?? 1_000_000)
-const PROBE_EVERY = 50
+const intakeRate = Number(process.env.LIVE_INTAKE ?? 100_000)
+const probesPerRun = Number(process.env.LIVE_PROBES ?? 1000)
 const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout) || 100
 const PROBE_EXE = "/tmp/sf-latency-probe"
 
-/** `events` events after the entities, as socket packets; probes carry their event index as pid. */
-const packetsFor = (events) => {
+/** `events` events after the entities, as socket packets; every `probeEvery`th is a probe, which carries its event index as pid. */
+const packetsFor = (events, probeEvery = 50) => {
   const packets = []
   const w = new TraceWriter(new MemorySink(), { version: 4 })
   w.write = (d) => void packets.push(encodeDatum(d))
@@ -50,7 +58,7 @@ const packetsFor = (events) => {
   const nginx = w.process({ pid: 200n, exe: "/usr/sbin/nginx", exeArgs: "-g daemon off;", parent: init, containerId: "c0ffee123456" })
   const probes = new Map()
   for (let i = 0; i < events; i++) {
-    if (i % PROBE_EVERY === PROBE_EVERY - 1) {
+    if (i % probeEvery === probeEvery - 1) {
       const probe = w.process({ pid: BigInt(100_000 + i), exe: PROBE_EXE, parent: nginx, containerId: "c0ffee123456" })
       probes.set(100_000 + i, packets.length)
       w.processEvent({ proc: probe, opFlags: OpFlag.EXEC })
@@ -148,7 +156,7 @@ const ms = (v) => (v === undefined ? "-" : v.toFixed(2))
 
 /** Paced at `rate` events/s for `seconds`: alert latency of the probes. */
 const paced = async (rate) => {
-  const { packets, probes } = packetsFor(rate * seconds)
+  const { packets, probes } = packetsFor(rate * seconds, Math.max(2, Math.round((rate * seconds) / probesPerRun)))
   const sentAt = new Map()
   const latencies = []
   const proc = await startProcessor({ export: "terminal" }, (line, now) => {
@@ -194,7 +202,13 @@ const paced = async (rate) => {
  * A collector in Python (a blocking `send()` per packet, as sf-collector does), when python3 is on the
  * PATH: it measures the longest time a collector is blocked in `send()` exactly, and it costs little
  * (233,000 packets/s to a Python sink). Packets are handed over in a file (length-prefixed) and read into
- * memory before the clock starts. Returns the seconds of sending and the longest single `send()`.
+ * memory before the clock starts. With a rate (datums/s) it sends what is due each half millisecond and
+ * sleeps between; without, as fast as the socket takes them. Each packet is first offered without
+ * waiting; only when the socket is full does a blocking `send()` wait, and that wait is what is timed (a
+ * sender preempted by the scheduler on a busy machine is not a sender the processor blocked). Returns the
+ * seconds of sending, the sends that found the socket full, the longest wait and how many waited over 10 ms,
+ * and (paced) how late its own sleeps woke at most: a thread that sleeps, as the processor's reader does
+ * between rounds, wakes that late on this machine under this load, whatever it does.
  */
 const COLLECTOR_PY = `
 import json, socket, struct, sys, time
@@ -204,19 +218,32 @@ while i < len(data):
     (n,) = struct.unpack_from("<I", data, i)
     packets.append(data[i + 4 : i + 4 + n])
     i += 4 + n
+rate = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 s.connect(sys.argv[1])
-longest, t0 = 0.0, time.perf_counter()
+longest, over, full, sent, late, t0 = 0.0, 0, 0, 0, 0.0, time.perf_counter()
 for p in packets:
-    a = time.perf_counter()
-    s.send(p)
-    longest = max(longest, time.perf_counter() - a)
-print(json.dumps({"seconds": time.perf_counter() - t0, "longestMs": longest * 1000}))
+    if rate > 0 and sent >= (time.perf_counter() - t0) * rate:
+        nap = max(0.0, (sent / rate) - (time.perf_counter() - t0), 0.0005)
+        a = time.perf_counter()
+        time.sleep(nap)
+        late = max(late, time.perf_counter() - a - nap)
+    try:
+        s.send(p, socket.MSG_DONTWAIT)
+    except BlockingIOError:
+        full += 1
+        a = time.perf_counter()
+        s.send(p)
+        took = time.perf_counter() - a
+        longest = max(longest, took)
+        over += took > 0.010
+    sent += 1
+print(json.dumps({"seconds": time.perf_counter() - t0, "longestMs": longest * 1000, "over10ms": over, "full": full, "lateMs": late * 1000}))
 s.close()
 `
 const hasPython = spawnSync("python3", ["-c", "import socket; socket.SOCK_SEQPACKET"]).status === 0
 
-const sendWithPython = (sock, packets) => {
+const sendWithPython = (sock, packets, rate = 0) => {
   const file = path.join(os.tmpdir(), `sflive-${process.pid}.packets`)
   const framed = Buffer.alloc(packets.reduce((n, p) => n + 4 + p.length, 0))
   let at = 0
@@ -227,14 +254,14 @@ const sendWithPython = (sock, packets) => {
   }
   fs.writeFileSync(file, framed)
   return new Promise((resolve, reject) => {
-    const py = spawn("python3", ["-c", COLLECTOR_PY, sock, file], { stdio: ["ignore", "pipe", "inherit"] })
+    const py = spawn("python3", ["-c", COLLECTOR_PY, sock, file, String(rate)], { stdio: ["ignore", "pipe", "inherit"] })
     let out = ""
     py.stdout.on("data", (d) => (out += d))
     py.on("exit", (code) => {
       fs.rmSync(file, { force: true })
       if (code !== 0) return reject(new Error(`the python collector exited ${code}`))
       const r = JSON.parse(out)
-      resolve({ sendSeconds: r.seconds, longest: r.longestMs })
+      resolve({ sendSeconds: r.seconds, longest: r.longestMs, over10ms: r.over10ms, full: r.full, lateMs: r.lateMs })
     })
   })
 }
@@ -265,12 +292,12 @@ const sendWithNode = async (sock, packets) => {
   return { sendSeconds: (last - t0) / 1000, longest }
 }
 
-/** As fast as the socket takes packets: intake rate, loss, the longest wait for the socket. */
-const flat = async (datums) => {
+/** As fast as the socket takes packets (or paced at `rate` datums/s): intake rate, loss, the longest wait for the socket. */
+const flat = async (datums, rate = 0) => {
   const { packets } = packetsFor(datums)
   const out = path.join(os.tmpdir(), `sflive-${process.pid}.json`)
   const proc = await startProcessor({ export: "file", "file.path": out }, () => {})
-  const sent = hasPython ? await sendWithPython(proc.sock, packets) : await sendWithNode(proc.sock, packets)
+  const sent = hasPython ? await sendWithPython(proc.sock, packets, rate) : await sendWithNode(proc.sock, packets)
   await new Promise((r) => setTimeout(r, 1000))
   const result = await proc.stop()
   fs.rmSync(out, { force: true })
@@ -292,5 +319,13 @@ if (flatOut > 0) {
     `flat out, ${r.datums.toLocaleString("en-US")} datums (sender: ${r.sender}): intake ${Math.round(r.datums / r.sendSeconds).toLocaleString("en-US")} datums/s, ` +
       `${(r.datums - r.result.read).toLocaleString("en-US")} lost, ${r.result.dropped} dropped, longest send ${ms(r.longest)} ms, peak RSS ${r.result.peakMiB} MiB, ` +
       `processor CPU ${r.result.cpuSeconds.toFixed(1)} s (${((r.result.cpuSeconds * 1e6) / r.datums).toFixed(1)} µs/datum), reader ${r.result.reader} (exit ${r.result.code})`
+  )
+}
+if (intakeRate > 0 && hasPython) {
+  const r = await flat(intakeRate * seconds, intakeRate)
+  console.log(
+    `paced intake ${intakeRate.toLocaleString("en-US")} datums/s for ${seconds} s (sender: python3): sent at ${Math.round(r.datums / r.sendSeconds).toLocaleString("en-US")} datums/s, ` +
+      `${(r.datums - r.result.read).toLocaleString("en-US")} lost, ${r.result.dropped} dropped, ${r.full} sends found the socket full, longest wait ${ms(r.longest)} ms, ${r.over10ms} over 10 ms, ` +
+      `peak RSS ${r.result.peakMiB} MiB, reader ${r.result.reader} (exit ${r.result.code}); the sender's sleeps woke up to ${ms(r.lateMs)} ms late`
   )
 }

@@ -13,7 +13,8 @@
 //
 // It prints figures and judges nothing. Records are generated (no ../shared needed): a container, a few
 // processes, file and network flows, and probes: an exec of /tmp/sf-latency-probe whose pid is its
-// sequence number, which a probe rule (beside the runtimeintegrity rules) turns into an alert. Each paced
+// sequence number, which a probe rule (beside the runtimeintegrity rules) turns into an alert, and which
+// exits with the next event (the processor forgets exited processes, EntityCache.ts). Each paced
 // run has about LIVE_PROBES probes, spread evenly (every 5th event at 1 k ev/s for 5 s, every 50th at
 // 10 k): a p99 of 100 samples would be their maximum.
 //
@@ -57,11 +58,16 @@ const packetsFor = (events, probeEvery = 50) => {
   const init = w.process({ pid: 1n, exe: "/sbin/init" })
   const nginx = w.process({ pid: 200n, exe: "/usr/sbin/nginx", exeArgs: "-g daemon off;", parent: init, containerId: "c0ffee123456" })
   const probes = new Map()
+  let probe
   for (let i = 0; i < events; i++) {
     if (i % probeEvery === probeEvery - 1) {
-      const probe = w.process({ pid: BigInt(100_000 + i), exe: PROBE_EXE, parent: nginx, containerId: "c0ffee123456" })
+      probe = w.process({ pid: BigInt(100_000 + i), exe: PROBE_EXE, parent: nginx, containerId: "c0ffee123456" })
       probes.set(100_000 + i, packets.length)
       w.processEvent({ proc: probe, opFlags: OpFlag.EXEC })
+    } else if (probe !== undefined) {
+      // The probe exits with the next event, as a short-lived process does.
+      w.processEvent({ proc: probe, opFlags: OpFlag.EXIT })
+      probe = undefined
     } else if (i % 2 === 0) {
       w.fileFlow({ proc: nginx, opFlags: OpFlag.OPEN | OpFlag.READ_RECV | OpFlag.CLOSE, file: `/var/www/html/page${i % 100}.html`, openFlags: OpenFlag.RDONLY, numRRecvOps: 1n, numRRecvBytes: 512n })
     } else {

@@ -41,14 +41,15 @@ describe("a bad value names the file, the entry, the key, the variable and what 
     for (const res of [negative, nullPath, objectBuffer]) expect(res.code).toBe(1)
   })
 
-  it("the reader: an unparseable filter.enabled or a negative filter.maxage is a load error", async () => {
+  it("the reader: an unparseable filter.enabled, a negative filter.maxage or cache.exitttl is a load error", async () => {
     const reader = (extra: Record<string, unknown>) => {
       const p = fileExportPipeline("out.json")
       return { pipeline: [{ ...p.pipeline[0], ...extra }, p.pipeline[1]] }
     }
-    const [maybe, negative] = await Promise.all([
+    const [maybe, negative, ttl] = await Promise.all([
       check({}, { SYSFLOWREADER_FILTER_ENABLED: "maybe" }),
-      check({}, {}, reader({ "filter.enabled": "on", "filter.maxage": -60 }))
+      check({}, {}, reader({ "filter.enabled": "on", "filter.maxage": -60 })),
+      check({}, { SYSFLOWREADER_CACHE_EXITTTL: "5m" })
     ])
     expect(maybe.code).toBe(1)
     expect(loadError(maybe.stderr)).toBe(
@@ -56,6 +57,10 @@ describe("a bad value names the file, the entry, the key, the variable and what 
     )
     expect(negative.code).toBe(1)
     expect(loadError(negative.stderr)).toBe(`${negative.config}: pipeline[0] (sysflowreader): filter.maxage = "-60": must be a whole number, 0 or more`)
+    expect(ttl.code).toBe(1)
+    expect(loadError(ttl.stderr)).toBe(
+      `${ttl.config}: pipeline[0] (sysflowreader): cache.exitttl = "5m" (from SYSFLOWREADER_CACHE_EXITTTL): must be a whole number, 0 or more`
+    )
   })
 
   it("the policy engine and the socket driver's config block decode the same way", async () => {

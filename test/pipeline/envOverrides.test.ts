@@ -132,7 +132,7 @@ describe("overrides that cannot take effect are reported (envOverrideWarnings)",
     ])
     expect(warnings(base, { SYSFLOWREADER_FILTER_ENABLE: "on" })).toEqual([
       "test.json: pipeline[0] (sysflowreader): SYSFLOWREADER_FILTER_ENABLE sets filter.enable, which sysflowreader does not read: ignored " +
-        "(its keys: filter.enabled, filter.maxage, handler, handlerlibpath)"
+        "(its keys: cache.exitttl, filter.enabled, filter.maxage, handler, handlerlibpath)"
     ])
   })
 

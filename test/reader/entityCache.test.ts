@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest"
 import type { Process, SFHeader } from "../../src/domain/sysflow.js"
+import { OpFlag } from "../../src/domain/opFlags.js"
+import type { FlatRecord } from "../../src/domain/flatRecord.js"
+import type { SysFlowDatum } from "../../src/domain/sysflow.js"
 import { EntityCache } from "../../src/services/reader/EntityCache.js"
+import { Flattener } from "../../src/services/reader/Flattener.js"
 
 const header: SFHeader = { version: 4n, exporter: "node", ip: "10.0.0.1", filename: "t.sf" }
 
@@ -79,5 +83,89 @@ describe("EntityCache", () => {
     expect(c.process({ hpid: 1n, createTS: 1n })).toBeUndefined()
     expect(c.container("c1")).toBeUndefined()
     expect(c.file("03".repeat(20))).toBeUndefined()
+  })
+
+  describe("exited processes (X77)", () => {
+    const S = 1_000_000_000n
+    const oid = (hpid: bigint) => ({ hpid, createTS: hpid * 10n })
+    const put = (c: EntityCache, hpid: bigint, parent: bigint | null) =>
+      c.putProcess(proc(hpid, hpid * 10n, parent === null ? null : [parent, parent * 10n], `/p${hpid}`))
+    const exit = (c: EntityCache, hpid: bigint, at: bigint) => {
+      c.processExited(oid(hpid), at * S)
+      c.forgetExited()
+    }
+
+    it("are forgotten once a later exit is the time to live after theirs", () => {
+      const c = new EntityCache(60n * S)
+      put(c, 1n, null)
+      put(c, 2n, null)
+      put(c, 3n, null)
+      exit(c, 1n, 100n)
+      exit(c, 2n, 159n)
+      expect(c.process(oid(1n))?.exe).toBe("/p1") // 59 s after its exit
+      exit(c, 3n, 160n)
+      expect(c.process(oid(1n))).toBeUndefined()
+      expect(c.ptree(oid(1n))).toBeUndefined()
+      expect(c.process(oid(2n))?.exe).toBe("/p2")
+      expect(c.forgotten).toBe(1)
+    })
+
+    it("a parent stays while a child is cached, and goes with its last child", () => {
+      const c = new EntityCache(60n * S)
+      put(c, 1n, null)
+      put(c, 2n, 1n)
+      put(c, 3n, 1n)
+      exit(c, 1n, 100n) // the parent exits first: its children are orphans, still running
+      exit(c, 2n, 110n)
+      c.processExited(oid(9n), 500n * S) // (unknown process: only time passes)
+      c.forgetExited()
+      expect(c.process(oid(2n))).toBeUndefined()
+      expect(c.process(oid(1n))?.exe).toBe("/p1")
+      expect(c.ptree(oid(3n))!.map((p) => p.exe)).toEqual(["/p3", "/p1"])
+      exit(c, 3n, 600n)
+      expect(c.process(oid(3n))).toBeDefined() // not yet 60 s after
+      expect(c.process(oid(1n))).toBeDefined()
+      put(c, 4n, null)
+      exit(c, 4n, 700n)
+      expect(c.process(oid(3n))).toBeUndefined()
+      expect(c.process(oid(1n))).toBeUndefined()
+      expect(c.forgotten).toBe(3)
+    })
+
+    it("a time to live of 0 keeps every process, as the reference", () => {
+      const c = new EntityCache(0n)
+      put(c, 1n, null)
+      exit(c, 1n, 100n)
+      exit(c, 1n, 1_000_000n)
+      expect(c.process(oid(1n))?.exe).toBe("/p1")
+      expect(c.forgotten).toBe(0)
+    })
+
+    it("the flattener counts a process's own exit, not a thread's, and keeps the exit event's join", () => {
+      const f = new Flattener(undefined, 60n * S)
+      const pe = (hpid: bigint, tid: bigint, opFlags: number, ts: bigint): SysFlowDatum => ({
+        code: 4,
+        rec: { procOID: oid(hpid), ts: ts * S, tid, opFlags, args: [], ret: 0 }
+      })
+      const out: FlatRecord[] = []
+      f.flatten(
+        [
+          { code: 0, rec: header },
+          { code: 2, rec: proc(1n, 10n, null, "/p1") },
+          { code: 2, rec: proc(2n, 20n, null, "/p2") },
+          { code: 2, rec: proc(3n, 30n, null, "/p3") },
+          pe(1n, 7n, OpFlag.EXIT, 100n), // a thread of 1
+          pe(2n, 2n, OpFlag.EXIT, 100n),
+          pe(3n, 3n, OpFlag.EXIT, 200n)
+        ],
+        out
+      )
+      expect(out.map((r) => r.process?.exe)).toEqual(["/p1", "/p2", "/p3"])
+      expect(f.cache.process(oid(1n))?.exe).toBe("/p1")
+      expect(f.cache.process(oid(2n))).toBeUndefined()
+      f.flatten([pe(2n, 2n, OpFlag.EXEC, 201n)], out)
+      expect(out[3].process).toBeUndefined()
+      expect(f.diagnostics.missingProcess).toBe(1)
+    })
   })
 })

@@ -20,6 +20,7 @@ import type {
   ProcessEvent,
   SysFlowDatum
 } from "../../domain/sysflow.js"
+import { OpFlag } from "../../domain/opFlags.js"
 import { EntityCache } from "./EntityCache.js"
 
 /** Counts of joins that failed; the reference logs each one, we log them summarised. */
@@ -34,10 +35,16 @@ export interface FlattenerDiagnostics {
 export type RecordFilter = (r: FlatRecord) => boolean
 
 export class Flattener {
-  readonly cache = new EntityCache()
+  readonly cache: EntityCache
   readonly diagnostics: FlattenerDiagnostics = { missingProcess: 0, missingContainer: 0, missingPod: 0, missingFile: 0 }
 
-  constructor(private readonly filter: RecordFilter | undefined = undefined) {}
+  /** `exitTtl`: trace time (ns) an exited process stays cached (EntityCache); 0 keeps every process. */
+  constructor(
+    private readonly filter: RecordFilter | undefined = undefined,
+    exitTtl = 0n
+  ) {
+    this.cache = new EntityCache(exitTtl)
+  }
 
   /** Processes datums in order, appending the flat records they produce to `out`. */
   flatten(datums: ReadonlyArray<SysFlowDatum>, out: FlatRecord[]): void {
@@ -67,9 +74,13 @@ export class Flattener {
         case 11:
           out.push(this.k8sEvent(d.rec))
           break
-        case 4:
-          this.emit(out, this.withProcess("PE", d.rec, d.rec.procOID, undefined, undefined))
+        case 4: {
+          const ev = d.rec
+          this.emit(out, this.withProcess("PE", ev, ev.procOID, undefined, undefined))
+          // The process's own exit (a thread's has another tid).
+          if ((ev.opFlags & OpFlag.EXIT) !== 0 && ev.tid === ev.procOID.hpid) cache.processExited(ev.procOID, ev.ts)
           break
+        }
         case 5:
           this.emit(out, this.withProcess("NF", d.rec, d.rec.procOID, undefined, undefined))
           break
@@ -87,6 +98,7 @@ export class Flattener {
           break
       }
     }
+    cache.forgetExited()
   }
 
   private emit(out: FlatRecord[], r: FlatRecord): void {

@@ -13,14 +13,19 @@ import type { Stage } from "../kernel/Stage.js"
 import { Flattener, type FlattenerDiagnostics } from "./Flattener.js"
 import { makeRateFilter } from "./RateFilter.js"
 
+/** How long an exited process stays cached by default: flows of a process can be reported a while after its exit. */
+export const DEFAULT_EXIT_TTL_SECONDS = 300
+
 /** Every key the reader reads (env overrides find camelCase spellings of these, P4). */
-export const readerKeys = ["handler", "handlerlibpath", "filter.enabled", "filter.maxage"] as const
+export const readerKeys = ["handler", "handlerlibpath", "filter.enabled", "filter.maxage", "cache.exitttl"] as const
 
 const Keys = {
   handler: withDefault(Text, ""),
   // The rate filter (data-model.md §3.4). The reference read any value but `on` as off; a typo is an error here.
   "filter.enabled": withDefault(OneOf(["on", "off"]), "off"),
-  "filter.maxage": withDefault(WholeNumber({ min: 0 }), 86_400)
+  "filter.maxage": withDefault(WholeNumber({ min: 0 }), 86_400),
+  // Seconds of trace time an exited process stays cached (EntityCache, X77); 0 keeps them all, as the reference.
+  "cache.exitttl": withDefault(WholeNumber({ min: 0 }), DEFAULT_EXIT_TTL_SECONDS)
 }
 
 /** The reader stage, with what its flattener could not join so far (file workers report theirs at the end). */
@@ -50,7 +55,8 @@ export const makeSysFlowReader = (
     // The filter reads the runtime's Clock (TestClock in tests) once per record, without an Effect.
     const clock = yield* Effect.clock
     const flattener = new Flattener(
-      keys["filter.enabled"] === "on" ? makeRateFilter(keys["filter.maxage"] * 1000, () => clock.unsafeCurrentTimeMillis()) : undefined
+      keys["filter.enabled"] === "on" ? makeRateFilter(keys["filter.maxage"] * 1000, () => clock.unsafeCurrentTimeMillis()) : undefined,
+      BigInt(keys["cache.exitttl"]) * 1_000_000_000n
     )
     return {
       name: "sysflowreader",

@@ -10,6 +10,11 @@ ARG NODE_IMAGE=node:20-slim
 # build: compile, then pack and install the package as a user would get it
 #---------------------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS build
+# The socket driver's native reader (native/seqpacket.c) is compiled here, with node-gyp: the runtime
+# image gets the compiled addon, not the compiler.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY package.json package-lock.json ./
 # --ignore-scripts: the package's `prepare` (the build) needs the sources, copied below.
@@ -22,7 +27,10 @@ RUN npm run build \
  && tar -xzf /tmp/sfprocessor-*.tgz -C /opt/sfprocessor --strip-components=1 \
  && cp package-lock.json /opt/sfprocessor/ \
  && cd /opt/sfprocessor \
- && npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+ && npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && npm run install \
+ && test -f build/Release/sf_seqpacket.node \
+ && find build -mindepth 1 -maxdepth 2 ! -path build/Release ! -path build/Release/sf_seqpacket.node -exec rm -rf {} +
 
 #---------------------------------------------------------------------------------------------------
 # runtime

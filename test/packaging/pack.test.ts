@@ -197,7 +197,20 @@ describe("Dockerfile and .dockerignore", () => {
     expect(buildRuns).toMatch(/npm pack --ignore-scripts --pack-destination \/tmp/)
     expect(buildRuns).toMatch(/tar -xzf \/tmp\/sfprocessor-\*\.tgz -C \/opt\/sfprocessor --strip-components=1/)
     expect(buildRuns).toMatch(/npm ci --omit=dev --ignore-scripts/)
+    // The native socket reader: compiled in the build stage (the build fails without it), not in the runtime.
+    expect(buildRuns).toMatch(/apt-get install -y --no-install-recommends python3 make g\+\+/)
+    expect(buildRuns).toMatch(/npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm run install && test -f build\/Release\/sf_seqpacket\.node/)
+    expect(runtime("RUN").map((i) => i.args).join("\n")).not.toMatch(/apt-get|g\+\+/)
     expect(runtime("COPY").map((i) => i.args)).toEqual([`--from=build /opt/sfprocessor ${PKG_IN_IMAGE}`])
+  })
+
+  it("the unpacked package builds its native socket reader as the image's build stage does (npm run install)", async () => {
+    const opt = path.join(tmp, "native-opt")
+    fs.mkdirSync(opt)
+    ok("tar", await run("tar", ["-xzf", tarball, "-C", opt, "--strip-components=1"]))
+    const built = ok("npm run install", await run("npm", ["run", "install"], { cwd: opt, timeoutMs: 300_000 }))
+    expect(built.stdout).toMatch(/built the native socket reader/)
+    expect(fs.existsSync(path.join(opt, "build", "Release", "sf_seqpacket.node"))).toBe(true)
   })
 
   it("package-lock.json installs with npm ci, as both stages run it (the sources, and the unpacked package without dev dependencies)", async () => {

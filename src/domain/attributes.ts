@@ -90,12 +90,18 @@ class ProcInfo {
 export const zeroOid = "392abdfb220ee462"
 
 const procInfos = new WeakMap<Process, ProcInfo>()
+// The last one looked up: a record's attributes ask for the same process several times in a row.
+let lastProc: Process | undefined
+let lastProcInfo: ProcInfo | undefined
 const procInfo = (p: Process): ProcInfo => {
+  if (p === lastProc) return lastProcInfo as ProcInfo
   let v = procInfos.get(p)
   if (v === undefined) {
     v = new ProcInfo(p)
     procInfos.set(p, v)
   }
+  lastProc = p
+  lastProcInfo = v
   return v
 }
 
@@ -166,7 +172,11 @@ interface FileInfo {
 }
 
 const fileInfos = new WeakMap<File, FileInfo>()
+// The last one looked up, as for processes.
+let lastFile: File | undefined
+let lastFileInfo: FileInfo | undefined
 const fileInfo = (f: File): FileInfo => {
+  if (f === lastFile) return lastFileInfo as FileInfo
   let v = fileInfos.get(f)
   if (v === undefined) {
     const raw = trimSpace(f.path)
@@ -182,6 +192,8 @@ const fileInfo = (f: File): FileInfo => {
     }
     fileInfos.set(f, v)
   }
+  lastFile = f
+  lastFileInfo = v
   return v
 }
 

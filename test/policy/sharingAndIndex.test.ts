@@ -10,7 +10,8 @@ import { multiContains } from "../../src/services/policy/PolicyCompiler.js"
 import { PredicateGraph } from "../../src/services/policy/PredicateGraph.js"
 import { RecordMemo, splitCommas } from "../../src/services/policy/Predicates.js"
 import { evaluate, rulesFor } from "../../src/services/policy/PolicySet.js"
-import { bash, compiled, fe, ff, file, holds, ke, matchNames, nf, OP, pe, proc } from "./fixtures.js"
+import { isEntityAttribute } from "../../src/services/policy/EntityScope.js"
+import { bash, compiled, fe, ff, file, holds, ke, matchNames, nf, nodeApp, OP, pe, proc, python } from "./fixtures.js"
 
 const rule = (name: string, condition: string, extra = "") => `- rule: ${name}\n  desc: d\n  condition: ${condition}\n${extra}`
 
@@ -189,5 +190,64 @@ describe("splitCommas", () => {
     expect(splitCommas("a,,b,")).toEqual(["a", "", "b", ""])
     expect(splitCommas("x,y")).toBe(splitCommas("x,y"))
     expect(Object.isFrozen(splitCommas("x,y"))).toBe(true)
+  })
+})
+
+describe("per-process results (EntityScope, StraightLine)", () => {
+  // One process's records share its Process object, ancestry array and container: what reads only those is
+  // evaluated once per process; each case below changes one of them, or the event, and expects the answer
+  // evaluating from scratch gives.
+  const ptree = [python, bash]
+  const rules = compiled(
+    rule("etc write", "sf.proc.name = python and sf.proc.aname contains bash and sf.file.path startswith /etc") +
+      rule("curl", "sf.proc.name = curl and sf.pproc.name = bash") +
+      rule("in web", "sf.container.name = web and sf.proc.name = python") +
+      rule("thread 7", "sf.proc.name = python and sf.proc.tid = 7") +
+      rule("not root", "not (sf.proc.user = root or sf.proc.uid = 0) and sf.opflags = EXEC")
+  )
+  const onPython = (c: Parameters<typeof ff>[0] = {}) => ({ process: python, ptree, ...c })
+
+  it("a process's records differ by their event: the per-process part is the same, the rest is not", () => {
+    expect(matchNames(rules, ff(onPython({ file: file("/etc/passwd") })))).toEqual(["etc write"])
+    expect(matchNames(rules, ff(onPython({ file: file("/tmp/x") })))).toEqual([])
+    expect(matchNames(rules, ff(onPython({ file: file("/etc/shadow") })))).toEqual(["etc write"])
+    expect(matchNames(rules, pe(onPython()))).toEqual(["not root"])
+    expect(matchNames(rules, pe(onPython({ opFlags: OP.EXIT })))).toEqual([])
+  })
+
+  it("sf.proc.tid is the event's: the same process on two threads", () => {
+    const onThread = (tid: bigint) => {
+      const r = pe(onPython())
+      return { ...r, event: { ...r.event, tid } } as FlatRecord
+    }
+    expect(matchNames(rules, onThread(7n))).toEqual(["thread 7", "not root"])
+    expect(matchNames(rules, onThread(8n))).toEqual(["not root"])
+    expect(matchNames(rules, onThread(7n))).toEqual(["thread 7", "not root"])
+  })
+
+  it("an exec's new Process record, a new ancestry or a re-sent container is seen at once", () => {
+    expect(matchNames(rules, pe(onPython()))).toEqual(["not root"])
+    // exec: the reader's MODIFIED record is a new object (the ancestry memo stays, D10)
+    const curl = { ...python, state: "MODIFIED" as const, exe: "/usr/bin/curl", userName: "root", uid: 0 }
+    expect(matchNames(rules, pe({ process: curl, ptree }))).toEqual(["curl"])
+    // the same process object with another ancestry array (another trace file's cache)
+    expect(matchNames(rules, pe({ process: curl, ptree: [curl, python] }))).toEqual([])
+    // a container record sent again with another name
+    const web = { ...nodeApp, name: "web" }
+    expect(matchNames(rules, pe(onPython({ container: web })))).toEqual(["in web", "not root"])
+    expect(matchNames(rules, pe(onPython()))).toEqual(["not root"])
+  })
+
+  it("records without a process are evaluated as they are (uid 0 reads as root)", () => {
+    const orphan = () => pe({ process: undefined, ptree: undefined })
+    expect(matchNames(rules, orphan())).toEqual([])
+    expect(matchNames(rules, pe(onPython()))).toEqual(["not root"])
+    expect(matchNames(rules, orphan())).toEqual([])
+  })
+
+  it("which attributes are per process", () => {
+    const scoped = (name: string) => isEntityAttribute(attributeTable.get(name)!)
+    expect(["sf.proc.name", "sf.proc.aname", "sf.pproc.exe", "sf.container.name", "sf.pod.name", "sf.proc.pid"].map(scoped)).toEqual([true, true, true, true, true, true])
+    expect(["sf.proc.tid", "sf.file.path", "sf.ts", "sf.opflags", "sf.net.dport", "sf.type"].map(scoped)).toEqual([false, false, false, false, false, false])
   })
 })

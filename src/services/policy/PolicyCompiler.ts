@@ -48,6 +48,7 @@ import { undefinedListWarning } from "./ListNameCheck.js"
 import { isNumericAttribute, nonNumericPart, relationalOperandProblem } from "./NumericOperands.js"
 import { opFlagsNameMasks, readsOnlyOpFlags, syscallMasks } from "./OperationIndex.js"
 import { type GraphTerm, PredicateGraph, type Term } from "./PredicateGraph.js"
+import { isEntityAttribute } from "./EntityScope.js"
 import { compareStr, goLower, hasSegment, parseGoInt, type Pred, RecordMemo, type StrOp } from "./Predicates.js"
 
 export const RECORD_TYPES: ReadonlyArray<RecordType> = ["PE", "FF", "FE", "NF", "KE"]
@@ -151,8 +152,9 @@ export interface CompileOutput {
 // Operands (§6.1–§6.3). Every dynamic side has a key naming what it computes, for sharing leaves.
 
 type StrSide = { readonly c: string } | { readonly slot: number }
-type IntSide = { readonly c: bigint } | { readonly get: (r: FlatRecord) => bigint; readonly key: string }
-type ExistsSide = { readonly c: boolean } | { readonly get: (r: FlatRecord) => boolean; readonly key: string }
+// `entity`: the value depends on the record's entities only (EntityScope.ts).
+type IntSide = { readonly c: bigint } | { readonly get: (r: FlatRecord) => bigint; readonly key: string; readonly entity: boolean }
+type ExistsSide = { readonly c: boolean } | { readonly get: (r: FlatRecord) => boolean; readonly key: string; readonly entity: boolean }
 
 interface Operand {
   readonly text: string
@@ -295,6 +297,11 @@ class Compiler {
   private readonly heights = new WeakMap<object, number>()
   private readonly functionIds = new Map<unknown, number>()
   private readonly existsGetters = new Map<string, (r: FlatRecord) => boolean>()
+
+  /** Whether a string side depends on the record's entities only (a constant does on nothing). */
+  private entityStr(side: StrSide): boolean {
+    return "c" in side || this.memo.isEntity(side.slot)
+  }
   readonly errors: Array<Diagnostic> = []
   readonly warnings: Array<Diagnostic> = []
   private readonly seen = new Set<string>()
@@ -554,7 +561,7 @@ class Compiler {
         const x = this.operand(e.subject, c, scope, true).exists
         if ("c" in x) return x.c
         const get = x.get
-        return this.graph.leaf(`exists|${x.key}`, () => get)
+        return this.graph.leaf(`exists|${x.key}`, () => get, undefined, undefined, x.entity)
       }
       case "compare": {
         const l = this.operand(e.left, c, scope, true)
@@ -805,8 +812,9 @@ class Compiler {
       return (r: FlatRecord) => memo.str(side.slot, r)
     })
     const key = `${compose.name}|${JSON.stringify(sep)}|${JSON.stringify(g ?? null)}|${parts.map((p) => strKey(p.str)).join("|")}`
-    const slot = this.memo.slot(key, (r) => combine(getters.map((gt) => gt(r))))
-    return { text, known: true, str: { slot }, int: { c: 0n }, exists: { get: (r) => memo.str(slot, r) !== "", key: `xs${slot}` } }
+    const entity = parts.every((p) => this.entityStr(p.str))
+    const slot = this.memo.slot(key, (r) => combine(getters.map((gt) => gt(r))), entity)
+    return { text, known: true, str: { slot }, int: { c: 0n }, exists: { get: (r) => memo.str(slot, r) !== "", key: `xs${slot}`, entity } }
   }
 
   /** A field through Falco's transformers (innermost first): a new memo slot over the field's string. */
@@ -827,10 +835,11 @@ class Compiler {
     }
     const memo = this.memo
     const baseSlot = base.str.slot
-    const slot = this.memo.slot(`transform|${ts.join(",")}|${baseSlot}`, (r) => f(memo.str(baseSlot, r)))
-    const int: IntSide = isLen ? { get: (r) => BigInt(memo.str(slot, r)), key: `len${slot}` } : { c: 0n }
+    const entity = memo.isEntity(baseSlot)
+    const slot = this.memo.slot(`transform|${ts.join(",")}|${baseSlot}`, (r) => f(memo.str(baseSlot, r)), entity)
+    const int: IntSide = isLen ? { get: (r) => BigInt(memo.str(slot, r)), key: `len${slot}`, entity } : { c: 0n }
     const existsGet = (r: FlatRecord) => memo.str(slot, r) !== ""
-    return { text, known: true, str: { slot }, int, exists: { get: existsGet, key: `xs${slot}` } }
+    return { text, known: true, str: { slot }, int, exists: { get: existsGet, key: `xs${slot}`, entity } }
   }
 
   /** Falco's `glob`, `iglob`, `regex`, `bcontains`, `bstartswith` against a literal (any comma segment). */
@@ -848,21 +857,22 @@ class Compiler {
     if ("c" in l.str) return any(l.str.c)
     const memo = this.memo
     const slot = l.str.slot
-    return this.graph.leaf(`${op}|${strKey(l.str)}|${JSON.stringify(r.str.c)}`, () => byValue(memo, slot, any))
+    return this.graph.leaf(`${op}|${strKey(l.str)}|${JSON.stringify(r.str.c)}`, () => byValue(memo, slot, any), undefined, undefined, memo.isEntity(slot))
   }
 
   private attributeOperand(text: string, scope: Scope): Operand {
     const def = scope.falco === true ? falcoOrAttribute(text) : attributeTable.get(text)
     if (def !== undefined) {
       const t = scope.type
-      const slot = this.memo.slot(def.str, def.str) // aliases share their target's slot
+      const entity = isEntityAttribute(def)
+      const slot = this.memo.slot(def.str, def.str, entity) // aliases share their target's slot
       // With the record type known, values that are the same on every record of that type fold.
       const strC = t === undefined ? undefined : constantOn(def.str, t)
       const str: StrSide = strC !== undefined ? { c: strC.value } : { slot }
       let int: IntSide = { c: parseGoInt(text) }
       if (def.int !== undefined) {
         const intC = t === undefined ? undefined : constantOn(def.int, t)
-        int = intC !== undefined ? { c: intC.value } : { get: def.int, key: `g${this.fnKey(def.int)}` }
+        int = intC !== undefined ? { c: intC.value } : { get: def.int, key: `g${this.fnKey(def.int)}`, entity }
       }
       let exists = this.existsSide(def, slot)
       if (t !== undefined) {
@@ -884,7 +894,8 @@ class Compiler {
         if (baseC !== undefined) {
           return { text, known: true, str: { c: lookup(baseC.value) }, int: { c: parseGoInt(text) }, exists: { c: true } }
         }
-        const baseSlot = this.memo.slot(base.str, base.str)
+        const entity = isEntityAttribute(base)
+        const baseSlot = this.memo.slot(base.str, base.str, entity)
         const memo = this.memo
         const getter =
           stringValued && path !== ""
@@ -894,7 +905,7 @@ class Compiler {
               }
             : (r: FlatRecord) => memo.str(baseSlot, r)
         // MapInt and exists see the operand text (a literal): `x[path] > 1` compares 0, `x[path] exists` is true.
-        const slot = this.memo.slot(`[path]${base.name}[${path}]`, getter)
+        const slot = this.memo.slot(`[path]${base.name}[${path}]`, getter, entity)
         return { text, known: true, str: { slot }, int: { c: parseGoInt(text) }, exists: { c: true } }
       }
     }
@@ -918,7 +929,7 @@ class Compiler {
       }
       this.existsGetters.set(key, get)
     }
-    return { get, key }
+    return { get, key, entity: isEntityAttribute(def) }
   }
 
   // -- numeric operands (NumericOperands.ts) -------------------------------------------------------
@@ -968,7 +979,8 @@ class Compiler {
         if ("c" in l.int && "c" in r.int) return relationalConst(op, l.int.c, r.int.c)
         const li = l.int
         const ri = r.int
-        return this.graph.leaf(`${op}|${intKey(li)}|${intKey(ri)}`, () => relational(op, li, ri))
+        const entity = ("c" in li || li.entity) && ("c" in ri || ri.entity)
+        return this.graph.leaf(`${op}|${intKey(li)}|${intKey(ri)}`, () => relational(op, li, ri), undefined, undefined, entity)
       }
       case "!=":
         return this.graph.not(this.strCompare("=", l.str, r.str))
@@ -985,7 +997,8 @@ class Compiler {
     // index); other equalities are looked up by value in the straight-line code.
     const equals = op === "=" && "slot" in l && "c" in r ? { slot: l.slot, values: Array.from(new Set(r.c.split(","))) } : undefined
     const flags = equals !== undefined && readsOnlyOpFlags(this.memo.getter(equals.slot)) ? opFlagsNameMasks(equals.values) : undefined
-    return this.graph.leaf(`${op}|${strKey(l)}|${strKey(r)}`, () => strPredicate(this.memo, op, l, r), flags, flags === undefined ? equals : undefined)
+    const entity = this.entityStr(l) && this.entityStr(r)
+    return this.graph.leaf(`${op}|${strKey(l)}|${strKey(r)}`, () => strPredicate(this.memo, op, l, r), flags, flags === undefined ? equals : undefined, entity)
   }
 
   // -- in / pmatch (§5.2, §6.4) -------------------------------------------------------------------
@@ -1103,7 +1116,7 @@ class Compiler {
         })
       }
       return byValue(memo, slot, multiContains(segs))
-    })
+    }, undefined, undefined, memo.isEntity(slot))
   }
 }
 

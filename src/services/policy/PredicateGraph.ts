@@ -32,6 +32,8 @@ export interface Leaf extends NodeBase {
   readonly flags: FlagMasks | undefined
   /** Set when the leaf is an equality against constants (StraightLine looks such leaves up by value). */
   readonly equals: EqualityTest | undefined
+  /** The leaf reads the record's entities only (EntityScope.ts): StraightLine evaluates it once per process. */
+  readonly entity: boolean
   /** The leaf's own test (without the shared-result memo), once built. */
   test: Pred | undefined
 }
@@ -93,13 +95,13 @@ export class PredicateGraph {
   /**
    * A leaf test, identified by `key` (operator and operands); `build` runs once per distinct key.
    * `flags`: the leaf is decided by the record's operation flags; `equals`: it is an equality against
-   * constants (both the same for every leaf of this key).
+   * constants; `entity`: it reads the record's entities only (all the same for every leaf of this key).
    */
-  leaf(key: string, build: () => Pred, flags?: FlagMasks, equals?: EqualityTest): Node {
+  leaf(key: string, build: () => Pred, flags?: FlagMasks, equals?: EqualityTest, entity = false): Node {
     const k = `L${key}`
     let n = this.nodes.get(k)
     if (n === undefined) {
-      n = { kind: "leaf", id: this.nodes.size, refs: 0, fn: undefined, build, flags, equals, test: undefined }
+      n = { kind: "leaf", id: this.nodes.size, refs: 0, fn: undefined, build, flags, equals, entity, test: undefined }
       this.nodes.set(k, n)
     }
     return n

@@ -28,18 +28,21 @@ export class RecordMemo {
   private readonly lowVal: Array<string> = []
   private readonly segStamp: Array<number> = []
   private readonly segVal: Array<ReadonlyArray<string>> = []
+  private readonly entityScoped: Array<boolean> = []
   private readonly slots = new Map<unknown, number>()
 
   /**
    * The slot for `key` (an attribute's MapStr function, so aliases share a slot, or an operand's text),
-   * registering `getter` the first time.
+   * registering `getter` the first time. `entity`: the value depends on the record's entities only
+   * (EntityScope.ts).
    */
-  slot(key: unknown, getter: (r: FlatRecord) => string): number {
+  slot(key: unknown, getter: (r: FlatRecord) => string, entity = false): number {
     let s = this.slots.get(key)
     if (s === undefined) {
       s = this.getters.length
       this.slots.set(key, s)
       this.getters.push(getter)
+      this.entityScoped.push(entity)
       this.strStamp.push(0)
       this.strVal.push("")
       this.lowStamp.push(0)
@@ -54,6 +57,11 @@ export class RecordMemo {
   begin(r: FlatRecord): void {
     this.rec = r
     this.gen++
+  }
+
+  /** Whether slot `s` depends on the record's entities only. */
+  isEntity(s: number): boolean {
+    return this.entityScoped[s]
   }
 
   /** The string function of slot `s`. */

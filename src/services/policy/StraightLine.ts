@@ -4,7 +4,10 @@
  * spent most of its time in calls (the closures of `and`/`or` nodes and the shared-result memo); here a
  * leaf is a call to one known closure, a node used more than once is a function of its own computed
  * at most once per record, and equalities against constants on one attribute (`proc.name = x`,
- * `proc.name in (…)` in many rules) are decided together by one lookup of the record's value. The
+ * `proc.name in (…)` in many rules) are decided together by one lookup of the record's value. A
+ * sub-condition that reads the record's entities only (EntityScope.ts: process, ancestry, container,
+ * pod) is evaluated once per process and kept with it (`EntityValues`), until a record of that process
+ * comes with other entity objects (an exec's new Process record, a container re-sent). The
  * operation index (PolicySet.ts) passes, per record, which conditions its
  * bucket holds (`active`): the others are skipped with one array read. Evaluation order within a
  * condition is the closures' (left to right, short-circuit), and conditions are pure, so the results are
@@ -14,6 +17,7 @@
  * (not per bucket) keeps the code to compile and warm up small.
  */
 import type { FlatRecord } from "../../domain/flatRecord.js"
+import type { Container, Pod, Process } from "../../domain/sysflow.js"
 import type { GraphTerm, Node } from "./PredicateGraph.js"
 import type { Pred, RecordMemo } from "./Predicates.js"
 
@@ -60,6 +64,32 @@ const markEqualities =
 
 const markAll = (ids: Int32Array | undefined, gen: number, marks: Float64Array): void => {
   if (ids !== undefined) for (let i = 0; i < ids.length; i++) marks[ids[i]] = gen
+}
+
+/**
+ * The entity-scoped results of one process's records: per cached sub-condition 0 (not computed yet),
+ * 1 (false) or 2 (true), valid for the entity objects they were computed with.
+ */
+interface EntityValues {
+  readonly ptree: FlatRecord["ptree"]
+  readonly container: Container | undefined
+  readonly pod: Pod | undefined
+  readonly v: Uint8Array
+}
+
+/** The entity values of a record's process (made on its first record), or undefined without a process. */
+const entityValues = (size: number) => {
+  const byProcess = new WeakMap<Process, EntityValues>()
+  return (r: FlatRecord): EntityValues | undefined => {
+    const p = r.process
+    if (p === undefined) return undefined
+    let e = byProcess.get(p)
+    if (e === undefined || e.ptree !== r.ptree || e.container !== r.container || e.pod !== r.pod) {
+      e = { ptree: r.ptree, container: r.container, pod: r.pod, v: new Uint8Array(size) }
+      byProcess.set(p, e)
+    }
+    return e
+  }
 }
 
 interface Shape {
@@ -133,30 +163,62 @@ export const compileType = <T>(filters: ReadonlyArray<IndexedCondition>, rules: 
 
   // Shared nodes, and nodes nested deeper than MAX_INLINE_DEPTH in an expression, get a function each.
   const functions: Array<string> = []
-  const expr = (n: Node, depth: number): string => {
+
+  // Nodes over the record's entities only (all their leaves are), outermost first: cached per process.
+  const entityScoped = new Map<Node, boolean>()
+  const isEntity = (n: Node): boolean => {
+    let e = entityScoped.get(n)
+    if (e === undefined) {
+      e = n.kind === "leaf" ? n.entity : n.kind === "not" ? isEntity(n.child) : n.children.every(isEntity)
+      entityScoped.set(n, e)
+    }
+    return e
+  }
+  const cachedFns = new Map<Node, string>()
+  let cachedCount = 0
+  const cached = (n: Node): string => {
+    let name = cachedFns.get(n)
+    if (name === undefined) {
+      const i = cachedCount++
+      name = `c${i}`
+      cachedFns.set(n, name)
+      const at = functions.length
+      functions.push("") // reserved: the body may declare other functions first
+      const inner = expr(n, 0, true)
+      functions[at] =
+        `const ${name} = (r) => {\n  const e = entity(r);\n  if (e === undefined) return ${inner};\n  const v = e.v[${i}];\n  if (v !== 0) return v === 2;\n` +
+        `  const x = ${inner};\n  e.v[${i}] = x ? 2 : 1;\n  return x;\n};`
+    }
+    return `${name}(r)`
+  }
+
+  const expr = (n: Node, depth: number, inEntity = false): string => {
+    // An equality looked up by value costs no more than the cache would.
+    if (!inEntity && isEntity(n) && !lookedUp.has(n)) return cached(n)
     const s = shapes.get(n)!
-    if (s.refs === 1 && depth < MAX_INLINE_DEPTH) return body(s, depth)
+    if (s.refs === 1 && depth < MAX_INLINE_DEPTH) return body(s, depth, inEntity)
     if (s.fn === undefined) {
       const i = functions.length
       s.fn = `n${i}`
       functions.push("") // reserved: the body may declare other functions first
       functions[i] =
         s.refs === 1
-          ? `const n${i} = (r) => ${body(s, 0)};`
-          : `let s${i} = 0, v${i} = false;\nconst n${i} = (r) => {\n  if (s${i} === gen) return v${i};\n  v${i} = ${body(s, 0)};\n  s${i} = gen;\n  return v${i};\n};`
+          ? `const n${i} = (r) => ${body(s, 0, inEntity)};`
+          : `let s${i} = 0, v${i} = false;\nconst n${i} = (r) => {\n  if (s${i} === gen) return v${i};\n  v${i} = ${body(s, 0, inEntity)};\n  s${i} = gen;\n  return v${i};\n};`
     }
     return `${s.fn}(r)`
   }
-  const body = (s: Shape, depth: number): string => {
+  // Under an entity-cached node every node is entity-scoped too, so a node's body is the same wherever it is built.
+  const body = (s: Shape, depth: number, inEntity: boolean): string => {
     const n = s.node
     switch (n.kind) {
       case "leaf":
         return lookedUp.get(n) ?? `${constant(s.graph.leafTest(n))}(r)`
       case "not":
-        return `!${expr(n.child, depth + 1)}`
+        return `!${expr(n.child, depth + 1, inEntity)}`
       case "and":
       case "or":
-        return `(${n.children.map((c) => expr(c, depth + 1)).join(n.kind === "and" ? " && " : " || ")})`
+        return `(${n.children.map((c) => expr(c, depth + 1, inEntity)).join(n.kind === "and" ? " && " : " || ")})`
     }
   }
   const test = (c: IndexedCondition): string =>
@@ -185,6 +247,9 @@ export const compileType = <T>(filters: ReadonlyArray<IndexedCondition>, rules: 
     `let gen = 0;`,
     // Per looked-up equality: the generation of the last record it held for.
     `const marks = new Float64Array(${marks});`,
+    // The entity values of the current record (looked up on first use).
+    `let entityGen = 0, entityNow;`,
+    `const entity = (r) => {\n  if (entityGen !== gen) {\n    entityGen = gen;\n    entityNow = entityOf(r);\n  }\n  return entityNow;\n};`,
     ...lookups,
     ...functions,
     ...groups,
@@ -195,5 +260,5 @@ export const compileType = <T>(filters: ReadonlyArray<IndexedCondition>, rules: 
     `  return o;`,
     `};`
   ].join("\n")
-  return new Function("constants", "DROPPED", source)(constants, DROPPED) as TypeFunction<T>
+  return new Function("constants", "DROPPED", "entityOf", source)(constants, DROPPED, entityValues(cachedCount)) as TypeFunction<T>
 }

@@ -10,7 +10,7 @@ import { multiContains } from "../../src/services/policy/PolicyCompiler.js"
 import { PredicateGraph } from "../../src/services/policy/PredicateGraph.js"
 import { RecordMemo, splitCommas } from "../../src/services/policy/Predicates.js"
 import { evaluate, rulesFor } from "../../src/services/policy/PolicySet.js"
-import { isEntityAttribute } from "../../src/services/policy/EntityScope.js"
+import { attributeScope } from "../../src/services/policy/EntityScope.js"
 import { bash, compiled, fe, ff, file, holds, ke, matchNames, nf, nodeApp, OP, pe, proc, python } from "./fixtures.js"
 
 const rule = (name: string, condition: string, extra = "") => `- rule: ${name}\n  desc: d\n  condition: ${condition}\n${extra}`
@@ -238,6 +238,18 @@ describe("per-process results (EntityScope, StraightLine)", () => {
     expect(matchNames(rules, pe(onPython()))).toEqual(["not root"])
   })
 
+  it("a file's records: its path is the same, the operation is not; a File record sent again is seen at once", () => {
+    const set = compiled(rule("etc write", "(sf.file.path startswith /etc or sf.file.name = passwd) and sf.opflags in (WRITE)"))
+    const passwd = file("/etc/passwd")
+    const write = (f: ReturnType<typeof file>) => ff(onPython({ file: f, opFlags: OP.WRITE_SEND }))
+    expect(matchNames(set, write(passwd))).toEqual(["etc write"])
+    expect(matchNames(set, ff(onPython({ file: passwd, opFlags: OP.READ_RECV })))).toEqual([])
+    expect(matchNames(set, write(passwd))).toEqual(["etc write"])
+    expect(matchNames(set, write(file("/tmp/x")))).toEqual([])
+    expect(matchNames(set, write(file("/tmp/passwd")))).toEqual(["etc write"])
+    expect(matchNames(set, ff(onPython({ file: undefined, opFlags: OP.WRITE_SEND })))).toEqual([])
+  })
+
   it("records without a process are evaluated as they are (uid 0 reads as root)", () => {
     const orphan = () => pe({ process: undefined, ptree: undefined })
     expect(matchNames(rules, orphan())).toEqual([])
@@ -245,9 +257,11 @@ describe("per-process results (EntityScope, StraightLine)", () => {
     expect(matchNames(rules, orphan())).toEqual([])
   })
 
-  it("which attributes are per process", () => {
-    const scoped = (name: string) => isEntityAttribute(attributeTable.get(name)!)
-    expect(["sf.proc.name", "sf.proc.aname", "sf.pproc.exe", "sf.container.name", "sf.pod.name", "sf.proc.pid"].map(scoped)).toEqual([true, true, true, true, true, true])
-    expect(["sf.proc.tid", "sf.file.path", "sf.ts", "sf.opflags", "sf.net.dport", "sf.type"].map(scoped)).toEqual([false, false, false, false, false, false])
+  it("which attributes are per process, which per file", () => {
+    const scope = (name: string) => attributeScope(attributeTable.get(name)!)
+    expect(["sf.proc.name", "sf.proc.aname", "sf.pproc.exe", "sf.container.name", "sf.pod.name", "sf.proc.pid"].map(scope)).toEqual(Array(6).fill("process"))
+    expect(["sf.file.path", "sf.file.name", "sf.file.directory", "sf.file.type"].map(scope)).toEqual(Array(4).fill("file"))
+    const record = ["sf.proc.tid", "sf.file.openflags", "sf.file.fd", "sf.file.newpath", "sf.file.is_open_write", "sf.ts", "sf.opflags", "sf.net.dport", "sf.type"]
+    expect(record.map(scope)).toEqual(Array(record.length).fill("record"))
   })
 })

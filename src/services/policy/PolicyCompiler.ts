@@ -48,7 +48,7 @@ import { undefinedListWarning } from "./ListNameCheck.js"
 import { isNumericAttribute, nonNumericPart, relationalOperandProblem } from "./NumericOperands.js"
 import { opFlagsNameMasks, readsOnlyOpFlags, syscallMasks } from "./OperationIndex.js"
 import { type GraphTerm, PredicateGraph, type Term } from "./PredicateGraph.js"
-import { isEntityAttribute } from "./EntityScope.js"
+import { attributeScope, type EntityScope, joinScopes } from "./EntityScope.js"
 import { compareStr, goLower, hasSegment, parseGoInt, type Pred, RecordMemo, type StrOp } from "./Predicates.js"
 
 export const RECORD_TYPES: ReadonlyArray<RecordType> = ["PE", "FF", "FE", "NF", "KE"]
@@ -152,9 +152,9 @@ export interface CompileOutput {
 // Operands (§6.1–§6.3). Every dynamic side has a key naming what it computes, for sharing leaves.
 
 type StrSide = { readonly c: string } | { readonly slot: number }
-// `entity`: the value depends on the record's entities only (EntityScope.ts).
-type IntSide = { readonly c: bigint } | { readonly get: (r: FlatRecord) => bigint; readonly key: string; readonly entity: boolean }
-type ExistsSide = { readonly c: boolean } | { readonly get: (r: FlatRecord) => boolean; readonly key: string; readonly entity: boolean }
+// `scope`: what the value depends on (EntityScope.ts).
+type IntSide = { readonly c: bigint } | { readonly get: (r: FlatRecord) => bigint; readonly key: string; readonly scope: EntityScope }
+type ExistsSide = { readonly c: boolean } | { readonly get: (r: FlatRecord) => boolean; readonly key: string; readonly scope: EntityScope }
 
 interface Operand {
   readonly text: string
@@ -298,9 +298,9 @@ class Compiler {
   private readonly functionIds = new Map<unknown, number>()
   private readonly existsGetters = new Map<string, (r: FlatRecord) => boolean>()
 
-  /** Whether a string side depends on the record's entities only (a constant does on nothing). */
-  private entityStr(side: StrSide): boolean {
-    return "c" in side || this.memo.isEntity(side.slot)
+  /** What a string side depends on. */
+  private strScope(side: StrSide): EntityScope {
+    return "c" in side ? "constant" : this.memo.scopeOf(side.slot)
   }
   readonly errors: Array<Diagnostic> = []
   readonly warnings: Array<Diagnostic> = []
@@ -561,7 +561,7 @@ class Compiler {
         const x = this.operand(e.subject, c, scope, true).exists
         if ("c" in x) return x.c
         const get = x.get
-        return this.graph.leaf(`exists|${x.key}`, () => get, undefined, undefined, x.entity)
+        return this.graph.leaf(`exists|${x.key}`, () => get, undefined, undefined, x.scope)
       }
       case "compare": {
         const l = this.operand(e.left, c, scope, true)
@@ -812,9 +812,9 @@ class Compiler {
       return (r: FlatRecord) => memo.str(side.slot, r)
     })
     const key = `${compose.name}|${JSON.stringify(sep)}|${JSON.stringify(g ?? null)}|${parts.map((p) => strKey(p.str)).join("|")}`
-    const entity = parts.every((p) => this.entityStr(p.str))
-    const slot = this.memo.slot(key, (r) => combine(getters.map((gt) => gt(r))), entity)
-    return { text, known: true, str: { slot }, int: { c: 0n }, exists: { get: (r) => memo.str(slot, r) !== "", key: `xs${slot}`, entity } }
+    const reads = parts.reduce<EntityScope>((sc, p) => joinScopes(sc, this.strScope(p.str)), "constant")
+    const slot = this.memo.slot(key, (r) => combine(getters.map((gt) => gt(r))), reads)
+    return { text, known: true, str: { slot }, int: { c: 0n }, exists: { get: (r) => memo.str(slot, r) !== "", key: `xs${slot}`, scope: reads } }
   }
 
   /** A field through Falco's transformers (innermost first): a new memo slot over the field's string. */
@@ -835,11 +835,11 @@ class Compiler {
     }
     const memo = this.memo
     const baseSlot = base.str.slot
-    const entity = memo.isEntity(baseSlot)
-    const slot = this.memo.slot(`transform|${ts.join(",")}|${baseSlot}`, (r) => f(memo.str(baseSlot, r)), entity)
-    const int: IntSide = isLen ? { get: (r) => BigInt(memo.str(slot, r)), key: `len${slot}`, entity } : { c: 0n }
+    const scope = memo.scopeOf(baseSlot)
+    const slot = this.memo.slot(`transform|${ts.join(",")}|${baseSlot}`, (r) => f(memo.str(baseSlot, r)), scope)
+    const int: IntSide = isLen ? { get: (r) => BigInt(memo.str(slot, r)), key: `len${slot}`, scope } : { c: 0n }
     const existsGet = (r: FlatRecord) => memo.str(slot, r) !== ""
-    return { text, known: true, str: { slot }, int, exists: { get: existsGet, key: `xs${slot}`, entity } }
+    return { text, known: true, str: { slot }, int, exists: { get: existsGet, key: `xs${slot}`, scope } }
   }
 
   /** Falco's `glob`, `iglob`, `regex`, `bcontains`, `bstartswith` against a literal (any comma segment). */
@@ -857,22 +857,22 @@ class Compiler {
     if ("c" in l.str) return any(l.str.c)
     const memo = this.memo
     const slot = l.str.slot
-    return this.graph.leaf(`${op}|${strKey(l.str)}|${JSON.stringify(r.str.c)}`, () => byValue(memo, slot, any), undefined, undefined, memo.isEntity(slot))
+    return this.graph.leaf(`${op}|${strKey(l.str)}|${JSON.stringify(r.str.c)}`, () => byValue(memo, slot, any), undefined, undefined, memo.scopeOf(slot))
   }
 
   private attributeOperand(text: string, scope: Scope): Operand {
     const def = scope.falco === true ? falcoOrAttribute(text) : attributeTable.get(text)
     if (def !== undefined) {
       const t = scope.type
-      const entity = isEntityAttribute(def)
-      const slot = this.memo.slot(def.str, def.str, entity) // aliases share their target's slot
+      const reads = attributeScope(def)
+      const slot = this.memo.slot(def.str, def.str, reads) // aliases share their target's slot
       // With the record type known, values that are the same on every record of that type fold.
       const strC = t === undefined ? undefined : constantOn(def.str, t)
       const str: StrSide = strC !== undefined ? { c: strC.value } : { slot }
       let int: IntSide = { c: parseGoInt(text) }
       if (def.int !== undefined) {
         const intC = t === undefined ? undefined : constantOn(def.int, t)
-        int = intC !== undefined ? { c: intC.value } : { get: def.int, key: `g${this.fnKey(def.int)}`, entity }
+        int = intC !== undefined ? { c: intC.value } : { get: def.int, key: `g${this.fnKey(def.int)}`, scope: reads }
       }
       let exists = this.existsSide(def, slot)
       if (t !== undefined) {
@@ -894,8 +894,8 @@ class Compiler {
         if (baseC !== undefined) {
           return { text, known: true, str: { c: lookup(baseC.value) }, int: { c: parseGoInt(text) }, exists: { c: true } }
         }
-        const entity = isEntityAttribute(base)
-        const baseSlot = this.memo.slot(base.str, base.str, entity)
+        const reads = attributeScope(base)
+        const baseSlot = this.memo.slot(base.str, base.str, reads)
         const memo = this.memo
         const getter =
           stringValued && path !== ""
@@ -905,7 +905,7 @@ class Compiler {
               }
             : (r: FlatRecord) => memo.str(baseSlot, r)
         // MapInt and exists see the operand text (a literal): `x[path] > 1` compares 0, `x[path] exists` is true.
-        const slot = this.memo.slot(`[path]${base.name}[${path}]`, getter, entity)
+        const slot = this.memo.slot(`[path]${base.name}[${path}]`, getter, reads)
         return { text, known: true, str: { slot }, int: { c: parseGoInt(text) }, exists: { c: true } }
       }
     }
@@ -929,7 +929,7 @@ class Compiler {
       }
       this.existsGetters.set(key, get)
     }
-    return { get, key, entity: isEntityAttribute(def) }
+    return { get, key, scope: attributeScope(def) }
   }
 
   // -- numeric operands (NumericOperands.ts) -------------------------------------------------------
@@ -979,8 +979,8 @@ class Compiler {
         if ("c" in l.int && "c" in r.int) return relationalConst(op, l.int.c, r.int.c)
         const li = l.int
         const ri = r.int
-        const entity = ("c" in li || li.entity) && ("c" in ri || ri.entity)
-        return this.graph.leaf(`${op}|${intKey(li)}|${intKey(ri)}`, () => relational(op, li, ri), undefined, undefined, entity)
+        const scope = joinScopes("c" in li ? "constant" : li.scope, "c" in ri ? "constant" : ri.scope)
+        return this.graph.leaf(`${op}|${intKey(li)}|${intKey(ri)}`, () => relational(op, li, ri), undefined, undefined, scope)
       }
       case "!=":
         return this.graph.not(this.strCompare("=", l.str, r.str))
@@ -997,8 +997,8 @@ class Compiler {
     // index); other equalities are looked up by value in the straight-line code.
     const equals = op === "=" && "slot" in l && "c" in r ? { slot: l.slot, values: Array.from(new Set(r.c.split(","))) } : undefined
     const flags = equals !== undefined && readsOnlyOpFlags(this.memo.getter(equals.slot)) ? opFlagsNameMasks(equals.values) : undefined
-    const entity = this.entityStr(l) && this.entityStr(r)
-    return this.graph.leaf(`${op}|${strKey(l)}|${strKey(r)}`, () => strPredicate(this.memo, op, l, r), flags, flags === undefined ? equals : undefined, entity)
+    const scope = joinScopes(this.strScope(l), this.strScope(r))
+    return this.graph.leaf(`${op}|${strKey(l)}|${strKey(r)}`, () => strPredicate(this.memo, op, l, r), flags, flags === undefined ? equals : undefined, scope)
   }
 
   // -- in / pmatch (§5.2, §6.4) -------------------------------------------------------------------
@@ -1116,7 +1116,7 @@ class Compiler {
         })
       }
       return byValue(memo, slot, multiContains(segs))
-    }, undefined, undefined, memo.isEntity(slot))
+    }, undefined, undefined, memo.scopeOf(slot))
   }
 }
 

@@ -11,6 +11,7 @@
  * Terms are `true`/`false` (folded at compile time) or nodes.
  */
 import type { FlatRecord, RecordType } from "../../domain/flatRecord.js"
+import type { EntityScope } from "./EntityScope.js"
 import type { FlagMasks } from "./OperationIndex.js"
 import { alwaysFalse, alwaysTrue, andAll, orAny, type Pred, type RecordMemo } from "./Predicates.js"
 
@@ -32,8 +33,8 @@ export interface Leaf extends NodeBase {
   readonly flags: FlagMasks | undefined
   /** Set when the leaf is an equality against constants (StraightLine looks such leaves up by value). */
   readonly equals: EqualityTest | undefined
-  /** The leaf reads the record's entities only (EntityScope.ts): StraightLine evaluates it once per process. */
-  readonly entity: boolean
+  /** What the leaf reads (EntityScope.ts): StraightLine evaluates it once per process or file when it can. */
+  readonly scope: EntityScope
   /** The leaf's own test (without the shared-result memo), once built. */
   test: Pred | undefined
 }
@@ -95,13 +96,13 @@ export class PredicateGraph {
   /**
    * A leaf test, identified by `key` (operator and operands); `build` runs once per distinct key.
    * `flags`: the leaf is decided by the record's operation flags; `equals`: it is an equality against
-   * constants; `entity`: it reads the record's entities only (all the same for every leaf of this key).
+   * constants; `scope`: what it reads (all the same for every leaf of this key).
    */
-  leaf(key: string, build: () => Pred, flags?: FlagMasks, equals?: EqualityTest, entity = false): Node {
+  leaf(key: string, build: () => Pred, flags?: FlagMasks, equals?: EqualityTest, scope: EntityScope = "record"): Node {
     const k = `L${key}`
     let n = this.nodes.get(k)
     if (n === undefined) {
-      n = { kind: "leaf", id: this.nodes.size, refs: 0, fn: undefined, build, flags, equals, entity, test: undefined }
+      n = { kind: "leaf", id: this.nodes.size, refs: 0, fn: undefined, build, flags, equals, scope, test: undefined }
       this.nodes.set(k, n)
     }
     return n

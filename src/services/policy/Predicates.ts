@@ -4,6 +4,7 @@
  * Go `ParseInt` for relational coercion (Q8). Plain functions, no Effect: this is the hot path.
  */
 import type { FlatRecord } from "../../domain/flatRecord.js"
+import type { EntityScope } from "./EntityScope.js"
 
 /** A compiled condition. */
 export type Pred = (r: FlatRecord) => boolean
@@ -28,21 +29,20 @@ export class RecordMemo {
   private readonly lowVal: Array<string> = []
   private readonly segStamp: Array<number> = []
   private readonly segVal: Array<ReadonlyArray<string>> = []
-  private readonly entityScoped: Array<boolean> = []
+  private readonly scopes: Array<EntityScope> = []
   private readonly slots = new Map<unknown, number>()
 
   /**
    * The slot for `key` (an attribute's MapStr function, so aliases share a slot, or an operand's text),
-   * registering `getter` the first time. `entity`: the value depends on the record's entities only
-   * (EntityScope.ts).
+   * registering `getter` the first time. `scope`: what the value depends on (EntityScope.ts).
    */
-  slot(key: unknown, getter: (r: FlatRecord) => string, entity = false): number {
+  slot(key: unknown, getter: (r: FlatRecord) => string, scope: EntityScope = "record"): number {
     let s = this.slots.get(key)
     if (s === undefined) {
       s = this.getters.length
       this.slots.set(key, s)
       this.getters.push(getter)
-      this.entityScoped.push(entity)
+      this.scopes.push(scope)
       this.strStamp.push(0)
       this.strVal.push("")
       this.lowStamp.push(0)
@@ -59,9 +59,9 @@ export class RecordMemo {
     this.gen++
   }
 
-  /** Whether slot `s` depends on the record's entities only. */
-  isEntity(s: number): boolean {
-    return this.entityScoped[s]
+  /** What slot `s` depends on. */
+  scopeOf(s: number): EntityScope {
+    return this.scopes[s]
   }
 
   /** The string function of slot `s`. */

@@ -5,9 +5,10 @@
  * leaf is a call to one known closure, a node used more than once is a function of its own computed
  * at most once per record, and equalities against constants on one attribute (`proc.name = x`,
  * `proc.name in (…)` in many rules) are decided together by one lookup of the record's value. A
- * sub-condition that reads the record's entities only (EntityScope.ts: process, ancestry, container,
- * pod) is evaluated once per process and kept with it (`EntityValues`), until a record of that process
- * comes with other entity objects (an exec's new Process record, a container re-sent). The
+ * sub-condition that reads the record's process entities only (EntityScope.ts: process, ancestry,
+ * container, pod) is evaluated once per process and kept with it (`ProcessValues`), until a record of that
+ * process comes with other entity objects (an exec's new Process record, a container re-sent); one that
+ * reads only the record's file (its path and names) once per file object. The
  * operation index (PolicySet.ts) passes, per record, which conditions its
  * bucket holds (`active`): the others are skipped with one array read. Evaluation order within a
  * condition is the closures' (left to right, short-circuit), and conditions are pure, so the results are
@@ -17,7 +18,8 @@
  * (not per bucket) keeps the code to compile and warm up small.
  */
 import type { FlatRecord } from "../../domain/flatRecord.js"
-import type { Container, Pod, Process } from "../../domain/sysflow.js"
+import type { Container, File, Pod, Process } from "../../domain/sysflow.js"
+import { type EntityScope, joinScopes } from "./EntityScope.js"
 import type { GraphTerm, Node } from "./PredicateGraph.js"
 import type { Pred, RecordMemo } from "./Predicates.js"
 
@@ -67,26 +69,44 @@ const markAll = (ids: Int32Array | undefined, gen: number, marks: Float64Array):
 }
 
 /**
- * The entity-scoped results of one process's records: per cached sub-condition 0 (not computed yet),
- * 1 (false) or 2 (true), valid for the entity objects they were computed with.
+ * The results of a process's (or file's) cached sub-conditions: per sub-condition 0 (not computed yet),
+ * 1 (false) or 2 (true). A process's are valid for the entity objects they were computed with.
  */
 interface EntityValues {
-  readonly ptree: FlatRecord["ptree"]
-  readonly container: Container | undefined
-  readonly pod: Pod | undefined
   readonly v: Uint8Array
 }
 
-/** The entity values of a record's process (made on its first record), or undefined without a process. */
-const entityValues = (size: number) => {
-  const byProcess = new WeakMap<Process, EntityValues>()
-  return (r: FlatRecord): EntityValues | undefined => {
+interface ProcessValues extends EntityValues {
+  readonly ptree: FlatRecord["ptree"]
+  readonly container: Container | undefined
+  readonly pod: Pod | undefined
+}
+
+/** The values of a record's process (made on its first record), or undefined without a process. */
+const processValues = (size: number) => {
+  const byProcess = new WeakMap<Process, ProcessValues>()
+  return (r: FlatRecord): ProcessValues | undefined => {
     const p = r.process
     if (p === undefined) return undefined
     let e = byProcess.get(p)
     if (e === undefined || e.ptree !== r.ptree || e.container !== r.container || e.pod !== r.pod) {
       e = { ptree: r.ptree, container: r.container, pod: r.pod, v: new Uint8Array(size) }
       byProcess.set(p, e)
+    }
+    return e
+  }
+}
+
+/** The values of a record's file, or undefined without one. */
+const fileValues = (size: number) => {
+  const byFile = new WeakMap<File, EntityValues>()
+  return (r: FlatRecord): EntityValues | undefined => {
+    const f = r.file
+    if (f === undefined) return undefined
+    let e = byFile.get(f)
+    if (e === undefined) {
+      e = { v: new Uint8Array(size) }
+      byFile.set(f, e)
     }
     return e
   }
@@ -164,37 +184,42 @@ export const compileType = <T>(filters: ReadonlyArray<IndexedCondition>, rules: 
   // Shared nodes, and nodes nested deeper than MAX_INLINE_DEPTH in an expression, get a function each.
   const functions: Array<string> = []
 
-  // Nodes over the record's entities only (all their leaves are), outermost first: cached per process.
-  const entityScoped = new Map<Node, boolean>()
-  const isEntity = (n: Node): boolean => {
-    let e = entityScoped.get(n)
-    if (e === undefined) {
-      e = n.kind === "leaf" ? n.entity : n.kind === "not" ? isEntity(n.child) : n.children.every(isEntity)
-      entityScoped.set(n, e)
+  // Nodes over one entity only (all their leaves read the process's, or the file's), outermost first:
+  // cached per process or per file.
+  const scopes = new Map<Node, EntityScope>()
+  const scopeOf = (n: Node): EntityScope => {
+    let sc = scopes.get(n)
+    if (sc === undefined) {
+      sc = n.kind === "leaf" ? n.scope : n.kind === "not" ? scopeOf(n.child) : n.children.reduce<EntityScope>((a, c) => joinScopes(a, scopeOf(c)), "constant")
+      scopes.set(n, sc)
     }
-    return e
+    return sc
   }
   const cachedFns = new Map<Node, string>()
-  let cachedCount = 0
-  const cached = (n: Node): string => {
+  const cachedCount = { process: 0, file: 0 }
+  const cached = (n: Node, scope: "process" | "file"): string => {
     let name = cachedFns.get(n)
     if (name === undefined) {
-      const i = cachedCount++
-      name = `c${i}`
+      const i = cachedCount[scope]++
+      name = `${scope === "process" ? "cp" : "cf"}${i}`
       cachedFns.set(n, name)
       const at = functions.length
       functions.push("") // reserved: the body may declare other functions first
       const inner = expr(n, 0, true)
       functions[at] =
-        `const ${name} = (r) => {\n  const e = entity(r);\n  if (e === undefined) return ${inner};\n  const v = e.v[${i}];\n  if (v !== 0) return v === 2;\n` +
-        `  const x = ${inner};\n  e.v[${i}] = x ? 2 : 1;\n  return x;\n};`
+        `const ${name} = (r) => {\n  const e = ${scope === "process" ? "processEntity" : "fileEntity"}(r);\n  if (e === undefined) return ${inner};\n` +
+        `  const v = e.v[${i}];\n  if (v !== 0) return v === 2;\n  const x = ${inner};\n  e.v[${i}] = x ? 2 : 1;\n  return x;\n};`
     }
     return `${name}(r)`
   }
 
   const expr = (n: Node, depth: number, inEntity = false): string => {
-    // An equality looked up by value costs no more than the cache would.
-    if (!inEntity && isEntity(n) && !lookedUp.has(n)) return cached(n)
+    // Under a cached node every node has its scope, so nothing there is cached again. An equality looked
+    // up by value costs no more than the cache would.
+    if (!inEntity && !lookedUp.has(n)) {
+      const scope = scopeOf(n)
+      if (scope === "process" || scope === "file") return cached(n, scope)
+    }
     const s = shapes.get(n)!
     if (s.refs === 1 && depth < MAX_INLINE_DEPTH) return body(s, depth, inEntity)
     if (s.fn === undefined) {
@@ -247,9 +272,10 @@ export const compileType = <T>(filters: ReadonlyArray<IndexedCondition>, rules: 
     `let gen = 0;`,
     // Per looked-up equality: the generation of the last record it held for.
     `const marks = new Float64Array(${marks});`,
-    // The entity values of the current record (looked up on first use).
-    `let entityGen = 0, entityNow;`,
-    `const entity = (r) => {\n  if (entityGen !== gen) {\n    entityGen = gen;\n    entityNow = entityOf(r);\n  }\n  return entityNow;\n};`,
+    // The current record's process and file values (looked up on first use).
+    `let processGen = 0, processNow, fileGen = 0, fileNow;`,
+    `const processEntity = (r) => {\n  if (processGen !== gen) {\n    processGen = gen;\n    processNow = processOf(r);\n  }\n  return processNow;\n};`,
+    `const fileEntity = (r) => {\n  if (fileGen !== gen) {\n    fileGen = gen;\n    fileNow = fileOf(r);\n  }\n  return fileNow;\n};`,
     ...lookups,
     ...functions,
     ...groups,
@@ -260,5 +286,10 @@ export const compileType = <T>(filters: ReadonlyArray<IndexedCondition>, rules: 
     `  return o;`,
     `};`
   ].join("\n")
-  return new Function("constants", "DROPPED", "entityOf", source)(constants, DROPPED, entityValues(cachedCount)) as TypeFunction<T>
+  return new Function("constants", "DROPPED", "processOf", "fileOf", source)(
+    constants,
+    DROPPED,
+    processValues(cachedCount.process),
+    fileValues(cachedCount.file)
+  ) as TypeFunction<T>
 }

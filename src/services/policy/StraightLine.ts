@@ -82,35 +82,43 @@ interface ProcessValues extends EntityValues {
   readonly pod: Pod | undefined
 }
 
-/** The values of a record's process (made on its first record), or undefined without a process. */
-const processValues = (size: number) => {
-  const byProcess = new WeakMap<Process, ProcessValues>()
-  return (r: FlatRecord): ProcessValues | undefined => {
-    const p = r.process
-    if (p === undefined) return undefined
-    let e = byProcess.get(p)
-    if (e === undefined || e.ptree !== r.ptree || e.container !== r.container || e.pod !== r.pod) {
-      e = { ptree: r.ptree, container: r.container, pod: r.pod, v: new Uint8Array(size) }
-      byProcess.set(p, e)
+/**
+ * The values of a record's `keyOf` entity (made on its first record, and again when `current` says the
+ * record comes with other objects), or undefined when the record has no such entity.
+ */
+const valuesBy = <K extends object, V extends EntityValues>(
+  keyOf: (r: FlatRecord) => K | undefined,
+  make: (r: FlatRecord) => V,
+  current: (e: V, r: FlatRecord) => boolean
+) => {
+  const byKey = new WeakMap<K, V>()
+  return (r: FlatRecord): V | undefined => {
+    const k = keyOf(r)
+    if (k === undefined) return undefined
+    let e = byKey.get(k)
+    if (e === undefined || !current(e, r)) {
+      e = make(r)
+      byKey.set(k, e)
     }
     return e
   }
 }
 
-/** The values of a record's file, or undefined without one. */
-const fileValues = (size: number) => {
-  const byFile = new WeakMap<File, EntityValues>()
-  return (r: FlatRecord): EntityValues | undefined => {
-    const f = r.file
-    if (f === undefined) return undefined
-    let e = byFile.get(f)
-    if (e === undefined) {
-      e = { v: new Uint8Array(size) }
-      byFile.set(f, e)
-    }
-    return e
-  }
-}
+/** A process's values hold while its records come with the same ancestry, container and pod. */
+const processValues = (size: number) =>
+  valuesBy<Process, ProcessValues>(
+    (r) => r.process,
+    (r) => ({ ptree: r.ptree, container: r.container, pod: r.pod, v: new Uint8Array(size) }),
+    (e, r) => e.ptree === r.ptree && e.container === r.container && e.pod === r.pod
+  )
+
+/** A file's values hold for its File object. */
+const fileValues = (size: number) =>
+  valuesBy<File, EntityValues>(
+    (r) => r.file,
+    () => ({ v: new Uint8Array(size) }),
+    () => true
+  )
 
 interface Shape {
   readonly node: Node

@@ -215,8 +215,8 @@ export const compileType = <T>(filters: ReadonlyArray<IndexedCondition>, rules: 
       functions.push("") // reserved: the body may declare other functions first
       const inner = expr(n, 0, true)
       functions[at] =
-        `const ${name} = (r) => {\n  const e = ${scope === "process" ? "processEntity" : "fileEntity"}(r);\n  if (e === undefined) return ${inner};\n` +
-        `  const v = e.v[${i}];\n  if (v !== 0) return v === 2;\n  const x = ${inner};\n  e.v[${i}] = x ? 2 : 1;\n  return x;\n};`
+        `const ${name} = (r) => {\n  const e = ${scope === "process" ? "processEntity" : "fileEntity"}(r);\n  const v = e === undefined ? 0 : e.v[${i}];\n` +
+        `  if (v !== 0) return v === 2;\n  const x = ${inner};\n  if (e !== undefined) e.v[${i}] = x ? 2 : 1;\n  return x;\n};`
     }
     return `${name}(r)`
   }

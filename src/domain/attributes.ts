@@ -7,7 +7,7 @@
  * policy engine with the reference's MapStr/MapInt semantics. Records are modelled by type (Q12): a
  * field the record's type does not carry reads as zero. Plain functions, no Effect: this is the hot path.
  */
-import { base, dir, isSpace, parseSymPath } from "./goPath.js"
+import { base, dir, isSpace, parseSymPath, type SymPath } from "./goPath.js"
 import { ipv4, ipv4FromLong } from "./ipv4.js"
 import { isOpenRead, isOpenWrite, openFlagNames } from "./openFlags.js"
 import { opFlagNames, opFlagsStr } from "./opFlags.js"
@@ -159,16 +159,48 @@ const ancestry = (r: FlatRecord): Ancestry => {
   return v
 }
 
-/** Derived strings of one file: socket-path parsing, Go Base/Dir, hex OID, type character. */
-interface FileInfo {
-  /** The (whitespace-trimmed) raw path, quote-trimmed: JSON `newpath` (data-model §3.5). */
-  readonly rawPath: string
-  readonly path: string
-  readonly symlink: string
-  readonly name: string
-  readonly directory: string
-  readonly oid: string
-  readonly type: string
+/**
+ * Derived strings of one file (socket-path parsing, Go Base/Dir, type character), each made when first
+ * read: a rule set usually reads the path alone, and a File object serves few records.
+ */
+class FileInfo {
+  private sym: SymPath | undefined
+  private rawPathStr: string | undefined
+  private pathStr: string | undefined
+  private symlinkStr: string | undefined
+  private nameStr: string | undefined
+  private directoryStr: string | undefined
+  private typeStr: string | undefined
+
+  /** `raw`: the whitespace-trimmed path. */
+  constructor(
+    private readonly raw: string,
+    readonly oid: string,
+    private readonly restype: number
+  ) {}
+
+  private get symPath(): SymPath {
+    return (this.sym ??= parseSymPath(this.raw))
+  }
+  /** The raw path, quote-trimmed: JSON `newpath` (data-model §3.5). */
+  get rawPath(): string {
+    return (this.rawPathStr ??= trimBoundingQuotes(this.raw))
+  }
+  get path(): string {
+    return (this.pathStr ??= trimBoundingQuotes(this.symPath.path))
+  }
+  get symlink(): string {
+    return (this.symlinkStr ??= trimBoundingQuotes(this.symPath.symlink))
+  }
+  get name(): string {
+    return (this.nameStr ??= trimBoundingQuotes(base(this.raw)))
+  }
+  get directory(): string {
+    return (this.directoryStr ??= trimBoundingQuotes(dir(this.symPath.path)))
+  }
+  get type(): string {
+    return (this.typeStr ??= trimBoundingQuotes(runeString(this.restype)))
+  }
 }
 
 const fileInfos = new WeakMap<File, FileInfo>()
@@ -179,17 +211,7 @@ const fileInfo = (f: File): FileInfo => {
   if (f === lastFile) return lastFileInfo as FileInfo
   let v = fileInfos.get(f)
   if (v === undefined) {
-    const raw = trimSpace(f.path)
-    const sp = parseSymPath(raw)
-    v = {
-      rawPath: trimBoundingQuotes(raw),
-      path: trimBoundingQuotes(sp.path),
-      symlink: trimBoundingQuotes(sp.symlink),
-      name: trimBoundingQuotes(base(raw)),
-      directory: trimBoundingQuotes(dir(sp.path)),
-      oid: f.oid,
-      type: trimBoundingQuotes(runeString(f.restype))
-    }
+    v = new FileInfo(trimSpace(f.path), f.oid, f.restype)
     fileInfos.set(f, v)
   }
   lastFile = f
@@ -198,15 +220,7 @@ const fileInfo = (f: File): FileInfo => {
 }
 
 /** A missing file: path `""`, so name and directory are `"."`, type is the NUL character. */
-const noFile: FileInfo = {
-  rawPath: "",
-  path: "",
-  symlink: "",
-  name: ".",
-  directory: ".",
-  oid: "",
-  type: "\u0000"
-}
+const noFile = new FileInfo("", "", 0)
 
 /** Pod values rendered once per pod object. */
 interface PodInfo {

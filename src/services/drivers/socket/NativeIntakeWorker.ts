@@ -169,7 +169,11 @@ export function nativeIntakeWorkerMain(makeHandOver: typeof intakeHandOver): voi
     const revents = new Int32Array(capacity)
     const polled: Conn[] = []
     while (Atomics.load(flow, STOP) === 0) {
-      if (h.driverHolds()) pace()
+      if (h.driverHolds()) {
+        pace()
+        // pace() may have drained the eventfd of a stop's wake-up: look again before polling for up to a second.
+        if (Atomics.load(flow, STOP) !== 0) break
+      }
       let n = 0
       pollFds[n++] = data.wakeFd
       const listenerAt = listener >= 0 ? n : -1

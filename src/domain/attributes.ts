@@ -48,6 +48,27 @@ const runeString = (t: number): string =>
 // ---------------------------------------------------------------------------------------------------
 // Per-entity memos (entities are shared by every record that references them)
 
+/**
+ * `make(k)` once per object `k` (held weakly, so it goes with the object). The last one is also kept
+ * beside the map: a record's attributes ask for the same entity several times in a row.
+ */
+const perObject = <K extends object, V>(make: (k: K) => V): ((k: K) => V) => {
+  const values = new WeakMap<K, V>()
+  let lastKey: K | undefined
+  let lastValue: V | undefined
+  return (k) => {
+    if (k === lastKey) return lastValue as V
+    let v = values.get(k)
+    if (v === undefined) {
+      v = make(k)
+      values.set(k, v)
+    }
+    lastKey = k
+    lastValue = v
+    return v
+  }
+}
+
 /** Derived strings of one process; `oid` is hashed lazily. */
 class ProcInfo {
   readonly exe: string
@@ -89,21 +110,7 @@ class ProcInfo {
  */
 export const zeroOid = "392abdfb220ee462"
 
-const procInfos = new WeakMap<Process, ProcInfo>()
-// The last one looked up: a record's attributes ask for the same process several times in a row.
-let lastProc: Process | undefined
-let lastProcInfo: ProcInfo | undefined
-const procInfo = (p: Process): ProcInfo => {
-  if (p === lastProc) return lastProcInfo as ProcInfo
-  let v = procInfos.get(p)
-  if (v === undefined) {
-    v = new ProcInfo(p)
-    procInfos.set(p, v)
-  }
-  lastProc = p
-  lastProcInfo = v
-  return v
-}
+const procInfo = perObject((p: Process) => new ProcInfo(p))
 
 /** Ancestry arrays over a ptree (index 0 = the process itself), JSON items and policy strings. */
 /**
@@ -147,16 +154,10 @@ class Ancestry {
 
 const noAncestry = new Ancestry([], [])
 
-const ancestries = new WeakMap<ReadonlyArray<Process>, Ancestry>()
+const ancestryOf = perObject((pt: ReadonlyArray<Process>) => new Ancestry(pt, pt.map(procInfo)))
 const ancestry = (r: FlatRecord): Ancestry => {
   const pt = r.ptree
-  if (pt === undefined || pt.length === 0) return noAncestry
-  let v = ancestries.get(pt)
-  if (v === undefined) {
-    v = new Ancestry(pt, pt.map(procInfo))
-    ancestries.set(pt, v)
-  }
-  return v
+  return pt === undefined || pt.length === 0 ? noAncestry : ancestryOf(pt)
 }
 
 /**
@@ -203,21 +204,7 @@ class FileInfo {
   }
 }
 
-const fileInfos = new WeakMap<File, FileInfo>()
-// The last one looked up, as for processes.
-let lastFile: File | undefined
-let lastFileInfo: FileInfo | undefined
-const fileInfo = (f: File): FileInfo => {
-  if (f === lastFile) return lastFileInfo as FileInfo
-  let v = fileInfos.get(f)
-  if (v === undefined) {
-    v = new FileInfo(trimSpace(f.path), f.oid, f.restype)
-    fileInfos.set(f, v)
-  }
-  lastFile = f
-  lastFileInfo = v
-  return v
-}
+const fileInfo = perObject((f: File) => new FileInfo(trimSpace(f.path), f.oid, f.restype))
 
 /** A missing file: path `""`, so name and directory are `"."`, type is the NUL character. */
 const noFile = new FileInfo("", "", 0)
@@ -235,27 +222,20 @@ interface PodInfo {
   readonly servicesJson: string
 }
 
-const podInfos = new WeakMap<Pod, PodInfo>()
-const podInfo = (p: Pod): PodInfo => {
-  let v = podInfos.get(p)
-  if (v === undefined) {
-    const hostip = p.hostIP.map(ipv4FromLong)
-    const internalip = p.internalIP.map(ipv4FromLong)
-    v = {
-      name: trimBoundingQuotes(trimSpace(p.name)),
-      nodename: trimBoundingQuotes(trimSpace(p.nodeName)),
-      namespace: trimBoundingQuotes(trimSpace(p.namespace)),
-      hostip,
-      internalip,
-      hostipJson: trimBoundingQuotes(jsonStringArray(hostip)),
-      internalipJson: trimBoundingQuotes(jsonStringArray(internalip)),
-      servicesJson: trimBoundingQuotes(servicesJson(p.services))
-    }
-    podInfos.set(p, v)
+const podInfo = perObject((p: Pod): PodInfo => {
+  const hostip = p.hostIP.map(ipv4FromLong)
+  const internalip = p.internalIP.map(ipv4FromLong)
+  return {
+    name: trimBoundingQuotes(trimSpace(p.name)),
+    nodename: trimBoundingQuotes(trimSpace(p.nodeName)),
+    namespace: trimBoundingQuotes(trimSpace(p.namespace)),
+    hostip,
+    internalip,
+    hostipJson: trimBoundingQuotes(jsonStringArray(hostip)),
+    internalipJson: trimBoundingQuotes(jsonStringArray(internalip)),
+    servicesJson: trimBoundingQuotes(servicesJson(p.services))
   }
-  return v
-}
-
+})
 
 /** Go `json.Marshal` of the services (struct field order and names of sf-apis `Service`/`Port`). */
 const servicesJson = (services: ReadonlyArray<Service>): string =>
@@ -603,15 +583,7 @@ const boolDef = (name: string, get: (r: FlatRecord) => boolean): AttributeDef<"b
 })
 
 /** A shared (memoised) list joined with `,`, memoised on the list itself: per distinct list, not per record. */
-const joinedLists = new WeakMap<ReadonlyArray<string>, string>()
-const joinedList = (list: ReadonlyArray<string>): string => {
-  let s = joinedLists.get(list)
-  if (s === undefined) {
-    s = list.join(",")
-    joinedLists.set(list, s)
-  }
-  return s
-}
+const joinedList = perObject((list: ReadonlyArray<string>) => list.join(","))
 
 const stringsDef = (
   name: string,

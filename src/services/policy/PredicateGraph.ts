@@ -158,27 +158,21 @@ export class PredicateGraph {
         break
       }
       case "and":
-        v = TRUE
+      case "or": {
+        // A child with the junction's absorbing value (false for `and`, true for `or`) decides it; else
+        // it is the identity value unless some child is unknown.
+        const absorbing = n.kind === "and" ? FALSE : TRUE
+        v = n.kind === "and" ? TRUE : FALSE
         for (const c of n.children) {
           const x = this.truthOn(c, type, opFlags, seen)
-          if (x === FALSE) {
-            v = FALSE
+          if (x === absorbing) {
+            v = absorbing
             break
           }
           if (x === UNKNOWN) v = UNKNOWN
         }
         break
-      case "or":
-        v = FALSE
-        for (const c of n.children) {
-          const x = this.truthOn(c, type, opFlags, seen)
-          if (x === TRUE) {
-            v = TRUE
-            break
-          }
-          if (x === UNKNOWN) v = UNKNOWN
-        }
-        break
+      }
     }
     seen.set(n, v)
     return v

@@ -26,8 +26,6 @@ interface ProcEntry {
   children: number
   /** Trace time of the exit (ns), once seen. */
   exitTs: bigint | undefined
-  /** The exit's time to live has passed: the entry goes when its last child does. */
-  expired: boolean
 }
 
 export class EntityCache {
@@ -78,7 +76,7 @@ export class EntityCache {
     if (entry === undefined) {
       const parent = p.poid === null ? undefined : this.procs.get(p.poid.hpid)?.get(p.poid.createTS)
       if (parent !== undefined) parent.children++
-      entry = { oid: p.oid, slots: [undefined, undefined, undefined], ptree: undefined, parent, children: 0, exitTs: undefined, expired: false }
+      entry = { oid: p.oid, slots: [undefined, undefined, undefined], ptree: undefined, parent, children: 0, exitTs: undefined }
       byTs.set(p.oid.createTS, entry)
     }
     entry.slots[STATE_SLOT[p.state] ?? 0] = p
@@ -100,11 +98,7 @@ export class EntityCache {
     if (exited.length === 0) return
     const before = this.lastExit - this.exitTtl
     let i = this.exitedFrom
-    while (i < exited.length && (exited[i].exitTs as bigint) <= before) {
-      const entry = exited[i++]
-      entry.expired = true
-      if (entry.children === 0) this.forget(entry)
-    }
+    while (i < exited.length && (exited[i].exitTs as bigint) <= before) this.forget(exited[i++], before)
     if (i === exited.length) {
       this.exited = []
       i = 0
@@ -115,9 +109,12 @@ export class EntityCache {
     this.exitedFrom = i
   }
 
-  /** Drops an expired entry without children, then its parent if that was its last child and expired too. */
-  private forget(entry: ProcEntry): void {
-    for (let e: ProcEntry | undefined = entry; e !== undefined && e.expired && e.children === 0; e = e.parent) {
+  /**
+   * Drops an entry whose exit is at or `before` and that has no cached children, then its parent if that
+   * was its last child and its exit is as old (an entry with children goes with its last child).
+   */
+  private forget(entry: ProcEntry, before: bigint): void {
+    for (let e: ProcEntry | undefined = entry; e !== undefined && e.children === 0 && e.exitTs !== undefined && e.exitTs <= before; e = e.parent) {
       const byTs = this.procs.get(e.oid.hpid)
       if (byTs?.get(e.oid.createTS) !== e) return
       byTs.delete(e.oid.createTS)

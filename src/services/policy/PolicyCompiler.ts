@@ -929,7 +929,7 @@ class Compiler {
       }
       this.existsGetters.set(key, get)
     }
-    return { get, key, scope: attributeScope(def) }
+    return { get, key, scope: this.memo.scopeOf(slot) }
   }
 
   // -- numeric operands (NumericOperands.ts) -------------------------------------------------------

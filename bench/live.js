@@ -9,7 +9,10 @@
 //      is a small python3 collector with blocking sends when python3 is there, else node-unix-socket.
 //      Flat out the sender is faster than the processor, so it waits by design (backpressure);
 //   3. paced at an intake rate below that (python3 only), the same pipeline: how long the collector is
-//      blocked in send() when the processor keeps up (the longest send, and the sends over 10 ms).
+//      blocked in send() when the processor keeps up (the longest send, and the sends over 10 ms);
+//   4. the machine's floor for 1. (python3 only): the same sender, probes and timing against a minimal
+//      reader in python3 that does nothing but print each probe's line as it arrives. What 1. measures
+//      above that floor is the processor's; the floor is what this machine and this benchmark allow.
 //
 // It prints figures and judges nothing. Records are generated (no ../shared needed): a container, a few
 // processes, file and network flows, and probes: an exec of /tmp/sf-latency-probe whose pid is its
@@ -23,6 +26,7 @@
 //   LIVE_PROBES    probes per paced run (default 1000)
 //   LIVE_FLATOUT   datums of the flat-out run (default 1000000; 0 skips it)
 //   LIVE_INTAKE    datums/s of the paced intake run, for LIVE_SECONDS (default 100000; 0 skips it)
+//   LIVE_FLOOR     0 skips the floor runs (default: one per paced rate, when python3 is there)
 //   LIVE_NODE_OPTIONS  node options for the processor (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
 //   SF_SOCKET_READER   passed on to the processor: js measures the node-unix-socket reader (the fallback
 //                      when the native one is not built); each line names the reader that ran
@@ -109,18 +113,11 @@ const waitForSocket = async (p, logs) => {
   }
 }
 
-/** Starts the processor on a socket in a temporary directory; `onLine` sees each stdout line. */
-const startProcessor = async (exporter, onLine) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sflive-"))
-  const sock = path.join(dir, "sysflow.sock")
-  const child = spawn(process.execPath, [...(process.env.LIVE_NODE_OPTIONS ?? "").split(" ").filter(Boolean), path.join(root, "bin", "sfprocessor.js"), "-config", pipelineFile(dir, exporter), "-driver", "socket", sock], {
-    stdio: ["ignore", "pipe", "pipe"]
-  })
-  // Log lines (the Summary among them) go to stdout and stderr, alerts to stdout.
+/** Hands each JSON line of `stream` to `onLine` with the time it arrived; keeps the other lines (logs). */
+const readLines = (stream, onLine) => {
   let logs = ""
   let rest = ""
-  child.stderr.on("data", (d) => (logs += d))
-  child.stdout.on("data", (d) => {
+  stream.on("data", (d) => {
     const now = performance.now()
     const lines = (rest + d).split("\n")
     rest = lines.pop()
@@ -129,8 +126,23 @@ const startProcessor = async (exporter, onLine) => {
       else logs += `${line}\n`
     }
   })
+  return { logs: () => logs }
+}
+
+/** Starts the processor on a socket in a temporary directory; `onLine` sees each stdout line. */
+const startProcessor = async (exporter, onLine) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sflive-"))
+  const sock = path.join(dir, "sysflow.sock")
+  const child = spawn(process.execPath, [...(process.env.LIVE_NODE_OPTIONS ?? "").split(" ").filter(Boolean), path.join(root, "bin", "sfprocessor.js"), "-config", pipelineFile(dir, exporter), "-driver", "socket", sock], {
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  // Log lines (the Summary among them) go to stdout and stderr, alerts to stdout.
+  let stderr = ""
+  child.stderr.on("data", (d) => (stderr += d))
+  const stdout = readLines(child.stdout, onLine)
+  const logs = () => stderr + stdout.logs()
   const exited = new Promise((resolve) => child.on("exit", (code) => resolve(code)))
-  await waitForSocket(sock, () => logs)
+  await waitForSocket(sock, logs)
   const stop = async () => {
     // Peak RSS (the kernel's high-water mark) before the drain.
     const peakKiB = Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1])
@@ -141,11 +153,11 @@ const startProcessor = async (exporter, onLine) => {
     const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
     child.kill("SIGTERM")
     const code = await exited
-    const summary = /Summary: ([\d,]+) records read.*?([\d,]+) dropped, ([\d,]+) errors/.exec(logs)
+    const summary = /Summary: ([\d,]+) records read.*?([\d,]+) dropped, ([\d,]+) errors/.exec(logs())
     const num = (s) => Number(s.replace(/,/g, ""))
     fs.rmSync(dir, { recursive: true, force: true })
-    const reader = /native socket reader is not available|SF_SOCKET_READER=js/.test(logs) ? "node-unix-socket" : "native"
-    return { code, read: summary ? num(summary[1]) : NaN, dropped: summary ? num(summary[2]) : NaN, peakMiB: Math.round(peakKiB / 1024), cpuSeconds, reader, logs }
+    const reader = /native socket reader is not available|SF_SOCKET_READER=js/.test(logs()) ? "node-unix-socket" : "native"
+    return { code, read: summary ? num(summary[1]) : NaN, dropped: summary ? num(summary[2]) : NaN, peakMiB: Math.round(peakKiB / 1024), cpuSeconds, reader }
   }
   return { sock, dir, stop }
 }
@@ -161,11 +173,11 @@ const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q 
 const ms = (v) => (v === undefined ? "-" : v.toFixed(2))
 
 /** Paced at `rate` events/s for `seconds`: alert latency of the probes. */
-const paced = async (rate) => {
+const paced = async (rate, floor = false) => {
   const { packets, probes } = packetsFor(rate * seconds, Math.max(2, Math.round((rate * seconds) / probesPerRun)))
   const sentAt = new Map()
   const latencies = []
-  const proc = await startProcessor({ export: "terminal" }, (line, now) => {
+  const proc = await (floor ? startFloor(probes) : startProcessor)({ export: "terminal" }, (line, now) => {
     if (!line.includes("Latency probe")) return
     const pid = JSON.parse(line).proc.pid
     const t = sentAt.get(pid)
@@ -202,6 +214,46 @@ const paced = async (rate) => {
   const result = await proc.stop()
   latencies.sort((a, b) => a - b)
   return { rate, probes: probes.size, alerts: latencies.length, result, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: latencies.at(-1) }
+}
+
+/**
+ * The floor's reader: binds the socket, accepts one collector, and prints a probe's line (as the
+ * processor's alert would be, with its pid) as soon as the packet of its exec arrives, known by its
+ * position in the stream. `packets` maps those positions to pids.
+ */
+const ECHO_PY = `
+import json, os, socket, sys
+want = {int(a): int(b) for a, b in (line.split() for line in open(sys.argv[2]))}
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(sys.argv[1])
+s.listen(1)
+c, _ = s.accept()
+n = 0
+while True:
+    if not c.recv(65536):
+        break
+    pid = want.get(n)
+    if pid is not None:
+        os.write(1, (json.dumps({"rule": "Latency probe", "proc": {"pid": pid}}) + "\\n").encode())
+    n += 1
+`
+
+/** `startProcessor` for the floor: the python3 reader above, told where the probes' execs are. */
+const startFloor = (probes) => async (_exporter, onLine) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sflive-"))
+  const sock = path.join(dir, "floor.sock")
+  const index = path.join(dir, "probes")
+  fs.writeFileSync(index, [...probes].map(([pid, at]) => `${at} ${pid}\n`).join(""))
+  const child = spawn("python3", ["-c", ECHO_PY, sock, index], { stdio: ["ignore", "pipe", "inherit"] })
+  const lines = readLines(child.stdout, onLine)
+  const exited = new Promise((resolve) => child.on("exit", (code) => resolve(code)))
+  await waitForSocket(sock, lines.logs)
+  const stop = async () => {
+    const code = await exited // the sender's end of stream ends it
+    fs.rmSync(dir, { recursive: true, force: true })
+    return { code }
+  }
+  return { sock, dir, stop }
 }
 
 /**
@@ -248,6 +300,7 @@ print(json.dumps({"seconds": time.perf_counter() - t0, "longestMs": longest * 10
 s.close()
 `
 const hasPython = spawnSync("python3", ["-c", "import socket; socket.SOCK_SEQPACKET"]).status === 0
+const floorRuns = hasPython && process.env.LIVE_FLOOR !== "0"
 
 const sendWithPython = (sock, packets, rate = 0) => {
   const file = path.join(os.tmpdir(), `sflive-${process.pid}.packets`)
@@ -318,6 +371,13 @@ for (const rate of rates) {
       `(${r.alerts} of ${r.probes} probes alerted; ${r.result.read.toLocaleString("en-US")} records read, ${r.result.dropped} dropped, peak RSS ${r.result.peakMiB} MiB, ` +
       `reader ${r.result.reader}, exit ${r.result.code})`
   )
+  if (floorRuns) {
+    const f = await paced(rate, true)
+    console.log(
+      `  floor, the same at ${rate.toLocaleString("en-US")} ev/s to a python3 reader that only prints each probe: latency p50 ${ms(f.p50)} ms, p99 ${ms(f.p99)} ms, ` +
+        `max ${ms(f.max)} ms (${f.alerts} of ${f.probes} probes seen, exit ${f.result.code})`
+    )
+  }
 }
 if (flatOut > 0) {
   const r = await flat(flatOut)

@@ -461,11 +461,14 @@ const serve = (
     }
   })
 
-/** Waits until the intake changes after `since` (a packet, a connection, an end, a stop, a failure). */
+/**
+ * Waits until the intake changes after `since` (a packet, a connection, an end, a stop, a failure). No
+ * canceler: the loop that waits is never interrupted (it is forked uninterruptible), and an `Effect.async`
+ * with one leaves objects that outlive two scavenges on every wait (kernel/Channel.ts).
+ */
 const waitFor = (intake: Intake, since: number): Effect.Effect<void> =>
   Effect.async<void>((resume) => {
     intake.onWake(since, () => resume(Effect.void))
-    return Effect.sync(() => intake.clearWake())
   })
 
 export const socketDriver: DriverDefinition = {

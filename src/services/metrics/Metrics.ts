@@ -32,10 +32,28 @@ export const natsReceived = counter("sfprocessor_nats_received_messages_total", 
 export const natsInFlight = Metric.gauge("sfprocessor_nats_in_flight_messages", { description: "nats messages received and not yet acknowledged (driver) or published and not yet acknowledged by JetStream (exporter)" })
 export const queuedChunks = Metric.gauge("sfprocessor_channel_queued_chunks", { description: "chunks waiting in a pipeline channel" })
 
-/** Adds `n` to a counter with the given tags (no-op for 0). */
-export const add = (metric: Metric.Metric.Counter<number>, n: number, tags: Readonly<Record<string, string>> = {}): Effect.Effect<void> => {
-  if (n === 0) return Effect.void
-  let m = metric
-  for (const [k, v] of Object.entries(tags)) m = Metric.tagged(m, k, v)
-  return Metric.incrementBy(m, n)
+/**
+ * Each counter's tagged versions, made once per tag set: a tagged metric is a new key (a set of tags,
+ * hashed), which the policy stage would otherwise make for every rule that matched, on every chunk. The
+ * tag sets are few (rules with their priorities, transports, drivers).
+ */
+const taggedVersions = new WeakMap<Metric.Metric.Counter<number>, Map<string, Metric.Metric.Counter<number>>>()
+
+const withTags = (metric: Metric.Metric.Counter<number>, tags: Readonly<Record<string, string>>): Metric.Metric.Counter<number> => {
+  const entries = Object.entries(tags)
+  if (entries.length === 0) return metric
+  let versions = taggedVersions.get(metric)
+  if (versions === undefined) taggedVersions.set(metric, (versions = new Map()))
+  const key = JSON.stringify(entries)
+  let tagged = versions.get(key)
+  if (tagged === undefined) {
+    tagged = metric
+    for (const [k, v] of entries) tagged = Metric.tagged(tagged, k, v)
+    versions.set(key, tagged)
+  }
+  return tagged
 }
+
+/** Adds `n` to a counter with the given tags (no-op for 0). */
+export const add = (metric: Metric.Metric.Counter<number>, n: number, tags: Readonly<Record<string, string>> = {}): Effect.Effect<void> =>
+  n === 0 ? Effect.void : Metric.incrementBy(withTags(metric, tags), n)

@@ -32,7 +32,8 @@
 //                      when the native one is not built); each line names the reader that ran
 //
 // Each line also gives the processor's peak RSS; the flat-out line its CPU seconds (user + system, all
-// threads), which vary less than the rates on a shared machine.
+// threads), which vary less than the rates on a shared machine; a paced line the CPU per event over the
+// run's second half, on the main thread and on the others (reader thread, V8's GC and compiler threads).
 import { spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -143,14 +144,13 @@ const startProcessor = async (exporter, onLine) => {
   const logs = () => stderr + stdout.logs()
   const exited = new Promise((resolve) => child.on("exit", (code) => resolve(code)))
   await waitForSocket(sock, logs)
+  // CPU seconds of the processor so far (user + system): all its threads, and its main thread alone. On a
+  // shared machine the CPU per datum varies less than the rates do.
+  const cpu = () => ({ all: cpuSecondsOf(`/proc/${child.pid}/stat`), main: cpuSecondsOf(`/proc/${child.pid}/task/${child.pid}/stat`) })
   const stop = async () => {
     // Peak RSS (the kernel's high-water mark) before the drain.
     const peakKiB = Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1])
-    // CPU seconds of the processor so far (user + system, all threads): on a shared machine the CPU per
-    // datum varies less than the rates do.
-    const stat = fs.readFileSync(`/proc/${child.pid}/stat`, "utf8")
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ") // from field 3 (state): utime is 14, stime 15
-    const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+    const cpuSeconds = cpu().all
     child.kill("SIGTERM")
     const code = await exited
     const summary = /Summary: ([\d,]+) records read.*?([\d,]+) dropped, ([\d,]+) errors/.exec(logs())
@@ -159,7 +159,14 @@ const startProcessor = async (exporter, onLine) => {
     const reader = /native socket reader is not available|SF_SOCKET_READER=js/.test(logs()) ? "node-unix-socket" : "native"
     return { code, read: summary ? num(summary[1]) : NaN, dropped: summary ? num(summary[2]) : NaN, peakMiB: Math.round(peakKiB / 1024), cpuSeconds, reader }
   }
-  return { sock, dir, stop }
+  return { sock, dir, stop, cpu }
+}
+
+/** User + system CPU seconds in a /proc stat file (fields 14 and 15, counted after the command's parentheses). */
+const cpuSecondsOf = (file) => {
+  const stat = fs.readFileSync(file, "utf8")
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
 }
 
 const connect = (sock) =>
@@ -190,7 +197,9 @@ const paced = async (rate, floor = false) => {
   let i = 0
   while (i < packets.length && i < 4) socket.write(packets[i], 0, packets[i].length), i++
   const t0 = performance.now()
+  const events = rate * seconds
   let event = 0
+  let cpuBefore
   while (i < packets.length) {
     const due = t0 + event * interval
     const now = performance.now()
@@ -208,12 +217,18 @@ const paced = async (rate, floor = false) => {
     socket.write(packets[i], 0, packets[i].length)
     i++
     event++
+    if (event === events / 2) cpuBefore = proc.cpu?.()
   }
   await new Promise((r) => setTimeout(r, 500))
+  // CPU per event over the run's second half (past the start's compiling): what a quiet stream costs, one
+  // record per chunk (the main thread, and the others: the reader thread, V8's GC and compiler threads).
+  const cpuAfter = proc.cpu?.()
+  const perEvent = (k) => (cpuBefore === undefined ? NaN : ((cpuAfter[k] - cpuBefore[k]) * 1e6) / (events / 2))
+  const cpuPerEvent = { main: perEvent("main"), others: perEvent("all") - perEvent("main") }
   socket.end()
   const result = await proc.stop()
   latencies.sort((a, b) => a - b)
-  return { rate, probes: probes.size, alerts: latencies.length, result, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: latencies.at(-1) }
+  return { rate, probes: probes.size, alerts: latencies.length, result, cpuPerEvent, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: latencies.at(-1) }
 }
 
 /**
@@ -369,7 +384,7 @@ for (const rate of rates) {
   console.log(
     `paced ${rate.toLocaleString("en-US")} ev/s for ${seconds} s: alert latency p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms, max ${ms(r.max)} ms ` +
       `(${r.alerts} of ${r.probes} probes alerted; ${r.result.read.toLocaleString("en-US")} records read, ${r.result.dropped} dropped, peak RSS ${r.result.peakMiB} MiB, ` +
-      `reader ${r.result.reader}, exit ${r.result.code})`
+      `CPU per event (second half) ${Math.round(r.cpuPerEvent.main)} µs on the main thread and ${Math.round(r.cpuPerEvent.others)} µs on the others, reader ${r.result.reader}, exit ${r.result.code})`
   )
   if (floorRuns) {
     const f = await paced(rate, true)

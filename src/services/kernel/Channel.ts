@@ -71,13 +71,21 @@ const untilSent = <A>(ch: Channel<A>): Effect.Effect<void> =>
     else ch.state.waiting = resume
   })
 
+/** What `take` finds queued; while it finds nothing (`none`), waits for a send and takes again. */
+const takeQueued = <A, B>(ch: Channel<A>, take: Effect.Effect<B>, none: (b: B) => boolean): Effect.Effect<B> =>
+  Effect.flatMap(take, (b) => (none(b) ? Effect.zipRight(untilSent(ch), Effect.suspend(() => takeQueued(ch, take, none))) : Effect.succeed(b)))
+
+/** Queues an item (waiting while the channel is full), then wakes the reader. */
+const put = <A>(ch: Channel<A>, item: Item<A>): Effect.Effect<void> =>
+  Effect.zipRight(Queue.offer(ch.queue, item), Effect.sync(() => wakeReader(ch)))
+
 /** Sends a chunk, waiting while the channel is full. Empty chunks are not sent. */
 export const send = <A>(ch: Channel<A>, chunk: ReadonlyArray<A>): Effect.Effect<void> =>
   chunk.length === 0
     ? Effect.void
     : Effect.suspend(() => {
         ch.state.sent += chunk.length
-        return Effect.zipRight(Queue.offer(ch.queue, chunk), Effect.sync(() => wakeReader(ch)))
+        return put(ch, chunk)
       })
 
 /** Ends the stream: the reader drains what is queued, then stops. Closing twice is harmless. */
@@ -85,7 +93,7 @@ export const close = <A>(ch: Channel<A>): Effect.Effect<void> =>
   Effect.suspend(() => {
     if (ch.state.closed) return Effect.void
     ch.state.closed = true
-    return Effect.zipRight(Queue.offer(ch.queue, END), Effect.sync(() => wakeReader(ch)))
+    return put(ch, END)
   })
 
 /** The chunks of items up to the end mark (noting that the reader saw it). */
@@ -97,30 +105,28 @@ const beforeEnd = <A>(ch: Channel<A>, items: Chunk.Chunk<Item<A>>): Chunk.Chunk<
 }
 
 /** The chunks of a channel until it is closed: each pull takes everything queued, or waits for a send. */
-export const chunks = <A>(ch: Channel<A>): Stream.Stream<ReadonlyArray<A>> =>
-  Stream.repeatEffectChunkOption(
-    Effect.suspend(function pull(): Effect.Effect<Chunk.Chunk<ReadonlyArray<A>>, Option.Option<never>> {
-      if (ch.state.ended) return Effect.fail(Option.none())
-      return Effect.flatMap(Queue.takeAll(ch.queue), (items) =>
-        Chunk.isEmpty(items) ? Effect.zipRight(untilSent(ch), Effect.suspend(pull)) : Effect.succeed(beforeEnd(ch, items))
-      )
-    })
+export const chunks = <A>(ch: Channel<A>): Stream.Stream<ReadonlyArray<A>> => {
+  const queued = takeQueued(ch, Queue.takeAll(ch.queue), Chunk.isEmpty)
+  return Stream.repeatEffectChunkOption(
+    Effect.suspend(() => (ch.state.ended ? Effect.fail(Option.none()) : Effect.map(queued, (items) => beforeEnd(ch, items))))
   )
+}
 
-/** Chunks currently queued (for metrics and tests); 0, not Queue.size's negative count, while the reader waits. */
-export const depth = <A>(ch: Channel<A>): Effect.Effect<number> => Effect.map(Queue.size(ch.queue), (n) => Math.max(0, n))
+/** Chunks currently queued (for metrics and tests); never negative, as the reader never waits in `Queue.take`. */
+export const depth = <A>(ch: Channel<A>): Effect.Effect<number> => Queue.size(ch.queue)
 
 /** The next chunk, or undefined once the channel was closed and drained. */
 export const takeChunk = <A>(ch: Channel<A>): Effect.Effect<ReadonlyArray<A> | undefined> =>
-  Effect.suspend(function next(): Effect.Effect<ReadonlyArray<A> | undefined> {
-    if (ch.state.ended) return Effect.succeed(undefined)
-    return Effect.flatMap(Queue.poll(ch.queue), (item) => {
-      if (Option.isNone(item)) return Effect.zipRight(untilSent(ch), Effect.suspend(next))
-      if (item.value !== END) return Effect.succeed(item.value)
-      ch.state.ended = true
-      return Effect.succeed(undefined)
-    })
-  })
+  Effect.suspend(() =>
+    ch.state.ended
+      ? Effect.succeed(undefined)
+      : Effect.map(takeQueued(ch, Queue.poll(ch.queue), Option.isNone), (item) => {
+          const x = Option.getOrUndefined(item)
+          if (x !== END) return x
+          ch.state.ended = true
+          return undefined
+        })
+  )
 
 /** Offers a chunk without waiting; false when the channel is full. */
 export const trySend = <A>(ch: Channel<A>, chunk: ReadonlyArray<A>): boolean => {

@@ -8,7 +8,7 @@
  * Memory is bounded by credits: a worker sends at most `credit` batches the main thread has not written
  * yet, then waits (a worker ahead of the file being written stops there).
  */
-import { Cause, Deferred, Effect, FiberRef, HashSet, Logger, Metric, Queue, type Scope, Stream } from "effect"
+import { Cause, Deferred, Effect, FiberRef, HashSet, Logger, Queue, type Scope, Stream } from "effect"
 import type { MessagePort } from "node:worker_threads"
 import { errorText, TraceError } from "../../domain/errors.js"
 import { logReading } from "../drivers/FileDriver.js"
@@ -23,7 +23,7 @@ import { RunOptions } from "../kernel/RunOptions.js"
 import { pipelineScheduler } from "../kernel/TurnTakingScheduler.js"
 import type { SomeStage } from "../kernel/Stage.js"
 import { messageText } from "../logging/SfLogger.js"
-import { recordsIn, recordsOut } from "../metrics/Metrics.js"
+import { add, recordsIn, recordsOut } from "../metrics/Metrics.js"
 import type { SysFlowReaderStage } from "../reader/SysFlowReader.js"
 import { makeCounterDeltas } from "./CounterDeltas.js"
 import type { FromWorker, ReaderDiagnostics, ToWorker, WorkerSetup } from "./WorkerProtocol.js"
@@ -123,10 +123,10 @@ export const runFileWorker = <R>(
                 node.kind === "exporter"
                   ? sendBatch(node, chunk as ReadonlyArray<ExporterInput>)
                   : Effect.gen(function* () {
-                      yield* Metric.incrementBy(Metric.tagged(recordsIn, "stage", node.stage.name), chunk.length)
+                      yield* add(recordsIn, chunk.length, { stage: node.stage.name })
                       const out = yield* node.stage.onChunk(chunk)
                       if (out.length === 0) return
-                      yield* Metric.incrementBy(Metric.tagged(recordsOut, "stage", node.stage.name), out.length)
+                      yield* add(recordsOut, out.length, { stage: node.stage.name })
                       yield* Effect.forEach(node.outputs, (o) => deliver(o, out), { discard: true })
                     }),
               { discard: true }

@@ -197,7 +197,7 @@ const paced = async (rate, floor = false) => {
   let i = 0
   while (i < packets.length && i < 4) socket.write(packets[i], 0, packets[i].length), i++
   const t0 = performance.now()
-  const events = rate * seconds
+  const half = Math.floor((rate * seconds) / 2)
   let event = 0
   let cpuBefore
   while (i < packets.length) {
@@ -217,13 +217,13 @@ const paced = async (rate, floor = false) => {
     socket.write(packets[i], 0, packets[i].length)
     i++
     event++
-    if (event === events / 2) cpuBefore = proc.cpu?.()
+    if (event === half) cpuBefore = proc.cpu?.()
   }
   await new Promise((r) => setTimeout(r, 500))
   // CPU per event over the run's second half (past the start's compiling): what a quiet stream costs, one
   // record per chunk (the main thread, and the others: the reader thread, V8's GC and compiler threads).
   const cpuAfter = proc.cpu?.()
-  const perEvent = (k) => (cpuBefore === undefined ? NaN : ((cpuAfter[k] - cpuBefore[k]) * 1e6) / (events / 2))
+  const perEvent = (k) => (cpuBefore === undefined ? NaN : ((cpuAfter[k] - cpuBefore[k]) * 1e6) / (event - half))
   const cpuPerEvent = { main: perEvent("main"), others: perEvent("all") - perEvent("main") }
   socket.end()
   const result = await proc.stop()
@@ -234,7 +234,7 @@ const paced = async (rate, floor = false) => {
 /**
  * The floor's reader: binds the socket, accepts one collector, and prints a probe's line (as the
  * processor's alert would be, with its pid) as soon as the packet of its exec arrives, known by its
- * position in the stream. `packets` maps those positions to pids.
+ * position in the stream (a file of "position pid" lines, made from `probes`).
  */
 const ECHO_PY = `
 import json, os, socket, sys

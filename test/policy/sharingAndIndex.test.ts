@@ -257,11 +257,10 @@ describe("per-process results (EntityScope, StraightLine)", () => {
     expect(matchNames(rules, orphan())).toEqual([])
   })
 
-  it("which attributes are per process, which per file", () => {
+  it("which attributes are per process (file attributes are the record's: not kept per File)", () => {
     const scope = (name: string) => attributeScope(attributeTable.get(name)!)
     expect(["sf.proc.name", "sf.proc.aname", "sf.pproc.exe", "sf.container.name", "sf.pod.name", "sf.proc.pid"].map(scope)).toEqual(Array(6).fill("process"))
-    expect(["sf.file.path", "sf.file.name", "sf.file.directory", "sf.file.type"].map(scope)).toEqual(Array(4).fill("file"))
-    const record = ["sf.proc.tid", "sf.file.openflags", "sf.file.fd", "sf.file.newpath", "sf.file.is_open_write", "sf.ts", "sf.opflags", "sf.net.dport", "sf.type"]
+    const record = ["sf.file.path", "sf.file.name", "sf.file.directory", "sf.file.type", "sf.proc.tid", "sf.file.openflags", "sf.file.fd", "sf.file.newpath", "sf.file.is_open_write", "sf.ts", "sf.opflags", "sf.net.dport", "sf.type"]
     expect(record.map(scope)).toEqual(Array(record.length).fill("record"))
   })
 })

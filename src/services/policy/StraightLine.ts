@@ -7,9 +7,10 @@
  * `proc.name in (…)` in many rules) are decided together by one lookup of the record's value. A
  * sub-condition that reads the record's process entities only (EntityScope.ts: process, ancestry,
  * container, pod) is evaluated once per process and kept with it (`ProcessValues`), until a record of that
- * process comes with other entity objects (an exec's new Process record, a container re-sent); one that
- * reads only the record's file (its path and names) once per file object. The
- * operation index (PolicySet.ts) passes, per record, which conditions its
+ * process comes with other entity objects (an exec's new Process record, a container re-sent). File
+ * tests are not kept per File object: a File serves about three records, and the per-file values (a
+ * WeakMap entry and an array per File) cost more than they saved (20-25% of the evaluation time on the
+ * shared traces). The operation index (PolicySet.ts) passes, per record, which conditions its
  * bucket holds (`active`): the others are skipped with one array read. Evaluation order within a
  * condition is the closures' (left to right, short-circuit), and conditions are pure, so the results are
  * exactly theirs.
@@ -18,7 +19,7 @@
  * (not per bucket) keeps the code to compile and warm up small.
  */
 import type { FlatRecord } from "../../domain/flatRecord.js"
-import type { Container, File, Pod, Process } from "../../domain/sysflow.js"
+import type { Container, Pod, Process } from "../../domain/sysflow.js"
 import { type EntityScope, joinScopes } from "./EntityScope.js"
 import type { GraphTerm, Node } from "./PredicateGraph.js"
 import type { Pred, RecordMemo } from "./Predicates.js"
@@ -69,56 +70,33 @@ const markAll = (ids: Int32Array | undefined, gen: number, marks: Float64Array):
 }
 
 /**
- * The results of a process's (or file's) cached sub-conditions: per sub-condition 0 (not computed yet),
- * 1 (false) or 2 (true). A process's are valid for the entity objects they were computed with.
+ * The results of a process's cached sub-conditions: per sub-condition 0 (not computed yet), 1 (false) or
+ * 2 (true), valid for the entity objects they were computed with.
  */
-interface EntityValues {
-  readonly v: Uint8Array
-}
-
-interface ProcessValues extends EntityValues {
+interface ProcessValues {
   readonly ptree: FlatRecord["ptree"]
   readonly container: Container | undefined
   readonly pod: Pod | undefined
+  readonly v: Uint8Array
 }
 
 /**
- * The values of a record's `keyOf` entity (made on its first record, and again when `current` says the
- * record comes with other objects), or undefined when the record has no such entity.
+ * The values of a record's process (made on its first record, and again when the record comes with
+ * another ancestry, container or pod), or undefined when the record has no process.
  */
-const valuesBy = <K extends object, V extends EntityValues>(
-  keyOf: (r: FlatRecord) => K | undefined,
-  make: (r: FlatRecord) => V,
-  current: (e: V, r: FlatRecord) => boolean
-) => {
-  const byKey = new WeakMap<K, V>()
-  return (r: FlatRecord): V | undefined => {
-    const k = keyOf(r)
-    if (k === undefined) return undefined
-    let e = byKey.get(k)
-    if (e === undefined || !current(e, r)) {
-      e = make(r)
-      byKey.set(k, e)
+const processValues = (size: number) => {
+  const byProcess = new WeakMap<Process, ProcessValues>()
+  return (r: FlatRecord): ProcessValues | undefined => {
+    const p = r.process
+    if (p === undefined) return undefined
+    let e = byProcess.get(p)
+    if (e === undefined || e.ptree !== r.ptree || e.container !== r.container || e.pod !== r.pod) {
+      e = { ptree: r.ptree, container: r.container, pod: r.pod, v: new Uint8Array(size) }
+      byProcess.set(p, e)
     }
     return e
   }
 }
-
-/** A process's values hold while its records come with the same ancestry, container and pod. */
-const processValues = (size: number) =>
-  valuesBy<Process, ProcessValues>(
-    (r) => r.process,
-    (r) => ({ ptree: r.ptree, container: r.container, pod: r.pod, v: new Uint8Array(size) }),
-    (e, r) => e.ptree === r.ptree && e.container === r.container && e.pod === r.pod
-  )
-
-/** A file's values hold for its File object. */
-const fileValues = (size: number) =>
-  valuesBy<File, EntityValues>(
-    (r) => r.file,
-    () => ({ v: new Uint8Array(size) }),
-    () => true
-  )
 
 interface Shape {
   readonly node: Node
@@ -192,8 +170,7 @@ export const compileType = <T>(filters: ReadonlyArray<IndexedCondition>, rules: 
   // Shared nodes, and nodes nested deeper than MAX_INLINE_DEPTH in an expression, get a function each.
   const functions: Array<string> = []
 
-  // Nodes over one entity only (all their leaves read the process's, or the file's), outermost first:
-  // cached per process or per file.
+  // Nodes over the process entities only (all their leaves read them), outermost first: cached per process.
   const scopes = new Map<Node, EntityScope>()
   const scopeOf = (n: Node): EntityScope => {
     let sc = scopes.get(n)
@@ -204,18 +181,18 @@ export const compileType = <T>(filters: ReadonlyArray<IndexedCondition>, rules: 
     return sc
   }
   const cachedFns = new Map<Node, string>()
-  const cachedCount = { process: 0, file: 0 }
-  const cached = (n: Node, scope: "process" | "file"): string => {
+  let cachedCount = 0
+  const cached = (n: Node): string => {
     let name = cachedFns.get(n)
     if (name === undefined) {
-      const i = cachedCount[scope]++
-      name = `${scope === "process" ? "cp" : "cf"}${i}`
+      const i = cachedCount++
+      name = `cp${i}`
       cachedFns.set(n, name)
       const at = functions.length
       functions.push("") // reserved: the body may declare other functions first
       const inner = expr(n, 0, true)
       functions[at] =
-        `const ${name} = (r) => {\n  const e = ${scope === "process" ? "processEntity" : "fileEntity"}(r);\n  const v = e === undefined ? 0 : e.v[${i}];\n` +
+        `const ${name} = (r) => {\n  const e = processEntity(r);\n  const v = e === undefined ? 0 : e.v[${i}];\n` +
         `  if (v !== 0) return v === 2;\n  const x = ${inner};\n  if (e !== undefined) e.v[${i}] = x ? 2 : 1;\n  return x;\n};`
     }
     return `${name}(r)`
@@ -224,10 +201,7 @@ export const compileType = <T>(filters: ReadonlyArray<IndexedCondition>, rules: 
   const expr = (n: Node, depth: number, inEntity = false): string => {
     // Under a cached node every node has its scope, so nothing there is cached again. An equality looked
     // up by value costs no more than the cache would.
-    if (!inEntity && !lookedUp.has(n)) {
-      const scope = scopeOf(n)
-      if (scope === "process" || scope === "file") return cached(n, scope)
-    }
+    if (!inEntity && !lookedUp.has(n) && scopeOf(n) === "process") return cached(n)
     const s = shapes.get(n)!
     if (s.refs === 1 && depth < MAX_INLINE_DEPTH) return body(s, depth, inEntity)
     if (s.fn === undefined) {
@@ -241,7 +215,7 @@ export const compileType = <T>(filters: ReadonlyArray<IndexedCondition>, rules: 
     }
     return `${s.fn}(r)`
   }
-  // Under an entity-cached node every node is entity-scoped too, so a node's body is the same wherever it is built.
+  // Under a process-cached node every node is process-scoped too, so a node's body is the same wherever it is built.
   const body = (s: Shape, depth: number, inEntity: boolean): string => {
     const n = s.node
     switch (n.kind) {
@@ -280,10 +254,9 @@ export const compileType = <T>(filters: ReadonlyArray<IndexedCondition>, rules: 
     `let gen = 0;`,
     // Per looked-up equality: the generation of the last record it held for.
     `const marks = new Float64Array(${marks});`,
-    // The current record's process and file values (looked up on first use).
-    `let processGen = 0, processNow, fileGen = 0, fileNow;`,
+    // The current record's process values (looked up on first use).
+    `let processGen = 0, processNow;`,
     `const processEntity = (r) => {\n  if (processGen !== gen) {\n    processGen = gen;\n    processNow = processOf(r);\n  }\n  return processNow;\n};`,
-    `const fileEntity = (r) => {\n  if (fileGen !== gen) {\n    fileGen = gen;\n    fileNow = fileOf(r);\n  }\n  return fileNow;\n};`,
     ...lookups,
     ...functions,
     ...groups,
@@ -294,10 +267,5 @@ export const compileType = <T>(filters: ReadonlyArray<IndexedCondition>, rules: 
     `  return o;`,
     `};`
   ].join("\n")
-  return new Function("constants", "DROPPED", "processOf", "fileOf", source)(
-    constants,
-    DROPPED,
-    processValues(cachedCount.process),
-    fileValues(cachedCount.file)
-  ) as TypeFunction<T>
+  return new Function("constants", "DROPPED", "processOf", source)(constants, DROPPED, processValues(cachedCount)) as TypeFunction<T>
 }

@@ -204,7 +204,20 @@ class FileInfo {
   }
 }
 
-const fileInfo = perObject((f: File) => new FileInfo(trimSpace(f.path), f.oid, f.restype))
+/**
+ * The last file's derived strings only: a File serves about three records, not always in a row, and a
+ * WeakMap entry per File cost more than deriving its strings again (a record's attributes ask for the
+ * same file several times in a row).
+ */
+let lastFile: File | undefined
+let lastFileInfo: FileInfo | undefined
+const fileInfo = (f: File): FileInfo => {
+  if (f !== lastFile || lastFileInfo === undefined) {
+    lastFile = f
+    lastFileInfo = new FileInfo(trimSpace(f.path), f.oid, f.restype)
+  }
+  return lastFileInfo
+}
 
 /** A missing file: path `""`, so name and directory are `"."`, type is the NUL character. */
 const noFile = new FileInfo("", "", 0)

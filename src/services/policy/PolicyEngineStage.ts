@@ -140,7 +140,8 @@ export const makePolicyEngineStage = (
         const r = chunk[i]
         const e = evaluate(policies, r)
         if (e.dropped) filtered++
-        for (const m of e.matches) ruleCounts.set(m, (ruleCounts.get(m) ?? 0) + 1)
+        const matches = e.matches
+        for (let j = 0; j < matches.length; j++) ruleCounts.set(matches[j], (ruleCounts.get(matches[j]) ?? 0) + 1)
         if (e.dropped || (mode === "alert" && e.matches.length === 0)) continue
         out.push(
           actions.size > 0 && hasActions(e.matches)

@@ -13,7 +13,7 @@
  */
 import { Deferred, Effect, Fiber, Metric, Ref, Schedule, type Scope, Stream } from "effect"
 import { withHealth } from "../metrics/Health.js"
-import { queuedChunks, recordsIn, recordsOut } from "../metrics/Metrics.js"
+import { queuedChunks, recordsIn, recordsOut, withTags } from "../metrics/Metrics.js"
 import { type Channel, chunks, close, depth, send, type SomeChannel } from "./Channel.js"
 import { type DeliveryTag, tagChunk, tagOf } from "./Delivery.js"
 import type { Stage } from "./Stage.js"
@@ -51,8 +51,8 @@ export const streamStage = <I, O, E>(
   input: Channel<I>,
   outputs: ReadonlyArray<Channel<O>>
 ): RunnableStage<E> => {
-  const counted = Metric.tagged(recordsIn, "stage", stage.name)
-  const emitted = Metric.tagged(recordsOut, "stage", stage.name)
+  const counted = withTags(recordsIn, { stage: stage.name })
+  const emitted = withTags(recordsOut, { stage: stage.name })
   const forward = (out: ReadonlyArray<O>) =>
     out.length === 0 ? Effect.void : Effect.zipRight(Metric.incrementBy(emitted, out.length), tee(outputs, out))
   // Delivery tracking (Delivery.ts): a tagged input's tag goes on with the output, one piece per output

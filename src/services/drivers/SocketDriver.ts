@@ -47,6 +47,7 @@ import { logHealth } from "../logging/SfLogger.js"
 import { decodeDriverAttributes } from "../kernel/AttributeDecoder.js"
 import { CHUNK_SIZE, type Channel, send } from "../kernel/Channel.js"
 import type { DriverDefinition } from "../kernel/DriverRegistry.js"
+import { addNow } from "../metrics/Metrics.js"
 import { Intake, type IntakeLimits, type IntakeLog, type IntakeReader, LogLimiter, type Session, type SocketStats, makeSocketStats } from "./socket/Intake.js"
 import {
   Flow,
@@ -108,6 +109,8 @@ export const socketMetrics = {
   truncated: Metric.counter("sfprocessor_socket_truncated", { description: "packets that filled the read buffer (dropped)", incremental: true }),
   dropped: Metric.counter("sfprocessor_socket_dropped", { description: "packets dropped because the intake queue was full", incremental: true })
 } as const
+
+const METRIC_KEYS = Object.keys(socketMetrics) as ReadonlyArray<keyof typeof socketMetrics>
 
 type NodeUnixSocket = typeof import("node-unix-socket")
 
@@ -366,16 +369,14 @@ const serve = (
     const reported = { connections: 0, records: 0, malformed: 0, truncated: 0, dropped: 0 }
     let batch: SysFlowDatum[] = []
 
-    const syncMetrics = Effect.suspend(() => {
-      const updates: Array<Effect.Effect<void>> = []
-      for (const key of Object.keys(reported) as Array<keyof typeof reported>) {
+    const syncMetrics = Effect.sync(() => {
+      for (const key of METRIC_KEYS) {
         const delta = stats[key] - reported[key]
         if (delta > 0) {
           reported[key] = stats[key]
-          updates.push(Metric.incrementBy(socketMetrics[key], delta))
+          addNow(socketMetrics[key], delta)
         }
       }
-      return Effect.all(updates, { discard: true })
     })
 
     const flush = Effect.suspend(() => {

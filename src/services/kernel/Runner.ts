@@ -13,7 +13,7 @@
  */
 import { Deferred, Effect, Fiber, Metric, Ref, Schedule, type Scope, Stream } from "effect"
 import { withHealth } from "../metrics/Health.js"
-import { queuedChunks, recordsIn, recordsOut, withTags } from "../metrics/Metrics.js"
+import { addNow, queuedChunks, recordsIn, recordsOut, withTags } from "../metrics/Metrics.js"
 import { type Channel, chunks, close, depth, send, type SomeChannel } from "./Channel.js"
 import { type DeliveryTag, tagChunk, tagOf } from "./Delivery.js"
 import type { Stage } from "./Stage.js"
@@ -54,7 +54,12 @@ export const streamStage = <I, O, E>(
   const counted = withTags(recordsIn, { stage: stage.name })
   const emitted = withTags(recordsOut, { stage: stage.name })
   const forward = (out: ReadonlyArray<O>) =>
-    out.length === 0 ? Effect.void : Effect.zipRight(Metric.incrementBy(emitted, out.length), tee(outputs, out))
+    out.length === 0
+      ? Effect.void
+      : Effect.suspend(() => {
+          addNow(emitted, out.length)
+          return tee(outputs, out)
+        })
   // Delivery tracking (Delivery.ts): a tagged input's tag goes on with the output, one piece per output
   // channel, and the input's piece is released once the stage finished it, even with an empty output.
   const forwardTagged = (out: ReadonlyArray<O>, tag: DeliveryTag) => {
@@ -66,7 +71,10 @@ export const streamStage = <I, O, E>(
   }
   const step = (chunk: ReadonlyArray<I>) => {
     const tag = tagOf(chunk)
-    const handled = Effect.zipRight(Metric.incrementBy(counted, chunk.length), stage.onChunk(chunk))
+    const handled = Effect.suspend(() => {
+      addNow(counted, chunk.length)
+      return stage.onChunk(chunk)
+    })
     return tag === undefined ? Effect.flatMap(handled, forward) : Effect.flatMap(handled, (out) => forwardTagged(out, tag))
   }
   return {

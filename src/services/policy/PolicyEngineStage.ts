@@ -7,7 +7,7 @@
  *
  * Evaluation is a plain loop over the chunk (compiled closures); Effect only wraps the chunk.
  */
-import { Clock, Console, Duration, Effect, type Scope, SubscriptionRef } from "effect"
+import { Clock, Console, Duration, Effect, type Metric, type Scope, SubscriptionRef } from "effect"
 import { PipelineConfigError, errorText } from "../../domain/errors.js"
 import type { FlatRecord } from "../../domain/flatRecord.js"
 import { PolicyError, renderDiagnostic } from "../../domain/policy/Diagnostic.js"
@@ -21,7 +21,7 @@ import type { ActionFunc } from "./Actions.js"
 import { PolicyEngine, type RuleSet } from "./PolicyEngine.js"
 import { decodePolicyEngineConfig, policyEngineKeys } from "./PolicyEngineConfig.js"
 import { PolicyMonitor } from "./PolicyMonitor.js"
-import { add, alerts, filterDrops, policyReloads } from "../metrics/Metrics.js"
+import { add, addNow, alerts, filterDrops, policyReloads, withTags } from "../metrics/Metrics.js"
 import { type CompiledRule, evaluate } from "./PolicySet.js"
 
 /** A compile failure in one line (several errors are logged one per line before it). */
@@ -152,27 +152,36 @@ export const makePolicyEngineStage = (
       return { out, pending, errors, filtered }
     }
 
-    const recordMetrics = (filtered: number) =>
+    // Each rule's alert counter, tagged with its name and priority.
+    const alertCounters = new WeakMap<CompiledRule, Metric.Metric.Counter<number>>()
+    const alertCounter = (rule: CompiledRule) => {
+      let c = alertCounters.get(rule)
+      if (c === undefined) alertCounters.set(rule, (c = withTags(alerts, { rule: rule.name, priority: priorityName[rule.priority] })))
+      return c
+    }
+    const recordMetrics = (filtered: number) => {
+      addNow(filterDrops, filtered)
+      if (ruleCounts.size === 0) return
+      for (const [rule, n] of ruleCounts) addNow(alertCounter(rule), n)
+      ruleCounts.clear()
+    }
+
+    // A chunk is evaluated and counted synchronously; only actions (promises) and their errors need more.
+    const evaluateNow = (chunk: ReadonlyArray<FlatRecord>) =>
       Effect.suspend(() => {
-        const counts = [...ruleCounts]
-        ruleCounts.clear()
-        return Effect.zipRight(
-          add(filterDrops, filtered),
-          Effect.forEach(counts, ([rule, n]) => add(alerts, n, { rule: rule.name, priority: priorityName[rule.priority] }), { discard: true })
-        )
+        const { out, pending, errors, filtered } = evaluateChunk(chunk)
+        recordMetrics(filtered)
+        if (pending.length === 0 && errors.length === 0) return Effect.succeed(out)
+        return Effect.gen(function* () {
+          if (pending.length > 0) yield* Effect.promise(() => Promise.all(pending))
+          for (const e of errors) yield* Effect.logError(`Error in action: ${e}`)
+          return out
+        })
       })
 
     return {
       name: "policyengine",
-      onChunk: (chunk) =>
-        Effect.gen(function* () {
-          yield* swapIfDue
-          const { out, pending, errors, filtered } = evaluateChunk(chunk)
-          yield* recordMetrics(filtered)
-          if (pending.length > 0) yield* Effect.promise(() => Promise.all(pending))
-          for (const e of errors) yield* Effect.logError(`Error in action: ${e}`)
-          return out
-        }),
+      onChunk: (chunk) => (latest === undefined ? evaluateNow(chunk) : Effect.zipRight(swapIfDue, evaluateNow(chunk))),
       onEnd: Effect.succeed([])
     }
   })

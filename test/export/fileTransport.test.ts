@@ -184,6 +184,31 @@ describe("file export: errors", () => {
     })
   )
 
+  it.scoped("small batches (written synchronously) on a disk that fills: the partial last line is cut, the whole ones are counted", () =>
+    Effect.gen(function* () {
+      const dir = yield* smallTmpfs
+      if (dir === undefined) return
+      const file = path.join(dir, "out.jsonl")
+      const stage = yield* started(file)
+      let sent = 0
+      for (;;) {
+        const result = yield* Effect.either(stage.onChunk(Array.from({ length: 10 }, () => ff())))
+        if (result._tag === "Right") {
+          sent += 10
+          continue
+        }
+        const err = result.left
+        expect(err.message).toMatch(/^file: cannot write to .*out\.jsonl: ENOSPC/)
+        const written = types(file).length
+        expect(written).toBeGreaterThanOrEqual(sent)
+        expect(written).toBeLessThan(sent + 10)
+        expect(err).toMatchObject({ delivered: written - sent })
+        expect(endsWithWholeLine(file)).toBe(true)
+        return
+      }
+    })
+  )
+
   it("a hard exit during a write leaves the file ending with a whole line", async () => {
     const file = path.join(tempDir(), "out.jsonl")
     const target = await resolveFileTarget(file)

@@ -34,7 +34,7 @@
  *   still in the kernel's socket buffer at that moment are not read (the collector sees its connection
  *   closed).
  */
-import { type Clock, Effect, Fiber, Metric, Runtime } from "effect"
+import { type Clock, Effect, Fiber, Runtime } from "effect"
 import * as fs from "node:fs"
 import { Worker } from "node:worker_threads"
 import { SysFlowSchemaV4 } from "../../domain/avroSchema.js"
@@ -47,7 +47,7 @@ import { logHealth } from "../logging/SfLogger.js"
 import { decodeDriverAttributes } from "../kernel/AttributeDecoder.js"
 import { CHUNK_SIZE, type Channel, send } from "../kernel/Channel.js"
 import type { DriverDefinition } from "../kernel/DriverRegistry.js"
-import { addNow } from "../metrics/Metrics.js"
+import { addNow, counter } from "../metrics/Metrics.js"
 import { Intake, type IntakeLimits, type IntakeLog, type IntakeReader, LogLimiter, type Session, type SocketStats, makeSocketStats } from "./socket/Intake.js"
 import {
   Flow,
@@ -103,11 +103,11 @@ export interface SocketDriverOptions {
 
 /** Run-wide counters as Effect metrics (updated in batches by the driver loop). */
 export const socketMetrics = {
-  connections: Metric.counter("sfprocessor_socket_connections", { description: "collector connections accepted", incremental: true }),
-  records: Metric.counter("sfprocessor_socket_records", { description: "records received and decoded", incremental: true }),
-  malformed: Metric.counter("sfprocessor_socket_malformed", { description: "packets that failed to decode (dropped)", incremental: true }),
-  truncated: Metric.counter("sfprocessor_socket_truncated", { description: "packets that filled the read buffer (dropped)", incremental: true }),
-  dropped: Metric.counter("sfprocessor_socket_dropped", { description: "packets dropped because the intake queue was full", incremental: true })
+  connections: counter("sfprocessor_socket_connections", "collector connections accepted"),
+  records: counter("sfprocessor_socket_records", "records received and decoded"),
+  malformed: counter("sfprocessor_socket_malformed", "packets that failed to decode (dropped)"),
+  truncated: counter("sfprocessor_socket_truncated", "packets that filled the read buffer (dropped)"),
+  dropped: counter("sfprocessor_socket_dropped", "packets dropped because the intake queue was full")
 } as const
 
 const METRIC_KEYS = Object.keys(socketMetrics) as ReadonlyArray<keyof typeof socketMetrics>

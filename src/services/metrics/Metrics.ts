@@ -8,7 +8,8 @@ type CounterKey = MetricKey.MetricKey.Counter<number>
 
 const keys = new WeakMap<Metric.Metric.Counter<number>, CounterKey>()
 
-const counter = (name: string, description: string) => {
+/** A counter of the processor's (its key is kept, for its tagged versions). */
+export const counter = (name: string, description: string): Metric.Metric.Counter<number> => {
   const key = MetricKey.counter(name, { description, incremental: true })
   const c = Metric.fromMetricKey(key)
   keys.set(c, key)
@@ -53,7 +54,9 @@ export const withTags = (metric: Metric.Metric.Counter<number>, tags: Readonly<R
   const key = JSON.stringify(entries)
   let tagged = versions.get(key)
   if (tagged === undefined) {
-    tagged = Metric.fromMetricKey(MetricKey.taggedWithLabels(keys.get(metric)!, entries.map(([k, v]) => MetricLabel.make(k, v))))
+    const base = keys.get(metric)
+    if (base === undefined) throw new Error("Metrics.withTags: the counter was not made by Metrics.counter")
+    tagged = Metric.fromMetricKey(MetricKey.taggedWithLabels(base, entries.map(([k, v]) => MetricLabel.make(k, v))))
     versions.set(key, tagged)
   }
   return tagged

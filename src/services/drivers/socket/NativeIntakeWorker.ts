@@ -43,6 +43,13 @@ export function nativeIntakeWorkerMain(makeHandOver: typeof intakeHandOver): voi
   // reader it could not wake (a process exiting without its 'exit' event) keeps the thread from ending.
   const SAFETY_POLL_MS = 1_000
   const PACE_MS = 1
+  // Paced rounds only after a hand-over of several packets (a busy stream). On a quiet one, a packet at
+  // a time, pacing made the reader wake twice per packet (the packet, then the driver's take) and the
+  // driver write the eventfd per packet: at 1 k ev/s 15% more CPU on the other threads, 8% on the main
+  // thread, and p99 0.5 ms higher.
+  const PACE_MIN_PACKETS = 2
+  /** Packets in the last hand-over. */
+  let handed = 0
 
   const fds = new Map<Conn, number>()
   let listener = -1
@@ -131,6 +138,8 @@ export function nativeIntakeWorkerMain(makeHandOver: typeof intakeHandOver): voi
       if (h.driverHolds()) return // it had not taken them when it looked at the slot: it will wake us
       Atomics.store(flow, WAKE_ON_TAKE, 0)
     }
+    handed = 0
+    for (const c of h.conns) handed += c.at[1]
     h.flushAll()
   }
 
@@ -169,7 +178,7 @@ export function nativeIntakeWorkerMain(makeHandOver: typeof intakeHandOver): voi
     const revents = new Int32Array(capacity)
     const polled: Conn[] = []
     while (Atomics.load(flow, STOP) === 0) {
-      if (h.driverHolds()) {
+      if (h.driverHolds() && handed >= PACE_MIN_PACKETS) {
         pace()
         // pace() may have drained the eventfd of a stop's wake-up: look again before polling for up to a second.
         if (Atomics.load(flow, STOP) !== 0) break

@@ -170,10 +170,9 @@ describe("file export: errors", () => {
 
   it.scoped("a disk that fills mid-batch: the partial last line is cut, the whole ones are counted", () =>
     Effect.gen(function* () {
-      const dir = yield* smallTmpfs
-      if (dir === undefined) return
-      const file = path.join(dir, "out.jsonl")
-      const stage = yield* started(file)
+      const disk = yield* exportToSmallDisk
+      if (disk === undefined) return
+      const { file, stage } = disk
       const err = yield* Effect.flip(stage.onChunk(Array.from({ length: 400 }, () => ff())))
       expect(err.message).toMatch(/^file: cannot write to .*out\.jsonl: ENOSPC/)
       const written = types(file).length
@@ -186,10 +185,9 @@ describe("file export: errors", () => {
 
   it.scoped("small batches (written synchronously) on a disk that fills: the partial last line is cut, the whole ones are counted", () =>
     Effect.gen(function* () {
-      const dir = yield* smallTmpfs
-      if (dir === undefined) return
-      const file = path.join(dir, "out.jsonl")
-      const stage = yield* started(file)
+      const disk = yield* exportToSmallDisk
+      if (disk === undefined) return
+      const { file, stage } = disk
       let sent = 0
       for (;;) {
         const result = yield* Effect.either(stage.onChunk(Array.from({ length: 10 }, () => ff())))
@@ -302,3 +300,10 @@ const smallTmpfs = Effect.acquireRelease(
   }),
   (dir) => Effect.sync(() => dir !== undefined && execFileSync("umount", [dir]))
 )
+
+/** A started file exporter writing to out.jsonl on a 64-KiB tmpfs, or undefined where none can be mounted. */
+const exportToSmallDisk = Effect.flatMap(smallTmpfs, (dir) => {
+  if (dir === undefined) return Effect.succeed(undefined)
+  const file = path.join(dir, "out.jsonl")
+  return Effect.map(started(file), (stage) => ({ file, stage }))
+})

@@ -142,11 +142,9 @@ export const makePolicyEngineStage = (
         if (e.dropped) filtered++
         const matches = e.matches
         for (let j = 0; j < matches.length; j++) ruleCounts.set(matches[j], (ruleCounts.get(matches[j]) ?? 0) + 1)
-        if (e.dropped || (mode === "alert" && e.matches.length === 0)) continue
+        if (e.dropped || (mode === "alert" && matches.length === 0)) continue
         out.push(
-          actions.size > 0 && hasActions(e.matches)
-            ? withActions(r, e.matches, actions, pending, errors)
-            : { record: r, rules: e.matches, tags: noTags }
+          actions.size > 0 && hasActions(matches) ? withActions(r, matches, actions, pending, errors) : { record: r, rules: matches, tags: noTags }
         )
       }
       return { out, pending, errors, filtered }

@@ -11,6 +11,7 @@ import { PredicateGraph } from "../../src/services/policy/PredicateGraph.js"
 import { RecordMemo, splitCommas } from "../../src/services/policy/Predicates.js"
 import { evaluate, rulesFor } from "../../src/services/policy/PolicySet.js"
 import { attributeScope } from "../../src/services/policy/EntityScope.js"
+import { falcoOrAttribute } from "../../src/services/policy/FalcoFields.js"
 import { bash, compiled, fe, ff, file, holds, ke, matchNames, nf, nodeApp, OP, pe, proc, python } from "./fixtures.js"
 
 const rule = (name: string, condition: string, extra = "") => `- rule: ${name}\n  desc: d\n  condition: ${condition}\n${extra}`
@@ -261,6 +262,14 @@ describe("per-process results (EntityScope, StraightLine)", () => {
     const scope = (name: string) => attributeScope(attributeTable.get(name)!)
     expect(["sf.proc.name", "sf.proc.aname", "sf.pproc.exe", "sf.container.name", "sf.pod.name", "sf.proc.pid"].map(scope)).toEqual(Array(6).fill("process"))
     const record = ["sf.file.path", "sf.file.name", "sf.file.directory", "sf.file.type", "sf.proc.tid", "sf.file.openflags", "sf.file.fd", "sf.file.newpath", "sf.file.is_open_write", "sf.ts", "sf.opflags", "sf.net.dport", "sf.type"]
+    expect(record.map(scope)).toEqual(Array(record.length).fill("record"))
+  })
+
+  it("Falco's names for process attributes are per process too, so a Falco file loaded first does not make them per record", () => {
+    const scope = (name: string) => attributeScope(falcoOrAttribute(name)!)
+    const perProcess = ["proc.aname", "proc.pcmdline", "proc.exepath", "proc.args", "container.image", "container.name", "k8s.pod.name", "user.name", "proc.aname[2]", "proc.tty"]
+    expect(perProcess.map(scope)).toEqual(Array(perProcess.length).fill("process"))
+    const record = ["proc.tid", "thread.tid", "fd.name", "evt.type", "proc.duration", "fd.sip", "fd.net"]
     expect(record.map(scope)).toEqual(Array(record.length).fill("record"))
   })
 })

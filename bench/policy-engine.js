@@ -1,7 +1,11 @@
 // Policy engine cost alone, against the decode floor measured in the same process: reads and flattens a
 // trace (a file or a directory) chunk by chunk and times only `evaluate` over each chunk, for each rule set
 // named on the command line; each pass also times a raw Avro decode of the same input (bench/decode-floor.js).
-// Passes alternate floor and sets, so both see the same machine load; medians are printed.
+// Passes alternate floor and sets, so both see the same machine load; medians are printed. A first pass is
+// not counted: it pays for warming up (V8 compiling the hot code, the index's buckets and the straight-line
+// code built on first use, the per-process results), which a processor pays once at start. `npm run bench`
+// runs one process per set, as a processor loads one set: sets sharing a process share the leaf tests'
+// code, and one set's shapes slow down the next one's.
 //
 //   node bench/policy-engine.js TRACE SET...
 //
@@ -12,7 +16,7 @@
 // ../shared/conformance/policies (runtimeintegrity, distribution, tests/falco.yaml). Missing parts are
 // left out and named on stderr (the falcosecurity files are not in the repository).
 //
-//   BENCH_ENGINE_PASSES  passes (default 3)
+//   BENCH_ENGINE_PASSES  passes counted, after the warm-up pass (default 3)
 //
 // Prints one JSON line per set: active rules, records, records dropped by filters, records matched, rules
 // evaluated per record (the rules of the record's bucket in the type/operation index; 0 for a record a
@@ -111,15 +115,18 @@ for (const spec of specs) {
 const floor = []
 const floorCpu = []
 let datums = 0
-for (let p = 0; p < passes; p++) {
+// Pass 0 warms up and is not counted.
+for (let p = 0; p <= passes; p++) {
   const t0 = process.hrtime.bigint()
   const c0 = process.cpuUsage()
   datums = await decodeFloor(trace)
   const c = process.cpuUsage(c0)
-  floor.push(Number(process.hrtime.bigint() - t0) / 1e9)
-  floorCpu.push((c.user + c.system) / 1e6)
+  if (p > 0) {
+    floor.push(Number(process.hrtime.bigint() - t0) / 1e9)
+    floorCpu.push((c.user + c.system) / 1e6)
+  }
   for (const s of sets) {
-    // The index statistics come from the first pass, outside the timed part.
+    // The index statistics come from the warm-up pass, outside the timed part.
     const inspect =
       p > 0
         ? undefined
@@ -129,7 +136,8 @@ for (let p = 0; p < passes; p++) {
               else s.bucketed += rulesFor(s.set, r).length
             }
           }
-    s.runs.push(await timedEvaluation(s.set, trace, inspect))
+    const run = await timedEvaluation(s.set, trace, inspect)
+    if (p > 0) s.runs.push(run)
   }
 }
 

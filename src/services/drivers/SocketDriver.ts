@@ -47,6 +47,7 @@ import { logHealth } from "../logging/SfLogger.js"
 import { decodeDriverAttributes } from "../kernel/AttributeDecoder.js"
 import { CHUNK_SIZE, type Channel, send } from "../kernel/Channel.js"
 import type { DriverDefinition } from "../kernel/DriverRegistry.js"
+import { stopPretenuring } from "../kernel/Pretenuring.js"
 import { addNow, counter } from "../metrics/Metrics.js"
 import { Intake, type IntakeLimits, type IntakeLog, type IntakeReader, LogLimiter, type Session, type SocketStats, makeSocketStats } from "./socket/Intake.js"
 import {
@@ -225,6 +226,8 @@ const listen = (
   makeIntake: (reader: IntakeReader) => Intake
 ): Effect.Effect<Listening, DriverError> =>
   Effect.gen(function* () {
+    // A live stream's records are short-lived: keep them in the young generation (Pretenuring.ts).
+    stopPretenuring()
     const shared = new SharedArrayBuffer(FLOW_SLOTS * Int32Array.BYTES_PER_ELEMENT)
     const flow = new Int32Array(shared)
     const addon = "native" in reader ? reader.native.addon : undefined

@@ -1,7 +1,8 @@
 // Policy engine cost alone, against the decode floor measured in the same process: reads and flattens a
 // trace (a file or a directory) chunk by chunk and times only `evaluate` over each chunk, for each rule set
 // named on the command line; each pass also times a raw Avro decode of the same input (bench/decode-floor.js).
-// Passes alternate floor and sets, so both see the same machine load; medians are printed. A first pass is
+// Passes alternate floor and sets, so both see the same machine load; medians are printed, and the ratios
+// are the medians of each pass's ratio (set ÷ that pass's floor). A first pass is
 // not counted: it pays for warming up (V8 compiling the hot code, the index's buckets and the straight-line
 // code built on first use, the per-process results), which a processor pays once at start. `npm run bench`
 // runs one process per set, as a processor loads one set: sets sharing a process share the leaf tests'
@@ -16,7 +17,7 @@
 // ../shared/conformance/policies (runtimeintegrity, distribution, tests/falco.yaml). Missing parts are
 // left out and named on stderr (the falcosecurity files are not in the repository).
 //
-//   BENCH_ENGINE_PASSES  passes counted, after the warm-up pass (default 3)
+//   BENCH_ENGINE_PASSES  passes counted, after the warm-up pass (default 5)
 //
 // Prints one JSON line per set: active rules, records, records dropped by filters, records matched, rules
 // evaluated per record (the rules of the record's bucket in the type/operation index; 0 for a record a
@@ -36,7 +37,7 @@ import { timedEvaluation } from "./timed-evaluation.js"
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const conformance = path.resolve(root, "..", "shared", "conformance", "policies")
 const [trace, ...specs] = process.argv.slice(2)
-const passes = Number(process.env.BENCH_ENGINE_PASSES ?? 3)
+const passes = Number(process.env.BENCH_ENGINE_PASSES ?? 5)
 
 /** N rules of the shapes real rule sets use: names, lists, prefixes, substrings, relations. */
 const generated = (n) => {
@@ -160,10 +161,11 @@ for (const s of sets) {
       rulesPerRecord,
       seconds,
       floorSeconds,
-      ratio: seconds / floorSeconds,
+      // Per pass, then the median: a pass's floor and set ran back to back, at the same machine speed.
+      ratio: median(s.runs.map((r, i) => r.seconds / floor[i])),
       cpuSeconds,
       floorCpuSeconds,
-      cpuRatio: cpuSeconds / floorCpuSeconds,
+      cpuRatio: median(s.runs.map((r, i) => r.cpuSeconds / floorCpu[i])),
       recordsPerSec: records / seconds,
       evalsPerSec: (records * rulesPerRecord) / seconds,
       nominalEvalsPerSec: (records * s.set.enabledRuleCount) / seconds

@@ -212,7 +212,7 @@ for (const e of engine) {
     `${pad(label, 40)} ${lpad(e.rules, 6)} ${lpad(e.rulesPerRecord.toFixed(1), 10)} ${lpad(Math.round(e.evalsPerSec).toLocaleString("en-US"), 14)} ${lpad(Math.round(e.recordsPerSec).toLocaleString("en-US"), 11)} ${lpad(e.seconds.toFixed(2), 9)} ${lpad(e.floorSeconds.toFixed(2), 8)} ${lpad(e.ratio.toFixed(2), 13)} ${lpad(e.cpuRatio.toFixed(2), 5)}`
   )
 }
-console.log("(rules/rec: rules of the record's type/operation bucket, 0 when a filter drops it; floor: avsc decode in the same process; CPU: the ratio of CPU seconds)")
+console.log("(rules/rec: rules of the record's type/operation bucket, 0 when a filter drops it; floor: avsc decode in the same process; engine/floor and CPU (the same with CPU seconds): the median of each pass's ratio, one process per set, after a warm-up pass)")
 
 // Sigma evaluation alone: the reference's shipped Sigma rules (with its sysflow.yml) and SIGMA_RULES.
 const sharedSigma = path.resolve(root, "..", "shared", "conformance", "policies", "sigma")

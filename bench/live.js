@@ -140,7 +140,6 @@ const startProcessor = async (exporter, onLine) => {
   // Log lines (the Summary among them) go to stdout and stderr, alerts to stdout.
   let stderr = ""
   child.stderr.on("data", (d) => (stderr += d))
-  if (process.env.LIVE_STDOUT_FILE) child.stdout.on("data", (d) => fs.appendFileSync(process.env.LIVE_STDOUT_FILE, d))
   const stdout = readLines(child.stdout, onLine)
   const logs = () => stderr + stdout.logs()
   const exited = new Promise((resolve) => child.on("exit", (code) => resolve(code)))

@@ -70,10 +70,10 @@ const noLabels: ReadonlyArray<MetricLabel.MetricLabel> = []
  * boundary, where an Effect per update (`Metric.incrementBy` is three operations and a fiber-ref read)
  * costs more than the count.
  */
-export const addNow = (metric: Metric.Metric.Counter<number>, n: number, tags: Readonly<Record<string, string>> = {}): void => {
-  if (n !== 0) withTags(metric, tags).unsafeUpdate(n, noLabels)
+export const addNow = (metric: Metric.Metric.Counter<number>, n: number, tags?: Readonly<Record<string, string>>): void => {
+  if (n !== 0) (tags === undefined ? metric : withTags(metric, tags)).unsafeUpdate(n, noLabels)
 }
 
 /** Adds `n` to a counter with the given tags (no-op for 0). */
-export const add = (metric: Metric.Metric.Counter<number>, n: number, tags: Readonly<Record<string, string>> = {}): Effect.Effect<void> =>
+export const add = (metric: Metric.Metric.Counter<number>, n: number, tags?: Readonly<Record<string, string>>): Effect.Effect<void> =>
   n === 0 ? Effect.void : Effect.sync(() => addNow(metric, n, tags))

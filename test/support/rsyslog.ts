@@ -138,8 +138,11 @@ export interface Rsyslog {
   readonly messages: () => string[]
   /** Waits until `pick(messages)` holds at least `n` messages (or the timeout passes); returns them. */
   readonly waitFor: (n: number, timeoutMs?: number, pick?: (all: string[]) => string[]) => Promise<string[]>
-  /** SIGTERM (rsyslog's own orderly shutdown), wait for exit. */
+  /** SIGTERM (rsyslog's own orderly shutdown; a paused server is continued first), wait for exit. */
   readonly stop: () => Promise<void>
+  /** SIGSTOP: the server reads nothing more (its sockets' receive queues fill up, senders block) until `resume` or `stop`. */
+  readonly pause: () => void
+  readonly resume: () => void
   /** Starts the same configuration again (same ports, same output file, appended). */
   readonly start: () => Promise<void>
   readonly running: () => boolean
@@ -242,6 +245,7 @@ export const startRsyslog = async (opts: RsyslogOptions): Promise<Rsyslog> => {
   const stop = async () => {
     const c = child
     if (c === undefined || c.exitCode !== null || c.signalCode !== null) return
+    c.kill("SIGCONT")
     c.kill("SIGTERM")
     const timer = setTimeout(() => c.kill("SIGKILL"), 5000)
     await exited
@@ -274,6 +278,8 @@ export const startRsyslog = async (opts: RsyslogOptions): Promise<Rsyslog> => {
     waitFor,
     stop,
     start,
+    pause: () => void child?.kill("SIGSTOP"),
+    resume: () => void child?.kill("SIGCONT"),
     running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
     log: () => output
   }

@@ -2,6 +2,7 @@
  * Shared by the rsyslog end-to-end suites: running the built CLI with a reader -> exporter(syslog, json)
  * pipeline, parsing what rsyslog stored, and the traces with what the file exporter writes for them.
  */
+import * as fs from "node:fs"
 import * as path from "node:path"
 import { expect } from "vitest"
 import { fileSink } from "../../src/services/avro/OcfWriter.js"
@@ -83,31 +84,59 @@ export const makeTrace = async (dir: string, records: number, seed: number): Pro
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
+/** Bytes received and not yet read by the process listening on `port`: its established TCP sockets' receive queues. */
+export const receiveQueue = (port: number): number => {
+  let total = 0
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    if (!fs.existsSync(table)) continue
+    for (const line of fs.readFileSync(table, "utf8").split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/)
+      // local_address (ip:port, hex), rem_address, st (01 = ESTABLISHED), tx_queue:rx_queue (hex)
+      if (f.length < 5 || f[3] !== "01" || parseInt(f[1].split(":")[1], 16) !== port) continue
+      total += parseInt(f[4].split(":")[1], 16)
+    }
+  }
+  return total
+}
+
 /**
- * Streams `trace` through the CLI and restarts `server` (SIGTERM, 300 ms down, start again on the same
- * port) as soon as it has written messages of `tag` (the sender is then well ahead of what rsyslog wrote:
- * the trace must be long enough for the stop to come mid-stream); then checks that every record arrived
- * (duplicates allowed: the replay window) and that the CLI said what happened.
+ * Streams `trace` through the CLI and restarts `server` mid-stream (SIGTERM, 300 ms down, start again on
+ * the same port); then checks that every record arrived (duplicates allowed: the replay window) and that
+ * the CLI said what happened. Mid-stream for sure, however busy the machine: the server is paused
+ * (SIGSTOP) as soon as the CLI starts reading its trace (its connection is up by then), and stopped only
+ * once the CLI's messages fill the paused server's receive queue, so the sender is blocked with most of
+ * the trace still to send. (Waiting for rsyslog to write the first message instead raced: on a loaded
+ * machine rsyslog had read the whole stream into its own queue before it wrote the first line.)
  */
 export const restartMidStream = async (server: Rsyslog, attrs: Record<string, unknown>, tag: string, trace: Trace) => {
-  const cli = runSyslog({ ...attrs, "syslog.tag": tag }, trace.path)
-  let seen = 0
-  for (let i = 0; i < 1000 && seen === 0; i++) {
-    await sleep(10)
-    seen = tagged(tag)(server.messages()).length
-  }
-  await server.stop()
+  const port = Number(attrs["syslog.port"])
+  let reading: () => void = () => {}
+  const started = new Promise<void>((resolve) => (reading = resolve))
+  const cli = runSyslog({ ...attrs, "syslog.tag": tag }, trace.path, {
+    onSpawn: (child) => {
+      let out = ""
+      child.stdout?.on("data", (d: string | Buffer) => {
+        out += d.toString()
+        if (/ file: Reading trace file /.test(out)) reading()
+      })
+    }
+  })
+  await Promise.race([started, cli])
+  server.pause()
+  for (let i = 0; i < 1000 && receiveQueue(port) < 64 * 1024; i++) await sleep(10)
+  const queued = receiveQueue(port)
   const atStop = tagged(tag)(server.messages()).length
+  await server.stop()
   await sleep(300)
   await server.start()
   const res = await cli
+  expect(queued, `the paused server's receive queue (${queued} bytes) never filled: ${explain(res)}`).toBeGreaterThanOrEqual(64 * 1024)
   expect(res.code, explain(res)).toBe(0)
   const got = await server.waitFor(trace.expected.length, 15_000, tagged(tag))
   const msgs = new Set(got.map((l) => parse(l).msg))
   expect(msgs.size).toBe(trace.expected.length)
   expect(msgs).toEqual(new Set(trace.expected))
-  // It really was mid-stream: the sender lost its connection with messages still waiting (counting what
-  // rsyslog had written at the stop is not proof under load: its own queue may lag the socket).
+  // The sender lost its connection with messages still waiting, and came back.
   expect(res.stdout).toMatch(/\[Warn\] .* syslog: cannot deliver to \w+:\/\/[\w.]+:\d+: .*; reconnecting with backoff \(\d+ messages waiting\)/)
   expect(res.stdout).toMatch(/\[Info\] .* syslog: connected to \w+:\/\/[\w.]+:\d+ again/)
   return { atStop, duplicates: got.length - msgs.size }

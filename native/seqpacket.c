@@ -14,7 +14,6 @@
  *   poll(fds, events, revents, count, ms) -> number of ready descriptors (Int32Arrays)
  *   recv(fd, bytes, lengths, at, maxPacket) -> RECV_* status (below)
  *   close(fd)
- *   schedIdle(tid, idle)                     a thread of this process to SCHED_IDLE (true) or SCHED_OTHER (false)
  *
  * Errors are thrown as Error(strerror(errno)) with `errno` and `syscall` properties.
  */
@@ -24,7 +23,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -254,22 +252,6 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/*
- * The live path's V8 helper threads (src/services/kernel/HelperPriority.ts): at SCHED_IDLE a waking thread of
- * normal policy takes their core at once, where otherwise it waits behind them for up to a scheduler slice.
- * Going back to SCHED_OTHER needs CAP_SYS_NICE or RLIMIT_NICE (the caller checks before it starts).
- */
-static napi_value js_sched_idle(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
-  int32_t tid;
-  bool idle;
-  if (!get_args(env, info, 2, argv) || !get_int(env, argv[0], &tid)) return NULL;
-  CHECK(napi_get_value_bool(env, argv[1], &idle));
-  struct sched_param param = {.sched_priority = 0};
-  if (sched_setscheduler(tid, idle ? SCHED_IDLE : SCHED_OTHER, &param) != 0) return throw_errno(env, "sched_setscheduler", errno);
-  return NULL;
-}
-
 NAPI_MODULE_INIT() {
   const napi_property_descriptor functions[] = {
       {"listen", NULL, js_listen, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -280,7 +262,6 @@ NAPI_MODULE_INIT() {
       {"poll", NULL, js_poll, NULL, NULL, NULL, napi_enumerable, NULL},
       {"recv", NULL, js_recv, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"schedIdle", NULL, js_sched_idle, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions) != napi_ok) return NULL;
   return exports;

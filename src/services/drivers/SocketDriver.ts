@@ -28,15 +28,13 @@
  *   so chunks grow. A chunk is decoded in one go (a few ms at most) and the loop then waits on the
  *   channel or the intake, so the event loop keeps turning.
  * * Time (the log rate limits) comes from Effect's Clock; nothing in the driver waits for time to pass.
- * * V8's helper threads run at idle priority while the stream is quiet, so that they never hold the core
- *   the main thread wakes on (socket/HelperPriority.ts; `SFPROCESSOR_V8_HELPERS=adaptive|normal`).
  * * Stop (the runner interrupts the driver: first SIGINT/SIGTERM or a failing stage): the reader closes
  *   the listener and every connection and hands over what it read; everything received is decoded and
  *   sent, the socket file is removed; the runner then closes the channel and the pipeline drains. Packets
  *   still in the kernel's socket buffer at that moment are not read (the collector sees its connection
  *   closed).
  */
-import { type Clock, Effect, Fiber, Runtime, type Scope } from "effect"
+import { type Clock, Effect, Fiber, Runtime } from "effect"
 import * as fs from "node:fs"
 import { Worker } from "node:worker_threads"
 import { SysFlowSchemaV4 } from "../../domain/avroSchema.js"
@@ -63,8 +61,7 @@ import {
 } from "./socket/IntakeProtocol.js"
 import { intakeWorkerSource } from "./socket/IntakeWorker.js"
 import { nativeIntakeWorkerSource } from "./socket/NativeIntakeWorker.js"
-import { adaptHelperPriority, type HelperMode, helperMode, HELPERS_VARIABLE, processHelperControl } from "./socket/HelperPriority.js"
-import { loadNativeReader, type NativeReader, READER_VARIABLE, type ReaderChoice, readerChoice, type SeqpacketAddon } from "./socket/NativeReader.js"
+import { loadNativeReader, type NativeReader, READER_VARIABLE, type ReaderChoice, readerChoice } from "./socket/NativeReader.js"
 import {
   checkSocketPath,
   prepareSocketPath,
@@ -103,8 +100,6 @@ export interface SocketDriverOptions {
   readonly stats?: SocketStats
   /** Which reader reads the socket (default `SF_SOCKET_READER`, else `auto`: the native one when it is built). */
   readonly reader?: ReaderChoice
-  /** V8's helper threads while the stream is quiet (default `SFPROCESSOR_V8_HELPERS`, else `adaptive`). */
-  readonly helpers?: HelperMode
 }
 
 /** Run-wide counters as Effect metrics (updated in batches by the driver loop). */
@@ -171,27 +166,6 @@ const selectReader = (options: SocketDriverOptions): Effect.Effect<Reader, Drive
     return { module: resolveModule("node-unix-socket"), why }
   })
 
-/** The helper mode `options` (or `SFPROCESSOR_V8_HELPERS`) ask for. */
-const selectHelperMode = (options: SocketDriverOptions): Effect.Effect<HelperMode, DriverError> => {
-  const mode = options.helpers ?? helperMode(process.env[HELPERS_VARIABLE])
-  return typeof mode === "string" ? Effect.succeed(mode) : Effect.fail(new DriverError({ reason: "Init", driver: DRIVER, detail: mode.error }))
-}
-
-/**
- * V8's helper threads at idle priority while the stream is quiet, for as long as the scope is open
- * (HelperPriority.ts); the hook the loop calls when records arrive.
- */
-const adaptHelpers = (mode: HelperMode, addon: SeqpacketAddon, log: IntakeLog): Effect.Effect<() => void, never, Scope.Scope> =>
-  Effect.suspend(() => {
-    if (mode === "normal") return Effect.succeed(noHelperAdaptation)
-    const control = processHelperControl((tid, idle) => addon.schedIdle(tid, idle))
-    return "unavailable" in control
-      ? Effect.as(Effect.logDebug(`V8's helper threads keep their normal priority: ${control.unavailable}`), noHelperAdaptation)
-      : adaptHelperPriority(control, (message) => log("Warn", message))
-  })
-
-const noHelperAdaptation = (): void => {}
-
 /**
  * The driver's init step: checks the path (P25: a directory or a non-socket file is an init error), reads
  * the config block (`queue.size`) and loads the reader (the native one, or node-unix-socket). Listening
@@ -207,7 +181,6 @@ export const initSocketDriver = (
     if (state === "socket") yield* refuseLiveSocket(input) // before any output is touched
     const options = config === undefined ? {} : yield* decodeOptions(config)
     yield* selectReader(options)
-    yield* selectHelperMode(options)
     return options
   })
 
@@ -340,7 +313,6 @@ export const runSocketDriver = (
   Effect.scoped(
     Effect.gen(function* () {
       const reader = yield* selectReader(options)
-      const helpers = yield* selectHelperMode(options)
       const limits: IntakeLimits = {
         maxRecords: options.queueSize ?? DEFAULT_QUEUE_SIZE,
         maxBytes: options.queueBytes ?? DEFAULT_QUEUE_BYTES,
@@ -373,13 +345,12 @@ export const runSocketDriver = (
             return worker.terminate().finally(closeWake)
           })
       )
-      const onRecords = "native" in reader ? yield* adaptHelpers(helpers, reader.native.addon, log) : noHelperAdaptation
       yield* Effect.logInfo(`Listening for a collector on ${input}`)
 
       // The loop is never interrupted: a stop closes the intake, and the loop sends what was received.
       // Forked with its finalizer in one uninterruptible step, so a stop can never orphan it.
       const loop = yield* Effect.uninterruptible(
-        Effect.tap(Effect.forkDaemon(serve(intake, output, clock, log, onRecords)), (fiber) =>
+        Effect.tap(Effect.forkDaemon(serve(intake, output, clock, log)), (fiber) =>
           Effect.addFinalizer(() => Effect.sync(() => intake.stop()).pipe(Effect.zipRight(Fiber.await(fiber))))
         )
       )
@@ -387,16 +358,12 @@ export const runSocketDriver = (
     })
   )
 
-/**
- * Takes packets from the intake, decodes them and sends chunks until stopped (or the listener failed);
- * `onRecords` runs before each batch is decoded (the helper threads' adaptation).
- */
+/** Takes packets from the intake, decodes them and sends chunks until stopped (or the listener failed). */
 const serve = (
   intake: Intake,
   output: Channel<SysFlowDatum>,
   clock: Clock.Clock,
-  log: IntakeLog,
-  onRecords: () => void
+  log: IntakeLog
 ): Effect.Effect<void, DriverError> =>
   Effect.gen(function* () {
     const decoder = makeSysFlowDecoder(SysFlowSchemaV4)
@@ -477,7 +444,6 @@ const serve = (
         s.announced = true
         log("Health", "Successfully accepted new input stream")
       }
-      onRecords()
       decodeQueued(s)
       if (batch.length > 0) {
         yield* flush // packets that arrive meanwhile make the next chunk

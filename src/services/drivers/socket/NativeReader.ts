@@ -25,8 +25,6 @@ export interface SeqpacketAddon {
   /** Reads packets into `bytes`/`lengths` from the cursor `at` (HandOver.ts `Conn.at`); a `RECV` status. */
   recv(fd: number, bytes: Uint8Array, lengths: Uint32Array, at: Int32Array, maxPacket: number): number
   close(fd: number): void
-  /** A thread of this process to SCHED_IDLE (`true`) or SCHED_OTHER (HelperPriority.ts). */
-  schedIdle(tid: number, idle: boolean): void
 }
 
 /** The addon's target name (binding.gyp). */

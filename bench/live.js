@@ -179,6 +179,15 @@ const connect = (sock) =>
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
 const ms = (v) => (v === undefined ? "-" : v.toFixed(2))
 
+/** p50, p99 and max of latencies (sorted in place). */
+const summary = (latencies) => {
+  latencies.sort((a, b) => a - b)
+  return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: latencies.at(-1) }
+}
+
+/** A summary as printed. */
+const summaryText = (s) => `p50 ${ms(s.p50)} ms, p99 ${ms(s.p99)} ms, max ${ms(s.max)} ms`
+
 /** Paced at `rate` events/s for `seconds`: alert latency of the probes. */
 const paced = async (rate, floor = false) => {
   const { packets, probes } = packetsFor(rate * seconds, Math.max(2, Math.round((rate * seconds) / probesPerRun)))
@@ -234,10 +243,7 @@ const paced = async (rate, floor = false) => {
   const cpuPerEvent = { main: perEvent("main"), others: perEvent("all") - perEvent("main") }
   socket.end()
   const result = await proc.stop()
-  latencies.sort((a, b) => a - b)
-  lateLatencies.sort((a, b) => a - b)
-  const late = { p50: quantile(lateLatencies, 0.5), p99: quantile(lateLatencies, 0.99), max: lateLatencies.at(-1) }
-  return { rate, probes: probes.size, alerts: latencies.length, result, cpuPerEvent, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: latencies.at(-1), late }
+  return { rate, probes: probes.size, alerts: latencies.length, result, cpuPerEvent, all: summary(latencies), late: summary(lateLatencies) }
 }
 
 /**
@@ -391,16 +397,15 @@ console.log(`live path: SOCK_SEQPACKET -> sfprocessor -driver socket (runtimeint
 for (const rate of rates) {
   const r = await paced(rate)
   console.log(
-    `paced ${rate.toLocaleString("en-US")} ev/s for ${seconds} s: alert latency p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms, max ${ms(r.max)} ms; ` +
-      `second half p50 ${ms(r.late.p50)} ms, p99 ${ms(r.late.p99)} ms, max ${ms(r.late.max)} ms ` +
+    `paced ${rate.toLocaleString("en-US")} ev/s for ${seconds} s: alert latency ${summaryText(r.all)}; second half ${summaryText(r.late)} ` +
       `(${r.alerts} of ${r.probes} probes alerted; ${r.result.read.toLocaleString("en-US")} records read, ${r.result.dropped} dropped, peak RSS ${r.result.peakMiB} MiB, ` +
       `CPU per event (second half) ${Math.round(r.cpuPerEvent.main)} µs on the main thread and ${Math.round(r.cpuPerEvent.others)} µs on the others, reader ${r.result.reader}, exit ${r.result.code})`
   )
   if (floorRuns) {
     const f = await paced(rate, true)
     console.log(
-      `  floor, the same at ${rate.toLocaleString("en-US")} ev/s to a python3 reader that only prints each probe: latency p50 ${ms(f.p50)} ms, p99 ${ms(f.p99)} ms, ` +
-        `max ${ms(f.max)} ms; second half p50 ${ms(f.late.p50)} ms, p99 ${ms(f.late.p99)} ms, max ${ms(f.late.max)} ms (${f.alerts} of ${f.probes} probes seen, exit ${f.result.code})`
+      `  floor, the same at ${rate.toLocaleString("en-US")} ev/s to a python3 reader that only prints each probe: latency ${summaryText(f.all)}; ` +
+        `second half ${summaryText(f.late)} (${f.alerts} of ${f.probes} probes seen, exit ${f.result.code})`
     )
   }
 }

@@ -140,9 +140,8 @@ export interface Rsyslog {
   readonly waitFor: (n: number, timeoutMs?: number, pick?: (all: string[]) => string[]) => Promise<string[]>
   /** SIGTERM (rsyslog's own orderly shutdown; a paused server is continued first), wait for exit. */
   readonly stop: () => Promise<void>
-  /** SIGSTOP: the server reads nothing more (its sockets' receive queues fill up, senders block) until `resume` or `stop`. */
+  /** SIGSTOP: the server reads nothing more (its sockets' receive queues fill up, senders block) until `stop`. */
   readonly pause: () => void
-  readonly resume: () => void
   /** Starts the same configuration again (same ports, same output file, appended). */
   readonly start: () => Promise<void>
   readonly running: () => boolean
@@ -279,7 +278,6 @@ export const startRsyslog = async (opts: RsyslogOptions): Promise<Rsyslog> => {
     stop,
     start,
     pause: () => void child?.kill("SIGSTOP"),
-    resume: () => void child?.kill("SIGCONT"),
     running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
     log: () => output
   }

@@ -106,13 +106,23 @@ export const scrape = async (base: string, what: "/metrics" | "/healthz"): Promi
   return { status: res.status, text: await res.text() }
 }
 
-/** Waits until `check` holds (polling), or fails with what it last saw. */
+/**
+ * Waits until `check` holds (polling), or fails with what it last saw. A `get` that throws counts as
+ * "not yet" (the stream may not exist until the processor has created it), and its error is what
+ * the failure reports.
+ */
 export const eventually = async <A>(what: string, get: () => Promise<A>, check: (a: A) => boolean, ms = 30_000): Promise<A> => {
   const until = Date.now() + ms
   for (;;) {
-    const a = await get()
-    if (check(a)) return a
-    if (Date.now() > until) throw new Error(`${what}: still ${JSON.stringify(a)}`)
+    let seen: string
+    try {
+      const a = await get()
+      if (check(a)) return a
+      seen = `still ${JSON.stringify(a)}`
+    } catch (e) {
+      seen = `failed: ${e instanceof Error ? e.message : String(e)}`
+    }
+    if (Date.now() > until) throw new Error(`${what}: ${seen}`)
     await new Promise((r) => setTimeout(r, 100))
   }
 }

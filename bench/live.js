@@ -27,6 +27,10 @@
 //   LIVE_FLATOUT   datums of the flat-out run (default 1000000; 0 skips it)
 //   LIVE_INTAKE    datums/s of the paced intake run, for LIVE_SECONDS (default 100000; 0 skips it)
 //   LIVE_FLOOR     0 skips the floor runs (default: one per paced rate, when python3 is there)
+//   LIVE_WARMUP    events sent before each paced run, at 10,000 datums/s (their probes alert but are not
+//                  timed), then 2 s of quiet (default 0): the paced figures of a processor that has already
+//                  seen traffic and alerts, whose per-record code V8 has compiled (docs/performance.md,
+//                  "The live path")
 //   LIVE_NODE_OPTIONS  node options for the processor (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
 //   SF_SOCKET_READER   passed on to the processor: js measures the node-unix-socket reader (the fallback
 //                      when the native one is not built); each line names the reader that ran
@@ -50,10 +54,15 @@ const rates = (process.env.LIVE_RATES ?? "1000,10000").split(",").filter(Boolean
 const flatOut = Number(process.env.LIVE_FLATOUT ?? 1_000_000)
 const intakeRate = Number(process.env.LIVE_INTAKE ?? 100_000)
 const probesPerRun = Number(process.env.LIVE_PROBES ?? 1000)
+const warmup = Number(process.env.LIVE_WARMUP ?? 0)
 const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout) || 100
 const PROBE_EXE = "/tmp/sf-latency-probe"
 
-/** `events` events after the entities, as socket packets; every `probeEvery`th is a probe, which carries its event index as pid. */
+/**
+ * `events` events after the entities, as socket packets; every `probeEvery`th is a probe, which carries its
+ * event index as pid. `firstOf[k]` is the index of the first packet of event `k` (an event may bring a
+ * new file's or process's datum before its own).
+ */
 const packetsFor = (events, probeEvery = 50) => {
   const packets = []
   const w = new TraceWriter(new MemorySink(), { version: 4 })
@@ -63,8 +72,10 @@ const packetsFor = (events, probeEvery = 50) => {
   const init = w.process({ pid: 1n, exe: "/sbin/init" })
   const nginx = w.process({ pid: 200n, exe: "/usr/sbin/nginx", exeArgs: "-g daemon off;", parent: init, containerId: "c0ffee123456" })
   const probes = new Map()
+  const firstOf = []
   let probe
   for (let i = 0; i < events; i++) {
+    firstOf.push(packets.length)
     if (i % probeEvery === probeEvery - 1) {
       probe = w.process({ pid: BigInt(100_000 + i), exe: PROBE_EXE, parent: nginx, containerId: "c0ffee123456" })
       probes.set(100_000 + i, packets.length)
@@ -79,7 +90,7 @@ const packetsFor = (events, probeEvery = 50) => {
       w.networkFlow({ proc: nginx, opFlags: OpFlag.ACCEPT | OpFlag.READ_RECV | OpFlag.WRITE_SEND, sip: "10.0.0.9", sport: 40000 + (i % 20000), dip: "10.0.0.1", dport: 443 })
     }
   }
-  return { packets, probes }
+  return { packets, probes, firstOf }
 }
 
 /** A pipeline file and a policy directory (runtimeintegrity + the probe rule) in `dir`. */
@@ -190,7 +201,9 @@ const summaryText = (s) => `p50 ${ms(s.p50)} ms, p99 ${ms(s.p99)} ms, max ${ms(s
 
 /** Paced at `rate` events/s for `seconds`: alert latency of the probes. */
 const paced = async (rate, floor = false) => {
-  const { packets, probes } = packetsFor(rate * seconds, Math.max(2, Math.round((rate * seconds) / probesPerRun)))
+  const { packets, probes, firstOf } = packetsFor(warmup + rate * seconds, Math.max(2, Math.round((rate * seconds) / probesPerRun)))
+  // The warm-up's probes alert too (so the alert path is warm) but are not timed.
+  const timed = [...probes.keys()].filter((pid) => pid >= 100_000 + warmup).length
   const sentAt = new Map()
   const latencies = []
   // The probes sent in the run's second half: past most of start-up's compiling (V8 optimises the
@@ -211,6 +224,14 @@ const paced = async (rate, floor = false) => {
   // The entities (header, container, processes) go first, unpaced: a collector sends them at start.
   let i = 0
   while (i < packets.length && i < 4) socket.write(packets[i], 0, packets[i].length), i++
+  // The warm-up: 20 datums every 2 ms, then quiet while V8 finishes compiling what they made hot.
+  if (warmup > 0) {
+    while (i < firstOf[warmup]) {
+      socket.write(packets[i], 0, packets[i].length)
+      if (++i % 20 === 0) await new Promise((r) => setTimeout(r, 2))
+    }
+    await new Promise((r) => setTimeout(r, 2000))
+  }
   const t0 = performance.now()
   lateFrom = t0 + (seconds * 1000) / 2
   const half = Math.floor((rate * seconds) / 2)
@@ -243,7 +264,7 @@ const paced = async (rate, floor = false) => {
   const cpuPerEvent = { main: perEvent("main"), others: perEvent("all") - perEvent("main") }
   socket.end()
   const result = await proc.stop()
-  return { rate, probes: probes.size, alerts: latencies.length, result, cpuPerEvent, all: summary(latencies), late: summary(lateLatencies) }
+  return { rate, probes: timed, alerts: latencies.length, result, cpuPerEvent, all: summary(latencies), late: summary(lateLatencies) }
 }
 
 /**
@@ -397,7 +418,7 @@ console.log(`live path: SOCK_SEQPACKET -> sfprocessor -driver socket (runtimeint
 for (const rate of rates) {
   const r = await paced(rate)
   console.log(
-    `paced ${rate.toLocaleString("en-US")} ev/s for ${seconds} s: alert latency ${summaryText(r.all)}; second half ${summaryText(r.late)} ` +
+    `paced ${rate.toLocaleString("en-US")} ev/s for ${seconds} s${warmup > 0 ? ` after a warm-up of ${warmup.toLocaleString("en-US")} events` : ""}: alert latency ${summaryText(r.all)}; second half ${summaryText(r.late)} ` +
       `(${r.alerts} of ${r.probes} probes alerted; ${r.result.read.toLocaleString("en-US")} records read, ${r.result.dropped} dropped, peak RSS ${r.result.peakMiB} MiB, ` +
       `CPU per event (second half) ${Math.round(r.cpuPerEvent.main)} µs on the main thread and ${Math.round(r.cpuPerEvent.others)} µs on the others, reader ${r.result.reader}, exit ${r.result.code})`
   )

@@ -202,8 +202,10 @@ const summaryText = (s) => `p50 ${ms(s.p50)} ms, p99 ${ms(s.p99)} ms, max ${ms(s
 /** Paced at `rate` events/s for `seconds`: alert latency of the probes. */
 const paced = async (rate, floor = false) => {
   const { packets, probes, firstOf } = packetsFor(warmup + rate * seconds, Math.max(2, Math.round((rate * seconds) / probesPerRun)))
-  // The warm-up's probes alert too (so the alert path is warm) but are not timed.
-  const timed = [...probes.keys()].filter((pid) => pid >= 100_000 + warmup).length
+  // The paced part starts with event `warmup`: the warm-up's probes alert too (so the alert path is warm)
+  // but are not timed.
+  const pacedFrom = firstOf[warmup]
+  const timed = [...probes.values()].filter((index) => index >= pacedFrom).length
   const sentAt = new Map()
   const latencies = []
   // The probes sent in the run's second half: past most of start-up's compiling (V8 optimises the
@@ -223,10 +225,10 @@ const paced = async (rate, floor = false) => {
   const interval = 1000 / rate
   // The entities (header, container, processes) go first, unpaced: a collector sends them at start.
   let i = 0
-  while (i < packets.length && i < 4) socket.write(packets[i], 0, packets[i].length), i++
+  while (i < firstOf[0]) socket.write(packets[i], 0, packets[i].length), i++
   // The warm-up: 20 datums every 2 ms, then quiet while V8 finishes compiling what they made hot.
   if (warmup > 0) {
-    while (i < firstOf[warmup]) {
+    while (i < pacedFrom) {
       socket.write(packets[i], 0, packets[i].length)
       if (++i % 20 === 0) await new Promise((r) => setTimeout(r, 2))
     }

@@ -146,6 +146,10 @@ describe("trace files on worker threads", () => {
     expect(part.length).toBeLessThan(all.length)
     expect(part.at(-1)).toBe(0x0a)
     expect(all.subarray(0, part.length).equals(part), `${part.length} of ${all.length} bytes`).toBe(true)
+    // The files read are named in file order, as in the whole run.
+    const reading = (r: CliResult) => logLines(r).filter((l) => l.includes("Reading trace file"))
+    expect(reading(cut).length).toBeGreaterThan(0)
+    expect(reading(whole).slice(0, reading(cut).length)).toEqual(reading(cut))
   })
 
   it("pipelines that keep state across files run on one thread, and say why under -log trace", async () => {

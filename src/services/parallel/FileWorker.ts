@@ -1,6 +1,6 @@
 /**
  * A file worker (docs/parallel.md): a worker thread that runs the pipeline's stages on the trace files
- * the main thread assigns, one at a time, and sends back each exporter's encoded documents chunk by
+ * the main thread assigns, one after another, and sends back each exporter's encoded documents chunk by
  * chunk, the file's log lines and its counters. The stages are the pipeline's own (built from the same
  * entries), called chunk by chunk in graph order; exporters only encode here: batching and transports
  * stay on the main thread, which writes the files' documents in file order.
@@ -135,6 +135,8 @@ export const runFileWorker = <R>(
       const runFile = (file: number, path: string) =>
         Effect.gen(function* () {
           current = file
+          // A file assigned ahead (PREFETCH) that a stop came before: not read, not logged, as on one thread.
+          if (yield* Deferred.isDone(stop)) return post({ t: "done", file, read: 0, counters: yield* counters, fault: undefined, stopped: true })
           yield* logReading(path)
           const result = yield* readTraceFile(path).pipe(
             Stream.interruptWhen(Deferred.await(stop)),

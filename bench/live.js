@@ -2,7 +2,8 @@
 // packet, as sf-collector sends them) streams generated records into `sfprocessor -driver socket`:
 //
 //   1. paced at 1,000 and 10,000 events/s through the runtimeintegrity policies to JSON on stdout: alert
-//      latency, from the send of a probe record to its alert line on the processor's stdout (p50/p99/max);
+//      latency, from the send of a probe record to its alert line on the processor's stdout (p50/p99/max),
+//      in a processor just started and in one that has seen 20,000 events (LIVE_WARMUP);
 //   2. flat out through the runtimeintegrity policies to a JSON file: sustained intake (datums/s from the
 //      first send to the last one the socket took), datums lost or dropped, and the longest the sender
 //      waited for the socket to take a packet (what a collector blocked in send() would wait). The sender
@@ -27,10 +28,11 @@
 //   LIVE_FLATOUT   datums of the flat-out run (default 1000000; 0 skips it)
 //   LIVE_INTAKE    datums/s of the paced intake run, for LIVE_SECONDS (default 100000; 0 skips it)
 //   LIVE_FLOOR     0 skips the floor runs (default: one per paced rate, when python3 is there)
-//   LIVE_WARMUP    events sent before each paced run, at 10,000 datums/s (their probes alert but are not
-//                  timed), then 2 s of quiet (default 0): the paced figures of a processor that has already
-//                  seen traffic and alerts, whose per-record code V8 has compiled (docs/performance.md,
-//                  "The live path")
+//   LIVE_WARMUP    warm-ups, comma-separated (default 0,20000): each paced rate runs once per value, in a
+//                  new processor, after that many events sent at 10,000 datums/s (their probes alert but
+//                  are not timed) and 2 s of quiet. 0 is a processor just started; 20000 one that has seen
+//                  traffic and alerts, whose per-record code V8 has compiled (docs/performance.md, "The
+//                  live path")
 //   LIVE_NODE_OPTIONS  node options for the processor (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
 //   SF_SOCKET_READER   passed on to the processor: js measures the node-unix-socket reader (the fallback
 //                      when the native one is not built); each line names the reader that ran
@@ -54,7 +56,7 @@ const rates = (process.env.LIVE_RATES ?? "1000,10000").split(",").filter(Boolean
 const flatOut = Number(process.env.LIVE_FLATOUT ?? 1_000_000)
 const intakeRate = Number(process.env.LIVE_INTAKE ?? 100_000)
 const probesPerRun = Number(process.env.LIVE_PROBES ?? 1000)
-const warmup = Number(process.env.LIVE_WARMUP ?? 0)
+const warmups = (process.env.LIVE_WARMUP ?? "0,20000").split(",").filter(Boolean).map(Number)
 const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout) || 100
 const PROBE_EXE = "/tmp/sf-latency-probe"
 
@@ -199,8 +201,8 @@ const summary = (latencies) => {
 /** A summary as printed. */
 const summaryText = (s) => `p50 ${ms(s.p50)} ms, p99 ${ms(s.p99)} ms, max ${ms(s.max)} ms`
 
-/** Paced at `rate` events/s for `seconds`: alert latency of the probes. */
-const paced = async (rate, floor = false) => {
+/** Paced at `rate` events/s for `seconds`, after `warmup` events: alert latency of the probes. */
+const paced = async (rate, warmup, floor = false) => {
   const { packets, probes, firstOf } = packetsFor(warmup + rate * seconds, Math.max(2, Math.round((rate * seconds) / probesPerRun)))
   // The paced part starts with event `warmup`: the warm-up's probes alert too (so the alert path is warm)
   // but are not timed.
@@ -418,14 +420,16 @@ const flat = async (datums, rate = 0) => {
 
 console.log(`live path: SOCK_SEQPACKET -> sfprocessor -driver socket (runtimeintegrity + a probe rule), ${os.cpus().length} cores, node ${process.version}`)
 for (const rate of rates) {
-  const r = await paced(rate)
-  console.log(
-    `paced ${rate.toLocaleString("en-US")} ev/s for ${seconds} s${warmup > 0 ? ` after a warm-up of ${warmup.toLocaleString("en-US")} events` : ""}: alert latency ${summaryText(r.all)}; second half ${summaryText(r.late)} ` +
-      `(${r.alerts} of ${r.probes} probes alerted; ${r.result.read.toLocaleString("en-US")} records read, ${r.result.dropped} dropped, peak RSS ${r.result.peakMiB} MiB, ` +
-      `CPU per event (second half) ${Math.round(r.cpuPerEvent.main)} µs on the main thread and ${Math.round(r.cpuPerEvent.others)} µs on the others, reader ${r.result.reader}, exit ${r.result.code})`
-  )
+  for (const warmup of warmups) {
+    const r = await paced(rate, warmup)
+    console.log(
+      `paced ${rate.toLocaleString("en-US")} ev/s for ${seconds} s${warmup > 0 ? ` after a warm-up of ${warmup.toLocaleString("en-US")} events` : ", just started"}: alert latency ${summaryText(r.all)}; second half ${summaryText(r.late)} ` +
+        `(${r.alerts} of ${r.probes} probes alerted; ${r.result.read.toLocaleString("en-US")} records read, ${r.result.dropped} dropped, peak RSS ${r.result.peakMiB} MiB, ` +
+        `CPU per event (second half) ${Math.round(r.cpuPerEvent.main)} µs on the main thread and ${Math.round(r.cpuPerEvent.others)} µs on the others, reader ${r.result.reader}, exit ${r.result.code})`
+    )
+  }
   if (floorRuns) {
-    const f = await paced(rate, true)
+    const f = await paced(rate, 0, true)
     console.log(
       `  floor, the same at ${rate.toLocaleString("en-US")} ev/s to a python3 reader that only prints each probe: latency ${summaryText(f.all)}; ` +
         `second half ${summaryText(f.late)} (${f.alerts} of ${f.probes} probes seen, exit ${f.result.code})`

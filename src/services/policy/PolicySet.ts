@@ -27,7 +27,7 @@ import { mergeFalcoItems } from "./FalcoMerge.js"
 import { type PolicySource, readPolicyFile, readPolicySources } from "./PolicyLoader.js"
 import { FALSE, type Node, type Truth } from "./PredicateGraph.js"
 import type { RecordMemo } from "./Predicates.js"
-import { compileType, DROPPED, type IndexedCondition, type TypeFunction } from "./StraightLine.js"
+import { compileLearningType, DROPPED, type IndexedCondition, type TypeFunction } from "./StraightLine.js"
 
 export type { CompiledFilter, CompiledRule, CompileOptions } from "./PolicyCompiler.js"
 export type { PolicySource } from "./PolicyLoader.js"
@@ -53,7 +53,7 @@ export interface TypeIndex {
   readonly buckets: Map<number, Bucket>
   /** Every condition of the type, for flag combinations past MAX_BUCKETS. */
   readonly all: Bucket
-  /** The type's straight-line code, compiled on first use. */
+  /** The type's straight-line code, compiled on first use and again in the order learnt from its first records. */
   run: TypeFunction<CompiledRule> | undefined
 }
 
@@ -142,7 +142,7 @@ const bucketOf = (ix: TypeIndex, record: FlatRecord): Bucket => {
 /** Evaluates `record` through its type's code and its bucket (`withFilters`: filters first). */
 const run = (set: CompiledPolicySet, record: FlatRecord, withFilters: boolean): Array<CompiledRule> | undefined | typeof DROPPED => {
   const ix = set.index[record.type]
-  const code = (ix.run ??= compileType(ix.filters, ix.conditions.map((c, i) => [c, ix.rules[i]] as const)))
+  const code = (ix.run ??= compileLearningType(ix.filters, ix.conditions.map((c, i) => [c, ix.rules[i]] as const), (learnt) => (ix.run = learnt)))
   return code(record, withFilters, bucketOf(ix, record).active)
 }
 

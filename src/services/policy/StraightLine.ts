@@ -11,15 +11,17 @@
  * tests are not kept per File object: a File serves about three records, and the per-file values (a
  * WeakMap entry and an array per File) cost more than they saved (20-25% of the evaluation time on the
  * shared traces). The operation index (PolicySet.ts) passes, per record, which conditions its
- * bucket holds (`active`): the others are skipped with one array read. Evaluation order within a
- * condition is the closures' (left to right, short-circuit), and conditions are pure, so the results are
- * exactly theirs.
+ * bucket holds (`active`): the others are skipped with one array read. Evaluation short-circuits as the
+ * closures do, first in the file's order (left to right); once a type has seen PROFILE_RECORDS records,
+ * each `and`/`or` runs its children in the order learnt from them (BranchProfile.ts). Conditions are
+ * pure, so the results are exactly the closures' in any order.
  *
- * The code is compiled once per record type, on the first record of that type: one function per type
- * (not per bucket) keeps the code to compile and warm up small.
+ * The code is compiled on the first record of a type, with counters, and again with the learnt order: one
+ * function per type (not per bucket) keeps the code to compile and warm up small.
  */
 import type { FlatRecord } from "../../domain/flatRecord.js"
 import type { Container, Pod, Process } from "../../domain/sysflow.js"
+import { BranchProfile, type ChildOrder, PROFILE_RECORDS } from "./BranchProfile.js"
 import { type EntityScope, joinScopes } from "./EntityScope.js"
 import type { GraphTerm, Node } from "./PredicateGraph.js"
 import type { Pred, RecordMemo } from "./Predicates.js"
@@ -46,6 +48,9 @@ const MAX_INLINE_DEPTH = 32
 
 /** Conditions per generated function: V8 does not optimise functions of more than 60 KB of bytecode. */
 const CONDITIONS_PER_FUNCTION = 16
+
+/** A test of the operation flags (a mask on a number) against other leaves (attribute strings), for the learnt order. */
+const FLAG_TEST_COST = 0.25
 
 /** Equalities on one attribute that are looked up by value instead of tested one by one. */
 const MIN_LOOKUP_LEAVES = 3
@@ -111,8 +116,28 @@ interface Shape {
   fn: string | undefined
 }
 
-/** The code of one record type's `filters` and `rules` (each rule with the value to report when it holds). */
-export const compileType = <T>(filters: ReadonlyArray<IndexedCondition>, rules: ReadonlyArray<readonly [IndexedCondition, T]>): TypeFunction<T> => {
+/**
+ * A type's code that learns its order: compiled with counters first (BranchProfile.ts), then, after
+ * PROFILE_RECORDS records, compiled again with each junction's children in the learnt order and handed to
+ * `replace`. Code without a junction has nothing to learn and is compiled once.
+ */
+export const compileLearningType = <T>(
+  filters: ReadonlyArray<IndexedCondition>,
+  rules: ReadonlyArray<readonly [IndexedCondition, T]>,
+  replace: (code: TypeFunction<T>) => void
+): TypeFunction<T> => compileType(filters, rules, undefined, new BranchProfile(PROFILE_RECORDS, (order) => replace(compileType(filters, rules, order))))
+
+/**
+ * The code of one record type's `filters` and `rules` (each rule with the value to report when it holds).
+ * `order`: children's order per junction (the file's order for the others); `profile`: counts each
+ * junction child's evaluations and results, and each record.
+ */
+export const compileType = <T>(
+  filters: ReadonlyArray<IndexedCondition>,
+  rules: ReadonlyArray<readonly [IndexedCondition, T]>,
+  order?: ChildOrder,
+  profile?: BranchProfile
+): TypeFunction<T> => {
   const constants: Array<unknown> = []
   const constantNames = new Map<unknown, string>()
   const constant = (value: unknown): string => {
@@ -203,6 +228,24 @@ export const compileType = <T>(filters: ReadonlyArray<IndexedCondition>, rules: 
     return `${name}(r)`
   }
 
+  // What a node costs to evaluate, for the learnt order: its leaves (a test of the operation flags a
+  // quarter), a part cached per process counting one.
+  const costs = [new Map<Node, number>(), new Map<Node, number>()]
+  const costOf = (n: Node, inEntity: boolean): number => {
+    const known = costs[inEntity ? 1 : 0].get(n)
+    if (known !== undefined) return known
+    const cost =
+      n.kind === "leaf" && n.flags !== undefined
+        ? FLAG_TEST_COST
+        : (!inEntity && !lookedUp.has(n) && scopeOf(n) === "process") || n.kind === "leaf"
+          ? 1
+          : n.kind === "not"
+            ? costOf(n.child, inEntity)
+            : n.children.reduce((sum, c) => sum + costOf(c, inEntity), 0)
+    costs[inEntity ? 1 : 0].set(n, cost)
+    return cost
+  }
+
   const expr = (n: Node, depth: number, inEntity = false): string => {
     // Under a cached node every node has its scope, so nothing there is cached again. An equality looked
     // up by value costs no more than the cache would.
@@ -229,8 +272,13 @@ export const compileType = <T>(filters: ReadonlyArray<IndexedCondition>, rules: 
       case "not":
         return `!${expr(n.child, depth + 1, inEntity)}`
       case "and":
-      case "or":
-        return `(${n.children.map((c) => expr(c, depth + 1, inEntity)).join(n.kind === "and" ? " && " : " || ")})`
+      case "or": {
+        const children = (order?.get(n) ?? n.children.map((_, i) => i)).map((i) => {
+          const code = expr(n.children[i], depth + 1, inEntity)
+          return profile === undefined ? code : `count(${profile.branch(n, i, costOf(n.children[i], inEntity))}, ${code})`
+        })
+        return `(${children.join(n.kind === "and" ? " && " : " || ")})`
+      }
     }
   }
   const test = (c: IndexedCondition): string =>
@@ -266,11 +314,18 @@ export const compileType = <T>(filters: ReadonlyArray<IndexedCondition>, rules: 
     ...functions,
     ...groups,
     `return (r, withFilters, a) => {`,
+    ...(profile !== undefined && profile.size > 0 ? [`  tick();`] : []),
     `  gen++;`,
     `  let o;`,
     ...main,
     `  return o;`,
     `};`
   ].join("\n")
-  return new Function("constants", "DROPPED", "processOf", source)(constants, DROPPED, processValues(cachedCount)) as TypeFunction<T>
+  return new Function("constants", "DROPPED", "processOf", "count", "tick", source)(
+    constants,
+    DROPPED,
+    processValues(cachedCount),
+    profile?.count,
+    profile?.tick
+  ) as TypeFunction<T>
 }

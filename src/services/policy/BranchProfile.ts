@@ -81,8 +81,9 @@ export class BranchProfile {
     for (const [node, children] of byNode) {
       // The measured children are a prefix (each is reached at most as often as the one before it); only
       // they move, in order of key (the file's order among equals), and the others follow as they were.
+      const reached = children[0].evaluated
       let measured = 0
-      while (measured < children.length && children[measured].evaluated >= MEASURED_SHARE * children[0].evaluated && children[0].evaluated > 0) measured++
+      while (reached > 0 && measured < children.length && children[measured].evaluated >= MEASURED_SHARE * reached) measured++
       const sorted = children
         .slice(0, measured)
         .sort((a, b) => a.key - b.key || a.child - b.child)

@@ -228,6 +228,10 @@ export const compileType = <T>(
     return `${name}(r)`
   }
 
+  // Under a cached node every node has its scope, so nothing there is cached again. An equality looked
+  // up by value costs no more than the cache would.
+  const cachedPerProcess = (n: Node, inEntity: boolean): boolean => !inEntity && !lookedUp.has(n) && scopeOf(n) === "process"
+
   // What a node costs to evaluate, for the learnt order: its leaves (a test of the operation flags a
   // quarter), a part cached per process counting one.
   const costs = [new Map<Node, number>(), new Map<Node, number>()]
@@ -237,7 +241,7 @@ export const compileType = <T>(
     const cost =
       n.kind === "leaf" && n.flags !== undefined
         ? FLAG_TEST_COST
-        : (!inEntity && !lookedUp.has(n) && scopeOf(n) === "process") || n.kind === "leaf"
+        : cachedPerProcess(n, inEntity) || n.kind === "leaf"
           ? 1
           : n.kind === "not"
             ? costOf(n.child, inEntity)
@@ -247,9 +251,7 @@ export const compileType = <T>(
   }
 
   const expr = (n: Node, depth: number, inEntity = false): string => {
-    // Under a cached node every node has its scope, so nothing there is cached again. An equality looked
-    // up by value costs no more than the cache would.
-    if (!inEntity && !lookedUp.has(n) && scopeOf(n) === "process") return cached(n)
+    if (cachedPerProcess(n, inEntity)) return cached(n)
     const s = shapes.get(n)!
     if (s.refs === 1 && depth < MAX_INLINE_DEPTH) return body(s, depth, inEntity)
     if (s.fn === undefined) {

@@ -6,7 +6,6 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { Chunk, Effect, Stream } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import type { FlatRecord } from "../../src/domain/flatRecord.js"
 import { bareEvent, type PolicyEvent } from "../../src/domain/policyEvent.js"
@@ -14,8 +13,8 @@ import type { Process } from "../../src/domain/sysflow.js"
 import { fileSink } from "../../src/services/avro/OcfWriter.js"
 import { encodeJsonBatch, encodeJsonEvent, encodeJsonText } from "../../src/services/export/encoders/JsonEncoder.js"
 import { TextBatch } from "../../src/services/export/ExportBatch.js"
-import { readTraceRecords } from "../../src/services/reader/TraceRecords.js"
 import { generateSyntheticTrace } from "../../src/services/trace/SampleTraces.js"
+import { traceRecords } from "../support/traceRecords.js"
 import { container, fe, ff, file, header, httpdEntities, ipInt, nf, pe, pod, proc } from "../domain/fixtures.js"
 
 /** The record's line computed without any cached fragment. */
@@ -37,14 +36,11 @@ const withPolicies = (r: FlatRecord, i: number): PolicyEvent => ({
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sfp-jsoncache-"))
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))
 
-const readAll = async (file: string): Promise<FlatRecord[]> =>
-  Chunk.toReadonlyArray(await Effect.runPromise(Stream.runCollect(readTraceRecords(file)))).flat()
-
 describe("JSON encoder: cached fragments equal a fresh rendering", () => {
   it("a trace with more processes than fragments are kept: lines of processes whose fragment was dropped are rendered anew, the same", async () => {
     const trace = path.join(tmp, "many-processes.sf")
     generateSyntheticTrace(fileSink(trace), { records: 12_000, seed: 5, processes: 9000, files: 200 })
-    const records = await readAll(trace)
+    const records = await traceRecords(trace)
     expect(new Set(records.map((r) => r.process)).size).toBeGreaterThan(4096)
     const events = records.map(bareEvent)
     // Twice over the whole trace: in the second pass the first processes lost their fragments long ago.
@@ -58,7 +54,7 @@ describe("JSON encoder: cached fragments equal a fresh rendering", () => {
   it("every record of a synthetic trace (shared entities, varying open flags, second files)", async () => {
     const trace = path.join(tmp, "synthetic.sf")
     generateSyntheticTrace(fileSink(trace), { records: 6000, seed: 11, processes: 60, files: 300 })
-    const records = await readAll(trace)
+    const records = await traceRecords(trace)
     expect(new Set(records.map((r) => r.type))).toEqual(new Set(["PE", "FF", "FE", "NF"]))
     const events = records.map(bareEvent)
     // Twice: the second pass reads every fragment from the cache.
@@ -75,7 +71,7 @@ describe("JSON encoder: cached fragments equal a fresh rendering", () => {
   })
 
   it("the sample trace, line by line and as a batch", async () => {
-    const records = await readAll(path.resolve(__dirname, "../../resources/traces/sample.sf"))
+    const records = await traceRecords(path.resolve(__dirname, "../../resources/traces/sample.sf"))
     const events = records.map(bareEvent)
     const expected = events.map((e) => fresh(e))
     expect(encodeLines(events, "5")).toEqual(expected)

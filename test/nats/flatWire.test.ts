@@ -2,7 +2,6 @@
  * The flat wire format: records decoded from a message are the records the edge flattened, field for
  * field: every policy attribute (string, int64 and value forms) and the JSON and ECS documents.
  */
-import { Chunk, Effect, Stream } from "effect"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { attributeTable } from "../../src/domain/attributes.js"
@@ -14,11 +13,8 @@ import { TextBatch } from "../../src/services/export/ExportBatch.js"
 import { decodeFlatWire, FlatWireError, FlatWireReader, FlatWireWriter } from "../../src/services/export/transports/nats/FlatWire.js"
 import { fileSink } from "../../src/services/avro/OcfWriter.js"
 import { generateSyntheticTrace, writeSamples } from "../../src/services/trace/SampleTraces.js"
-import { readTraceRecords } from "../../src/services/reader/TraceRecords.js"
 import { tempDir } from "../support/cli.js"
-
-const recordsOf = (file: string): Promise<ReadonlyArray<FlatRecord>> =>
-  Effect.runPromise(Stream.runCollect(readTraceRecords(file))).then((c) => Chunk.toReadonlyArray(c).flat())
+import { traceRecords } from "../support/traceRecords.js"
 
 const jsonOf = (rs: ReadonlyArray<FlatRecord>) => new TextBatch(encodeJsonText(rs.map(bareEvent), "5")).lines
 const ecsOf = (rs: ReadonlyArray<FlatRecord>) => encodeEcsBatch(rs.map(bareEvent), agentAndEcs({ agentVersion: "0.7.0", ecsVersion: "8.2" }))
@@ -40,7 +36,7 @@ describe("flat wire format", () => {
   it("round-trips the sample trace (containers, pods, K8s events, missing parents) exactly", async () => {
     const dir = tempDir()
     const [file] = writeSamples(dir)
-    const records = await recordsOf(file)
+    const records = await traceRecords(file)
     expect(records.length).toBeGreaterThan(10)
     const writer = new FlatWireWriter()
     expectSame(records, decodeFlatWire(writer.encode(records)))
@@ -52,7 +48,7 @@ describe("flat wire format", () => {
     const dir = tempDir()
     const file = path.join(dir, "syn.sf")
     generateSyntheticTrace(fileSink(file), { records: 6000, seed: 7 })
-    const records = await recordsOf(file)
+    const records = await traceRecords(file)
     const writer = new FlatWireWriter()
     const reader = new FlatWireReader()
     const decoded: FlatRecord[] = []

@@ -5,13 +5,14 @@
  * parent `/bin/bash`) in container `node-app`, `sf.ts = 1000`: an exec (PE), a file write (FF) and a
  * connect (NF); plus FE and KE records for type-specific tests.
  */
-import { Either } from "effect"
+import { Effect, Either } from "effect"
+import * as fs from "node:fs"
 import { expect } from "vitest"
 import { type FlatRecord, makeFlatRecord } from "../../src/domain/flatRecord.js"
 import { OpFlag } from "../../src/domain/opFlags.js"
 import { type PolicyError, renderDiagnostic } from "../../src/domain/policy/Diagnostic.js"
 import type { Container, File, K8sEvent, Pod, Process, SFHeader } from "../../src/domain/sysflow.js"
-import { compilePolicies, type CompiledPolicySet, type CompileOptions, evaluate } from "../../src/services/policy/PolicySet.js"
+import { compilePolicies, type CompiledPolicySet, type CompileOptions, evaluate, listPolicyFiles } from "../../src/services/policy/PolicySet.js"
 
 /** Operation bits, under the short name the policy tests use. */
 export const OP = OpFlag
@@ -208,6 +209,15 @@ export const compile = (text: string, file = "test.yaml", options: CompileOption
 export const compiled = (text: string, file = "test.yaml", options: CompileOptions = {}): CompiledPolicySet => {
   const r = compile(text, file, options)
   if (Either.isLeft(r)) throw new Error(`expected the policy to compile:\n${r.left.message}`)
+  return r.right
+}
+
+/** The policy files of `paths` (files or directories, in that order) compiled as one set; throws the load error. */
+export const compileFiles = async (paths: ReadonlyArray<string>): Promise<CompiledPolicySet> => {
+  const files: Array<string> = []
+  for (const p of paths) files.push(...(await Effect.runPromise(listPolicyFiles(p))))
+  const r = compilePolicies(files.map((f) => ({ path: f, text: fs.readFileSync(f, "utf8") })))
+  if (Either.isLeft(r)) throw new Error(r.left.message)
   return r.right
 }
 

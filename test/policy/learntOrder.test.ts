@@ -4,7 +4,6 @@
  * children first. The order may change the time a condition takes, never its result: checked with every
  * junction reversed and with the learnt code, on a generated trace, with our shipped rule sets.
  */
-import { Chunk, Effect, Either, Stream } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -12,13 +11,14 @@ import { describe, expect, it } from "vitest"
 import type { FlatRecord, RecordType } from "../../src/domain/flatRecord.js"
 import { fileSink } from "../../src/services/avro/OcfWriter.js"
 import { BranchProfile, type ChildOrder, PROFILE_RECORDS } from "../../src/services/policy/BranchProfile.js"
-import { type CompiledPolicySet, compilePolicies, listPolicyFiles } from "../../src/services/policy/PolicySet.js"
+import type { CompiledPolicySet } from "../../src/services/policy/PolicySet.js"
 import { PredicateGraph, type Node } from "../../src/services/policy/PredicateGraph.js"
 import { RecordMemo } from "../../src/services/policy/Predicates.js"
 import { compileLearningType, compileType, DROPPED, type TypeFunction } from "../../src/services/policy/StraightLine.js"
-import { readTraceRecords } from "../../src/services/reader/TraceRecords.js"
 import { generateSyntheticTrace } from "../../src/services/trace/SampleTraces.js"
 import { tempDir } from "../support/cli.js"
+import { traceRecords } from "../support/traceRecords.js"
+import { compileFiles } from "./fixtures.js"
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..")
 
@@ -73,27 +73,20 @@ const misordered =
   rule("no record is all of these", "sf.proc.name != nosuchprogram and sf.file.path startswith / and sf.file.path startswith /nope")
 
 const compileSets = async (): Promise<ReadonlyArray<readonly [string, CompiledPolicySet]>> => {
-  const sets: Array<readonly [string, CompiledPolicySet]> = []
   const dir = tempDir("sfp-learnt-rules-")
   fs.writeFileSync(path.join(dir, "misordered.yaml"), misordered)
-  for (const [name, paths] of [
-    ["misordered", [dir]],
-    ["policies/runtimeintegrity", [path.join(projectRoot, "policies/runtimeintegrity")]],
-    ["policies/filter + runtimeintegrity", [path.join(projectRoot, "policies/filter"), path.join(projectRoot, "policies/runtimeintegrity")]]
-  ] as const) {
-    const files: Array<string> = []
-    for (const p of paths) files.push(...(await Effect.runPromise(listPolicyFiles(p))))
-    const r = compilePolicies(files.map((f) => ({ path: f, text: fs.readFileSync(f, "utf8") })))
-    if (Either.isLeft(r)) throw new Error(r.left.message)
-    sets.push([name, r.right])
-  }
-  return sets
+  const ours = path.join(projectRoot, "policies/runtimeintegrity")
+  return [
+    ["misordered", await compileFiles([dir])],
+    ["policies/runtimeintegrity", await compileFiles([ours])],
+    ["policies/filter + runtimeintegrity", await compileFiles([path.join(projectRoot, "policies/filter"), ours])]
+  ]
 }
 
 const generatedRecords = async (): Promise<ReadonlyArray<FlatRecord>> => {
   const file = path.join(tempDir("sfp-learnt-trace-"), "synthetic.sf")
   generateSyntheticTrace(fileSink(file), { records: 20_000, seed: 11 })
-  return Chunk.toReadonlyArray(await Effect.runPromise(Stream.runCollect(readTraceRecords(file)))).flat()
+  return traceRecords(file)
 }
 
 /** The filters and rules of one type of `set`, as the set compiles them. */

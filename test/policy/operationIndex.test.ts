@@ -5,7 +5,7 @@
  * hand-made rules, on generated and sample traces, and (when present) on the shared traces with the
  * reference's sets and falcosecurity/rules (SF_FALCO_RULES names falco_rules.yaml; never committed).
  */
-import { Chunk, Effect, Either, Stream } from "effect"
+import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -13,13 +13,13 @@ import { fileURLToPath } from "node:url"
 import { afterAll, describe, expect, it } from "vitest"
 import type { FlatRecord, RecordType } from "../../src/domain/flatRecord.js"
 import { fileSink } from "../../src/services/avro/OcfWriter.js"
-import { type CompiledPolicySet, compilePolicies, evaluate, listPolicyFiles, rulesFor } from "../../src/services/policy/PolicySet.js"
+import { type CompiledPolicySet, evaluate, rulesFor } from "../../src/services/policy/PolicySet.js"
 import { PolicyEngine } from "../../src/services/policy/PolicyEngine.js"
 import { decodePolicyEngineConfig } from "../../src/services/policy/PolicyEngineConfig.js"
-import { readTraceRecords } from "../../src/services/reader/TraceRecords.js"
 import { generateSyntheticTrace, writeSampleTrace } from "../../src/services/trace/SampleTraces.js"
 import { hasShared, sharedPath } from "../support/shared.js"
-import { compiled, fe, ff, ke, matchNames, nf, OP, pe } from "./fixtures.js"
+import { traceRecords } from "../support/traceRecords.js"
+import { compileFiles, compiled, fe, ff, ke, matchNames, nf, OP, pe } from "./fixtures.js"
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..")
 const rule = (name: string, condition: string, extra = "") => `- rule: ${name}\n  desc: d\n  condition: ${condition}\n${extra}`
@@ -177,17 +177,6 @@ const OTHER_FLAGS: Readonly<Record<RecordType, ReadonlyArray<number>>> = {
 const withFlags = (r: FlatRecord): ReadonlyArray<FlatRecord> =>
   r.type === "KE" ? [r] : [r, ...OTHER_FLAGS[r.type].map((opFlags) => ({ ...r, event: { ...r.event, opFlags } }) as FlatRecord)]
 
-const readAll = async (file: string): Promise<ReadonlyArray<FlatRecord>> =>
-  Chunk.toReadonlyArray(await Effect.runPromise(Stream.runCollect(readTraceRecords(file)))).flat()
-
-const compileFiles = async (paths: ReadonlyArray<string>): Promise<CompiledPolicySet> => {
-  const files: Array<string> = []
-  for (const p of paths) files.push(...(await Effect.runPromise(listPolicyFiles(p))))
-  const r = compilePolicies(files.map((f) => ({ path: f, text: fs.readFileSync(f, "utf8") })))
-  if (Either.isLeft(r)) throw new Error(r.left.message)
-  return r.right
-}
-
 /** Every record (and its flag variants) gives what evaluating every rule gives; returns how many matched. */
 const expectSameResults = (set: CompiledPolicySet, records: ReadonlyArray<FlatRecord>): number => {
   let matched = 0
@@ -223,7 +212,7 @@ describe("the indexed engine gives what evaluating every rule gives, in the same
 
   it("our policies on the sample and a generated trace", async () => {
     const set = await compileFiles(ours)
-    const records = [...(await readAll(sample)), ...(await readAll(synthetic))]
+    const records = [...(await traceRecords(sample)), ...(await traceRecords(synthetic))]
     expect(expectSameResults(set, records)).toBeGreaterThan(0)
   })
 
@@ -231,7 +220,7 @@ describe("the indexed engine gives what evaluating every rule gives, in the same
     const set = await compileFiles([...ours, ...conformanceSets])
     let matched = 0
     for (const t of [sample, ...fs.readdirSync(sharedPath("traces")).sort().map((n) => sharedPath("traces", n))]) {
-      matched += expectSameResults(set, await readAll(t))
+      matched += expectSameResults(set, await traceRecords(t))
     }
     expect(matched).toBeGreaterThan(0)
   }, 120_000)
@@ -240,7 +229,7 @@ describe("the indexed engine gives what evaluating every rule gives, in the same
     const set = await compileFiles([falcoRules!, ...falcoSiblings, ...ours, ...(hasShared ? conformanceSets : [])])
     const traces = [sample, synthetic, ...(hasShared ? fs.readdirSync(sharedPath("traces")).sort().map((n) => sharedPath("traces", n)) : [])]
     let matched = 0
-    for (const t of traces) matched += expectSameResults(set, await readAll(t))
+    for (const t of traces) matched += expectSameResults(set, await traceRecords(t))
     expect(matched).toBeGreaterThan(0)
   }, 180_000)
 })
